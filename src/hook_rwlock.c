@@ -1,0 +1,98 @@
+/* Hooks for pthread_rwlock_*: keep the held-lock stack with the mode, mark contended waits. */
+#include <errno.h>
+#include <pthread.h>
+
+#include "hooks.h"
+
+typedef int (*tw_try_fn)(pthread_rwlock_t *);
+
+/* The real blocking acquisition named by `call`. */
+static int rw_real(pthread_rwlock_t *l, enum tw_call call, clockid_t clk, const struct timespec *ts) {
+  switch (call) {
+    case TW_CALL_RWLOCK_RDLOCK: return TW_REAL_FN(pthread_rwlock_rdlock)(l);
+    case TW_CALL_RWLOCK_TIMEDRDLOCK: return TW_REAL_FN(pthread_rwlock_timedrdlock)(l, ts);
+    case TW_CALL_RWLOCK_CLOCKRDLOCK: return TW_REAL_FN(pthread_rwlock_clockrdlock)(l, clk, ts);
+    case TW_CALL_RWLOCK_WRLOCK: return TW_REAL_FN(pthread_rwlock_wrlock)(l);
+    case TW_CALL_RWLOCK_TIMEDWRLOCK: return TW_REAL_FN(pthread_rwlock_timedwrlock)(l, ts);
+    default: return TW_REAL_FN(pthread_rwlock_clockwrlock)(l, clk, ts);
+  }
+}
+
+/* The slow path of every blocking acquisition: mark the wait, make the real call. */
+static TW_NOINLINE int rw_contended(struct tw_tls *t, pthread_rwlock_t *l, enum tw_call call,
+                                    clockid_t clk, const struct timespec *ts) {
+  TW_ERRNO_SAVE();
+  struct tw_thread *self = tw_wait_enter(t, call, (uintptr_t)l, 0, -1);
+  TW_ERRNO_RESTORE();
+  int r = rw_real(l, call, clk, ts);
+  tw_wait_leave(t, self);
+  return r;
+}
+
+/* Shared body of the six blocking acquisitions: trylock first (same result when the lock is free),
+ * the slow path only when it must wait. */
+static inline int rw_acquire(pthread_rwlock_t *l, enum tw_call call, uint32_t mode, clockid_t clk,
+                             const struct timespec *ts, uintptr_t pc) {
+  struct tw_tls *t = tw_tls();
+  if (TW_BYPASS(t)) return rw_real(l, call, clk, ts);
+  tw_try_fn try_fn = mode == TW_HELD_READ ? TW_REAL_FN(pthread_rwlock_tryrdlock)
+                                          : TW_REAL_FN(pthread_rwlock_trywrlock);
+  int r = try_fn(l);
+  if (tw_unlikely(r == EBUSY)) r = rw_contended(t, l, call, clk, ts);
+  if (r == 0) tw_held_push(t, (uintptr_t)l, pc, mode);
+  return r;
+}
+
+static inline int clock_ok(clockid_t clk) { return clk == CLOCK_REALTIME || clk == CLOCK_MONOTONIC; }
+
+TW_HOOK int pthread_rwlock_rdlock(pthread_rwlock_t *l) {
+  return rw_acquire(l, TW_CALL_RWLOCK_RDLOCK, TW_HELD_READ, 0, NULL, TW_CALLER_PC());
+}
+TW_HOOK int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *ts) {
+  return rw_acquire(l, TW_CALL_RWLOCK_TIMEDRDLOCK, TW_HELD_READ, 0, ts, TW_CALLER_PC());
+}
+TW_HOOK int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t clk, const struct timespec *ts) {
+  if (!TW_REAL_FN(pthread_rwlock_clockrdlock)) return ENOSYS;
+  if (!clock_ok(clk)) return TW_REAL_FN(pthread_rwlock_clockrdlock)(l, clk, ts);
+  return rw_acquire(l, TW_CALL_RWLOCK_CLOCKRDLOCK, TW_HELD_READ, clk, ts, TW_CALLER_PC());
+}
+TW_HOOK int pthread_rwlock_wrlock(pthread_rwlock_t *l) {
+  return rw_acquire(l, TW_CALL_RWLOCK_WRLOCK, TW_HELD_WRITE, 0, NULL, TW_CALLER_PC());
+}
+TW_HOOK int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *ts) {
+  return rw_acquire(l, TW_CALL_RWLOCK_TIMEDWRLOCK, TW_HELD_WRITE, 0, ts, TW_CALLER_PC());
+}
+TW_HOOK int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clk, const struct timespec *ts) {
+  if (!TW_REAL_FN(pthread_rwlock_clockwrlock)) return ENOSYS;
+  if (!clock_ok(clk)) return TW_REAL_FN(pthread_rwlock_clockwrlock)(l, clk, ts);
+  return rw_acquire(l, TW_CALL_RWLOCK_CLOCKWRLOCK, TW_HELD_WRITE, clk, ts, TW_CALLER_PC());
+}
+
+TW_HOOK int pthread_rwlock_tryrdlock(pthread_rwlock_t *l) {
+  struct tw_tls *t = tw_tls();
+  int r = TW_REAL_FN(pthread_rwlock_tryrdlock)(l);
+  if (!TW_BYPASS(t) && r == 0) tw_held_push(t, (uintptr_t)l, TW_CALLER_PC(), TW_HELD_READ);
+  return r;
+}
+
+TW_HOOK int pthread_rwlock_trywrlock(pthread_rwlock_t *l) {
+  struct tw_tls *t = tw_tls();
+  int r = TW_REAL_FN(pthread_rwlock_trywrlock)(l);
+  if (!TW_BYPASS(t) && r == 0) tw_held_push(t, (uintptr_t)l, TW_CALLER_PC(), TW_HELD_WRITE);
+  return r;
+}
+
+TW_HOOK int pthread_rwlock_unlock(pthread_rwlock_t *l) {
+  struct tw_tls *t = tw_tls();
+  int r = TW_REAL_FN(pthread_rwlock_unlock)(l);
+  if (!TW_BYPASS(t) && r == 0) tw_held_pop(t, (uintptr_t)l);
+  return r;
+}
+
+TW_HOOK int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *a) {
+  return TW_REAL_FN(pthread_rwlock_init)(l, a);
+}
+
+TW_HOOK int pthread_rwlock_destroy(pthread_rwlock_t *l) {
+  return TW_REAL_FN(pthread_rwlock_destroy)(l);
+}

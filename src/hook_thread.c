@@ -1,0 +1,159 @@
+/* Hooks for thread lifecycle: create, join (all variants), detach, exit, cancel, setname. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "options.h"
+#include "reporter.h"
+#include "stackdepot.h"
+
+struct tw_start {
+  void *(*fn)(void *);
+  void *arg;
+  struct tw_thread *rec;
+};
+
+/* First frame of every created thread: binds the record, then runs the application's function.
+ * The thread's exit on every path (return, pthread_exit, cancellation) is seen by the TSD destructor
+ * installed by tw__thread_attach. */
+static void *tw_thread_start(void *p) {
+  struct tw_start st = *(struct tw_start *)p;
+  struct tw_tls *t = tw_tls();
+  tw_guard_enter(t);
+  free(p);
+  tw_store_relaxed(&st.rec->tid, gettid());
+  t->self = st.rec;
+  tw__thread_attach(st.rec);
+  tw_registry_set_handle(st.rec, pthread_self());
+  tw_guard_leave(t);
+  return st.fn(st.arg);
+}
+
+TW_HOOK int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+                           void *arg) {
+  struct tw_tls *t = tw_tls();
+  if (TW_BYPASS(t)) return TW_REAL_FN(pthread_create)(th, attr, fn, arg);
+  TW_ERRNO_SAVE();
+  struct tw_thread *parent = tw_self(t);
+  tw_guard_enter(t);
+  int detach = PTHREAD_CREATE_JOINABLE;
+  if (attr) pthread_attr_getdetachstate(attr, &detach);
+  struct tw_start *st = malloc(sizeof(*st));
+  struct tw_thread *rec =
+      st ? tw_registry_new(parent, tw_stack_capture(), detach == PTHREAD_CREATE_DETACHED) : NULL;
+  if (!rec) { /* out of memory: the thread runs unwatched rather than not at all */
+    free(st);
+    tw_guard_leave(t);
+    TW_ERRNO_RESTORE();
+    return TW_REAL_FN(pthread_create)(th, attr, fn, arg);
+  }
+  *st = (struct tw_start){fn, arg, rec};
+  uint64_t live = tw_registry_add(rec);
+  if (tw_unlikely(live > tw__opt.max_threads)) tw_reporter_note_surge(live);
+  tw_reporter_ensure_started();
+  tw_guard_leave(t);
+  TW_ERRNO_RESTORE();
+
+  int r = TW_REAL_FN(pthread_create)(th, attr, tw_thread_start, st);
+
+  int saved = errno;
+  tw_guard_enter(t);
+  if (r != 0) {
+    free(st);
+    tw_registry_discard(rec);
+  } else {
+    tw_registry_set_handle(rec, *th);
+    tw_registry_created_done(rec);
+  }
+  tw_guard_leave(t);
+  errno = saved;
+  return r;
+}
+
+/* Shared body of the four joins. `kind` picks the real call. */
+static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only, clockid_t clk,
+                       const struct timespec *ts) {
+  struct tw_tls *t = tw_tls();
+  struct tw_thread *self = NULL;
+  int r;
+  const int watched = !TW_BYPASS(t) && !try_only;
+  if (watched) {
+    TW_ERRNO_SAVE();
+    self = tw_wait_enter(t, call, (uintptr_t)th, 0, -1);
+    TW_ERRNO_RESTORE();
+  }
+  pthread_cleanup_push(tw__wait_cancel_cleanup, self);
+  if (try_only) r = TW_REAL_FN(pthread_tryjoin_np)(th, ret);
+  else if (call == TW_CALL_TIMEDJOIN) r = TW_REAL_FN(pthread_timedjoin_np)(th, ret, ts);
+  else if (call == TW_CALL_CLOCKJOIN) r = TW_REAL_FN(pthread_clockjoin_np)(th, ret, clk, ts);
+  else r = TW_REAL_FN(pthread_join)(th, ret);
+  pthread_cleanup_pop(0);
+  if (watched) tw_wait_leave(t, self);
+  if (r == 0 && !TW_BYPASS(t)) {
+    int saved = errno;
+    tw_guard_enter(t);
+    tw_registry_joined(th);
+    tw_guard_leave(t);
+    errno = saved;
+  }
+  return r;
+}
+
+TW_HOOK int pthread_join(pthread_t th, void **ret) {
+  return join_common(th, ret, TW_CALL_JOIN, 0, 0, NULL);
+}
+TW_HOOK int pthread_tryjoin_np(pthread_t th, void **ret) {
+  return join_common(th, ret, TW_CALL_JOIN, 1, 0, NULL);
+}
+TW_HOOK int pthread_timedjoin_np(pthread_t th, void **ret, const struct timespec *ts) {
+  return join_common(th, ret, TW_CALL_TIMEDJOIN, 0, 0, ts);
+}
+TW_HOOK int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk, const struct timespec *ts) {
+  if (!TW_REAL_FN(pthread_clockjoin_np)) return ENOSYS;
+  return join_common(th, ret, TW_CALL_CLOCKJOIN, 0, clk, ts);
+}
+
+TW_HOOK int pthread_detach(pthread_t th) {
+  struct tw_tls *t = tw_tls();
+  int r = TW_REAL_FN(pthread_detach)(th);
+  if (r == 0 && !TW_BYPASS(t)) {
+    int saved = errno;
+    struct tw_thread *self = tw_self(t);
+    tw_guard_enter(t);
+    /* A thread detaching itself may do so before its creator has recorded its handle. */
+    if (self && pthread_equal(th, pthread_self())) tw_registry_detached_self(self);
+    else tw_registry_detached(th);
+    tw_guard_leave(t);
+    errno = saved;
+  }
+  return r;
+}
+
+TW_HOOK void pthread_exit(void *ret) {
+  struct tw_tls *t = tw_tls();
+  if (!TW_BYPASS(t)) {
+    tw_guard_enter(t);
+    tw__note_pthread_exit();
+    tw_guard_leave(t);
+  }
+  TW_REAL_FN(pthread_exit)(ret);
+  __builtin_unreachable();
+}
+
+TW_HOOK int pthread_cancel(pthread_t th) { return TW_REAL_FN(pthread_cancel)(th); }
+
+TW_HOOK int pthread_setname_np(pthread_t th, const char *name) {
+  struct tw_tls *t = tw_tls();
+  int r = TW_REAL_FN(pthread_setname_np)(th, name);
+  if (r == 0 && !TW_BYPASS(t)) {
+    int saved = errno;
+    tw_self(t);
+    tw_guard_enter(t);
+    tw_registry_set_name(th, name);
+    tw_guard_leave(t);
+    errno = saved;
+  }
+  return r;
+}

@@ -1,0 +1,63 @@
+/* Hook prologue/epilogue helpers shared by every hook_*.c file.
+ *
+ * How to add a hook:
+ *  1. Add a TW_REAL(ret, name, (params), version, required) line to real.inc. Use the symbol version
+ *     for calls glibc exports twice (the pthread_cond_* family: "GLIBC_2.3.2", hazard 2).
+ *  2. Add the export to threadwatch.map.
+ *  3. In the hook_*.c file of its family, write it mechanically:
+ *
+ *       TW_HOOK int pthread_foo(pthread_foo_t *f) {
+ *         struct tw_tls *t = tw_tls();
+ *         if (TW_BYPASS(t)) return TW_REAL_FN(pthread_foo)(f);   // tool code or exiting thread
+ *         int r = TW_REAL_FN(pthread_foo)(f);                     // the real call, result kept
+ *         if (r == 0) tw__on_foo(t, f);                           // the event, on success only
+ *         return r;                                               // errno untouched (hazard 3)
+ *       }
+ *
+ *     Anything that may change errno (allocation, unwinding, writing) runs between TW_ERRNO_SAVE and
+ *     TW_ERRNO_RESTORE, and inside tw_guard_enter/leave so calls it makes pass straight through.
+ *  4. Add the call to tests/fidelity/fidelity.c (same result and errno with and without the preload).
+ */
+#ifndef TW_HOOKS_H
+#define TW_HOOKS_H
+
+#include <errno.h>
+
+#include "init.h"
+#include "real.h"
+#include "tls.h"
+#include "tw.h"
+
+#define TW_HOOK TW_EXPORT
+
+/* Hooks pass straight through while tool code runs on this thread, or after the thread has left. */
+#define TW_BYPASS(t) tw_unlikely((t)->guard != 0 || (t)->gone)
+
+#define TW_ERRNO_SAVE() int tw_saved_errno_ = errno
+#define TW_ERRNO_RESTORE() (errno = tw_saved_errno_)
+
+/* The application's call site: the return address of the hook. */
+#define TW_CALLER_PC() ((uintptr_t)__builtin_extract_return_addr(__builtin_return_address(0)))
+
+/* Blocking-wait bracket. The wait state is set only for the outermost watched call of a thread (a
+ * signal handler's I/O inside a condvar wait leaves the condvar wait in place). */
+static inline struct tw_thread *tw_wait_enter(struct tw_tls *t, enum tw_call call, uintptr_t obj,
+                                              uintptr_t obj2, int fd) {
+  struct tw_thread *self = tw_self(t);
+  if (t->in_wait++ != 0 || !self) return NULL;
+  tw_guard_enter(t);
+  tw_wait_begin(self, call, obj, obj2, fd);
+  tw_guard_leave(t);
+  return self;
+}
+
+/* Every tw_wait_enter is matched by exactly one tw_wait_leave (or the cancellation cleanup). */
+static inline void tw_wait_leave(struct tw_tls *t, struct tw_thread *self) {
+  if (t->in_wait) t->in_wait--;
+  if (self) tw_wait_end(self);
+}
+
+/* Cancellation cleanup for waits that are cancellation points (hazard 4). */
+void tw__wait_cancel_cleanup(void *self);
+
+#endif

@@ -1,0 +1,148 @@
+/* The thread registry: one record per application thread, its lifecycle, name and current wait. */
+#ifndef TW_REGISTRY_H
+#define TW_REGISTRY_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <uthash.h>
+
+#include "atomic.h"
+#include "ring.h"
+
+enum tw_call {
+  TW_CALL_NONE = 0,
+#define TW_CALL(ID, name, cls) TW_CALL_##ID,
+#include "calls.inc"
+#undef TW_CALL
+  TW_CALL_COUNT
+};
+
+enum tw_wait_class { TW_WC_NONE, TW_WC_MUTEX, TW_WC_RWLOCK, TW_WC_COND, TW_WC_JOIN, TW_WC_FD };
+
+const char *tw_call_name(enum tw_call c);
+enum tw_wait_class tw_call_class(enum tw_call c);
+
+/* What a thread is blocked in right now. Written only by the owning thread, read by the reporter:
+ * a sequence lock (seq odd while writing) gives the reader a consistent copy. */
+struct tw_wait {
+  _Atomic uint32_t seq;
+  _Atomic uint32_t call;  /* enum tw_call; TW_CALL_NONE when not waiting */
+  _Atomic uint32_t stack; /* depot id of the stack at the call */
+  _Atomic int32_t fd;
+  _Atomic uintptr_t obj;  /* lock/condvar address, pthread_t of a join target */
+  _Atomic uintptr_t obj2; /* the mutex of a condvar wait */
+  _Atomic uint64_t since_ns;
+};
+
+/* A consistent copy of a struct tw_wait. */
+struct tw_wait_snap {
+  enum tw_call call;
+  uint32_t stack;
+  int32_t fd;
+  uintptr_t obj, obj2;
+  uint64_t since_ns;
+};
+
+enum tw_life { TW_LIFE_RUNNING = 0, TW_LIFE_EXITED = 1 };
+enum tw_join { TW_JOINABLE = 0, TW_DETACHED = 1, TW_JOINED = 2 };
+
+struct tw_thread {
+  uint64_t id;               /* T-number: 1 = main thread, then creation order */
+  uint64_t parent;           /* id of the creating thread, 0 if unknown */
+  _Atomic int32_t tid;       /* kernel thread id, set by the thread itself when it starts */
+  uintptr_t handle;          /* pthread_t; registry lock */
+  uint32_t created_at;       /* depot id of the pthread_create call site stack */
+  bool adopted;              /* not created through our hook (main thread, foreign threads) */
+  bool in_hash;              /* in the handle table; registry lock */
+  bool creating;             /* pthread_create has not returned yet: do not free; registry lock */
+  uint64_t start_ns;
+  _Atomic uint64_t exit_ns;
+  _Atomic int life;          /* enum tw_life */
+  int join;                  /* enum tw_join; under the registry lock */
+  char name[16];             /* under the registry lock */
+  struct tw_wait wait;
+  tw_ring_t *_Atomic ring;   /* allocated by the owner on its first event; partner: reporter drain */
+  struct tw_thread *prev, *next; /* live or dead list, under the registry lock */
+  UT_hash_handle hh;         /* by handle, while the handle can still be joined or detached */
+};
+
+/* A consistent snapshot of one record, taken under the registry lock, for reports. */
+struct tw_thread_snap {
+  uint64_t id, parent;
+  uintptr_t handle;
+  int32_t tid;
+  uint32_t created_at;
+  bool adopted;
+  int life, join;
+  char name[16];
+  uint64_t start_ns, exit_ns;
+  struct tw_wait_snap wait;
+};
+
+/* --- used by the hooks (application threads) --- */
+
+/* Makes a record for a thread about to be created by `parent` (may be NULL). Not yet visible. */
+struct tw_thread *tw_registry_new(struct tw_thread *parent, uint32_t created_at, bool detached);
+/* Publishes a record made by tw_registry_new (before the thread can run). Returns the number of
+ * live threads, this one included. */
+uint64_t tw_registry_add(struct tw_thread *t);
+/* Undoes tw_registry_add + tw_registry_new when pthread_create failed. */
+void tw_registry_discard(struct tw_thread *t);
+/* Records the handle of a created thread so joins and detaches can find it (creator and child both
+ * call it: whichever comes first). */
+void tw_registry_set_handle(struct tw_thread *t, pthread_t h);
+/* The creator is done with the record (pthread_create returned): it may now be freed once reaped. */
+void tw_registry_created_done(struct tw_thread *t);
+/* Makes and publishes a record for a thread we did not create (the main thread, foreign threads). */
+struct tw_thread *tw_registry_adopt(void);
+/* The calling thread is leaving: marks it exited (the last write it makes to its record). */
+void tw_registry_exited(struct tw_thread *t);
+/* A successful join/detach of `h`. */
+void tw_registry_joined(pthread_t h);
+void tw_registry_detached(pthread_t h);
+void tw_registry_detached_self(struct tw_thread *self);
+void tw_registry_set_name(pthread_t h, const char *name);
+
+/* The owner's ring, mapped on its first event. Owner thread only; async-signal-safe. NULL if no
+ * memory could be had (the event is then dropped and counted by the caller). */
+tw_ring_t *tw__ring_of(struct tw_thread *t);
+
+/* Wait-state writers: only the owning thread calls them. */
+void tw_wait_begin(struct tw_thread *t, enum tw_call call, uintptr_t obj, uintptr_t obj2, int fd);
+void tw_wait_end(struct tw_thread *t);
+void tw_wait_read(const struct tw_wait *w, struct tw_wait_snap *out);
+
+/* --- used by the reporter and the exit path --- */
+
+/* Counters: threads created through the hook, exited, live now (application threads only). */
+struct tw_registry_counts {
+  uint64_t created, exited, live;
+};
+void tw_registry_counts(struct tw_registry_counts *c);
+
+/* Copies up to `max` records into snaps (live and not yet reaped), returns how many exist. */
+size_t tw_registry_snapshot(struct tw_thread_snap *snaps, size_t max);
+
+/* Calls fn for every record whose ring may hold events, then frees reaped records whose rings have
+ * been drained. Reporter side only (or the exit path under the analysis lock). */
+void tw_registry_drain(void (*fn)(const struct tw_event *ev, void *ctx), void *ctx);
+
+/* The id of the live record with handle h (joinable or adopted), 0 if none. */
+uint64_t tw_registry_id_of_handle(pthread_t h);
+
+/* Sum of every ring's drop counter (including reaped threads). */
+uint64_t tw_registry_dropped(void);
+
+/* After fork(), in the child: keep only the calling thread's record. */
+void tw_registry_after_fork_child(struct tw_thread *self);
+void tw_registry_fork_prepare(void);
+void tw_registry_fork_parent(void);
+
+/* Locks used by fork and by tests. */
+void tw_registry_lock(void);
+void tw_registry_unlock(void);
+
+#endif

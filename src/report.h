@@ -1,0 +1,72 @@
+/* A report as plain data: detectors fill a struct tw_report, the writers render it (text and JSON). */
+#ifndef TW_REPORT_H
+#define TW_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "limits.h"
+#include "registry.h"
+
+enum tw_tstate { TW_TS_RUNNING = 0, TW_TS_BLOCKED = 1, TW_TS_EXITED = 2 };
+
+struct tw_report_thread {
+  uint64_t id, parent;
+  int32_t tid;
+  char name[16];
+  enum tw_tstate state;
+  struct tw_wait_snap wait; /* when blocked */
+  uint64_t wait_ns;         /* how long it has been blocked */
+  char object[96];          /* what it waits for, described ("pipe fd 3", "mutex 0x...") */
+  char note[96];            /* a fact about the object worth a sentence ("no thread has written to it") */
+  uint32_t stack;           /* where it is now (blocked threads), 0 if unknown */
+  uint32_t created_at;
+};
+
+struct tw_report_group {
+  uint32_t count;
+  uint32_t created_at;
+};
+
+struct tw_report {
+  const char *kind; /* contract names: thread-leak, thread-surge, ... */
+  const char *what;
+  char message[512];
+  uint32_t count;   /* threads the report stands for */
+  bool same_stacks; /* every listed thread has the same stacks: the text shows the first only */
+  uint32_t nthreads;
+  struct tw_report_thread threads[TW_REPORT_MAX_THREADS];
+  uint32_t nmore;   /* ids of further threads, listed by number only */
+  uint64_t more_ids[16];
+  uint32_t ngroups;
+  struct tw_report_group groups[TW_REPORT_MAX_GROUPS];
+  uint64_t limit;   /* thread-surge: THREADWATCH_MAX_THREADS */
+  uint64_t dropped; /* events lost to full rings before this report */
+};
+
+/* Writes `r` to the text log and the JSON file unless a suppression matches it. Analysis lock held.
+ * Returns true if written. */
+bool tw_report_emit(struct tw_report *r);
+
+/* Reports written (not suppressed) by this process. */
+uint64_t tw_report_count(void);
+
+/* Writes a line to the text log (the summary line, notices). Analysis lock held. */
+void tw_report_log_line(const char *line);
+
+/* In the forked child: forget the parent's report count, reopen %p outputs. */
+void tw_report_after_fork_child(void);
+
+/* "func (file.c:42)" for the first frame of `stack` into buf; "an unknown place" if none. */
+void tw_report_where(uint32_t stack, char *buf, size_t n);
+
+/* Fills thread `rt` of a report from a registry snapshot. */
+void tw_report_thread_from_snap(struct tw_report_thread *rt, const struct tw_thread_snap *s,
+                                uint64_t now_ns);
+
+/* Writers: render `r` into the caller's buffer-backed output. */
+struct tw_out;
+void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid);
+void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid);
+
+#endif

@@ -1,0 +1,85 @@
+/* JSON Lines writer: one object per report on one line (schema in docs/report-format.md). */
+#include <stdio.h>
+
+#include "out.h"
+#include "report.h"
+#include "stackdepot.h"
+#include "symbolize.h"
+
+static const char *state_name(enum tw_tstate s) {
+  return s == TW_TS_BLOCKED ? "blocked" : s == TW_TS_EXITED ? "exited" : "running";
+}
+
+static void json_stack(struct tw_out *o, uint32_t stack) {
+  const uintptr_t *pcs;
+  int n = tw_depot_get(stack, &pcs);
+  tw_out_str(o, "[");
+  int num = 0;
+  for (int i = 0; i < n; i++) {
+    struct tw_frame fr[TW_MAX_INLINE];
+    int nf = tw_symbolize(pcs[i], fr, TW_MAX_INLINE);
+    for (int j = 0; j < nf; j++) {
+      const struct tw_frame *f = &fr[j];
+      tw_out_fmt(o, "%s{\"pc\":\"0x%lx\",\"function\":", num++ ? "," : "", (unsigned long)f->pc);
+      tw_out_json_str(o, f->function);
+      if (f->file) {
+        tw_out_str(o, ",\"file\":");
+        tw_out_json_str(o, f->file);
+        tw_out_fmt(o, ",\"line\":%d", f->line);
+      }
+      tw_out_str(o, ",\"module\":");
+      tw_out_json_str(o, f->module);
+      if (f->inlined) tw_out_str(o, ",\"inlined\":true");
+      tw_out_str(o, "}");
+    }
+  }
+  tw_out_str(o, "]");
+}
+
+static void json_thread(struct tw_out *o, const struct tw_report_thread *t) {
+  tw_out_fmt(o, "{\"id\":%llu,\"tid\":%d,\"name\":", (unsigned long long)t->id, t->tid);
+  tw_out_json_str(o, t->name);
+  tw_out_fmt(o, ",\"state\":\"%s\"", state_name(t->state));
+  if (t->state == TW_TS_BLOCKED) {
+    tw_out_fmt(o, ",\"wait\":{\"call\":\"%s\",\"object\":", tw_call_name(t->wait.call));
+    tw_out_json_str(o, t->object);
+    if (t->note[0]) {
+      tw_out_str(o, ",\"note\":");
+      tw_out_json_str(o, t->note);
+    }
+    if (tw_call_class(t->wait.call) == TW_WC_FD) tw_out_fmt(o, ",\"fd\":%d", t->wait.fd);
+    else tw_out_fmt(o, ",\"address\":\"0x%lx\"", (unsigned long)t->wait.obj);
+    tw_out_fmt(o, ",\"for_ms\":%llu}", (unsigned long long)(t->wait_ns / 1000000));
+  }
+  tw_out_fmt(o, ",\"parent\":%llu,\"stack\":", (unsigned long long)t->parent);
+  json_stack(o, t->stack);
+  tw_out_str(o, ",\"created_at\":");
+  json_stack(o, t->created_at);
+  tw_out_str(o, "}");
+}
+
+void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid) {
+  tw_out_str(o, "{\"kind\":");
+  tw_out_json_str(o, r->kind);
+  tw_out_str(o, ",\"what\":");
+  tw_out_json_str(o, r->what);
+  tw_out_str(o, ",\"message\":");
+  tw_out_json_str(o, r->message);
+  tw_out_fmt(o, ",\"pid\":%ld,\"count\":%u,\"threads\":[", pid, r->count);
+  for (uint32_t i = 0; i < r->nthreads; i++) {
+    if (i) tw_out_str(o, ",");
+    json_thread(o, &r->threads[i]);
+  }
+  tw_out_fmt(o, "],\"omitted_threads\":%u",
+             r->count > r->nthreads ? r->count - r->nthreads : 0);
+  if (r->ngroups) {
+    tw_out_fmt(o, ",\"limit\":%llu,\"groups\":[", (unsigned long long)r->limit);
+    for (uint32_t g = 0; g < r->ngroups; g++) {
+      tw_out_fmt(o, "%s{\"count\":%u,\"created_at\":", g ? "," : "", r->groups[g].count);
+      json_stack(o, r->groups[g].created_at);
+      tw_out_str(o, "}");
+    }
+    tw_out_str(o, "]");
+  }
+  tw_out_fmt(o, ",\"dropped_events\":%llu}\n", (unsigned long long)r->dropped);
+}

@@ -1,0 +1,79 @@
+/* Text writer: the headline, then each thread with its stacks, like the sanitizer reports. */
+#include <stdio.h>
+
+#include "out.h"
+#include "report.h"
+#include "stackdepot.h"
+#include "symbolize.h"
+
+static const char *state_name(enum tw_tstate s) {
+  return s == TW_TS_BLOCKED ? "blocked" : s == TW_TS_EXITED ? "exited" : "running";
+}
+
+static void text_stack(struct tw_out *o, uint32_t stack, const char *indent) {
+  const uintptr_t *pcs;
+  int n = tw_depot_get(stack, &pcs);
+  if (n == 0) {
+    tw_out_fmt(o, "%s(stack unavailable)\n", indent);
+    return;
+  }
+  int num = 0;
+  for (int i = 0; i < n; i++) {
+    struct tw_frame f[TW_MAX_INLINE];
+    int nf = tw_symbolize(pcs[i], f, TW_MAX_INLINE);
+    for (int j = 0; j < nf; j++) {
+      tw_out_fmt(o, "%s#%d 0x%lx in %s", indent, num++, (unsigned long)f[j].pc, f[j].function);
+      if (f[j].file) tw_out_fmt(o, " %s:%d", f[j].file, f[j].line);
+      tw_out_fmt(o, " (%s)%s\n", f[j].module, f[j].inlined ? " [inlined]" : "");
+    }
+  }
+}
+
+static void format_duration(char *buf, size_t n, uint64_t ns) {
+  if (ns >= 60ull * 1000000000ull) snprintf(buf, n, "%.1fmin", (double)ns / 60e9);
+  else if (ns >= 1000000000ull) snprintf(buf, n, "%.2fs", (double)ns / 1e9);
+  else snprintf(buf, n, "%.0fms", (double)ns / 1e6);
+}
+
+void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
+  tw_out_fmt(o, "==%ld== threadwatch: %s: %s\n", pid, r->kind, r->message);
+  uint32_t shown = r->same_stacks && r->nthreads ? 1 : r->nthreads;
+  for (uint32_t i = 0; i < shown; i++) {
+    const struct tw_report_thread *t = &r->threads[i];
+    tw_out_fmt(o, "  T%llu", (unsigned long long)t->id);
+    if (t->name[0]) tw_out_fmt(o, " \"%s\"", t->name);
+    if (t->tid > 0) tw_out_fmt(o, " (tid %d)", t->tid);
+    if (t->state == TW_TS_BLOCKED) {
+      char d[32];
+      format_duration(d, sizeof(d), t->wait_ns);
+      tw_out_fmt(o, " blocked in %s() on %s for %s%s%s:\n", tw_call_name(t->wait.call), t->object, d,
+                 t->note[0] ? "; " : "", t->note);
+      text_stack(o, t->stack, "    ");
+    } else {
+      tw_out_fmt(o, " %s%s\n", state_name(t->state),
+                 t->state == TW_TS_RUNNING ? " (not in a watched blocking call)" : "");
+    }
+    if (t->created_at) {
+      tw_out_fmt(o, "  created by T%llu at:\n", (unsigned long long)t->parent);
+      text_stack(o, t->created_at, "    ");
+    }
+  }
+  for (uint32_t g = 0; g < r->ngroups; g++) {
+    tw_out_fmt(o, "  %u live threads created at:\n", r->groups[g].count);
+    text_stack(o, r->groups[g].created_at, "    ");
+  }
+  if (r->count > shown && shown > 0) {
+    /* The other threads of a group, by number: the listed ones first, then the rest. */
+    uint32_t named = 0, total = r->count - shown;
+    tw_out_fmt(o, "  ... and %u more thread%s with the same stacks (", total, total == 1 ? "" : "s");
+    for (uint32_t i = shown; i < r->nthreads; i++, named++)
+      tw_out_fmt(o, "%sT%llu", named ? ", " : "", (unsigned long long)r->threads[i].id);
+    for (uint32_t i = 0; i < r->nmore; i++, named++)
+      tw_out_fmt(o, "%sT%llu", named ? ", " : "", (unsigned long long)r->more_ids[i]);
+    tw_out_str(o, total > named ? ", ...)\n" : ")\n");
+  }
+  if (r->dropped)
+    tw_out_fmt(o, "  note: %llu events were dropped (full rings); this report may be incomplete\n",
+               (unsigned long long)r->dropped);
+  tw_out_str(o, "\n");
+}

@@ -1,0 +1,138 @@
+/* The reporter thread: drains every ring each tick, feeds the detectors, prints the summary line. */
+#include "reporter.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fdtrack.h"
+#include "leaks.h"
+#include "options.h"
+#include "out.h"
+#include "real.h"
+#include "report.h"
+#include "stackdepot.h"
+#include "stats.h"
+#include "tls.h"
+
+static pthread_mutex_t analysis = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int started;
+static _Atomic int exit_wanted;
+static _Atomic int surge_state; /* 0 none, 1 due, 2 reported */
+static _Atomic uint64_t surge_live;
+static uint64_t last_summary_ns;
+
+void tw_analysis_lock(void) { TW_REAL_FN(pthread_mutex_lock)(&analysis); }
+void tw_analysis_unlock(void) { TW_REAL_FN(pthread_mutex_unlock)(&analysis); }
+
+static void on_event(const struct tw_event *ev, void *ctx) {
+  (void)ctx;
+  tw_stat_add(events, 1);
+  switch (ev->type) {
+    case TW_EV_FD_IO: tw_fdfacts_on_event(ev); break;
+    default: break;
+  }
+}
+
+static void summary_line(uint64_t now) {
+  struct tw_registry_counts c;
+  tw_registry_counts(&c);
+  struct tw_thread_snap snaps[256];
+  size_t got = tw_registry_snapshot(snaps, TW_ARRAY_LEN(snaps)); /* a sample past 256 threads */
+  unsigned blocked = 0, by_class[TW_WC_FD + 1] = {0};
+  for (size_t i = 0; i < got && i < TW_ARRAY_LEN(snaps); i++) {
+    if (snaps[i].life == TW_LIFE_EXITED || snaps[i].wait.call == TW_CALL_NONE) continue;
+    blocked++;
+    by_class[tw_call_class(snaps[i].wait.call)]++;
+  }
+  char line[512];
+  snprintf(line, sizeof(line),
+           "==%ld== threadwatch: summary: %llu live threads (%llu running, %u blocked: %u mutex, "
+           "%u rwlock, %u condvar, %u join, %u fd), %llu created, %llu exited; %llu events, %llu "
+           "dropped, %u stacks, %llu reports\n",
+           (long)getpid(), (unsigned long long)c.live, (unsigned long long)(c.live - blocked),
+           blocked, by_class[TW_WC_MUTEX], by_class[TW_WC_RWLOCK], by_class[TW_WC_COND],
+           by_class[TW_WC_JOIN], by_class[TW_WC_FD], (unsigned long long)c.created,
+           (unsigned long long)c.exited, (unsigned long long)tw_stat_get(events),
+           (unsigned long long)tw_registry_dropped(), tw_depot_count(),
+           (unsigned long long)tw_stat_get(reports));
+  tw_report_log_line(line);
+  last_summary_ns = now;
+}
+
+void tw_reporter_tick(uint64_t now_ns, bool final) {
+  tw_registry_drain(on_event, NULL);
+  int due = 1;
+  if (atomic_compare_exchange_strong(&surge_state, &due, 2))
+    tw_leaks_report_surge(tw_load_relaxed(&surge_live));
+  if (!final && tw__opt.interval_ns && now_ns - last_summary_ns >= tw__opt.interval_ns)
+    summary_line(now_ns);
+}
+
+void tw_reporter_note_surge(uint64_t live) {
+  int none = 0;
+  if (atomic_compare_exchange_strong(&surge_state, &none, 1)) tw_store_relaxed(&surge_live, live);
+}
+
+void tw_reporter_wake_for_exit(void) { tw_store_release(&exit_wanted, 1); }
+
+static void *reporter_main(void *arg) {
+  (void)arg;
+  struct tw_tls *t = tw_tls();
+  t->guard = 1; /* for good: every hooked call this thread makes goes straight through */
+  t->gone = true;
+  last_summary_ns = tw__now_ns();
+  for (;;) {
+    struct timespec tick = {0, (long)TW_TICK_NS};
+    while (clock_nanosleep(CLOCK_MONOTONIC, 0, &tick, &tick) != 0) {
+    }
+    if (tw_load_acquire(&exit_wanted)) {
+      /* main called pthread_exit and every application thread has left: leave too, so glibc ends
+       * the process (exit(0), our destructor writes the exit reports on this thread). */
+      TW_REAL_FN(pthread_exit)(NULL);
+    }
+    tw_analysis_lock();
+    tw_reporter_tick(tw__now_ns(), false);
+    tw_analysis_unlock();
+  }
+  return NULL;
+}
+
+void tw_reporter_ensure_started(void) {
+  if (tw_likely(tw_load_acquire(&started))) return;
+  int expected = 0;
+  if (!atomic_compare_exchange_strong(&started, &expected, 1)) return;
+  /* The reporter must never run the application's signal handlers: it starts with all blocked. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 1 << 20);
+  pthread_t th;
+  int rc = TW_REAL_FN(pthread_create)(&th, &attr, reporter_main, NULL);
+  pthread_attr_destroy(&attr);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0) {
+    static const char msg[] =
+        "threadwatch: cannot start the reporter thread; reports are made at exit only\n";
+    tw__write_all(2, msg, sizeof(msg) - 1);
+    return;
+  }
+  TW_REAL_FN(pthread_setname_np)(th, "threadwatch");
+}
+
+void tw_reporter_fork_prepare(void) { tw_analysis_lock(); }
+void tw_reporter_fork_parent(void) { tw_analysis_unlock(); }
+
+void tw_reporter_after_fork_child(void) {
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  memcpy(&analysis, &fresh, sizeof(fresh));
+  tw_store_relaxed(&started, 0); /* no reporter thread in the child until it is needed */
+  tw_store_relaxed(&exit_wanted, 0);
+  tw_store_relaxed(&surge_state, 0);
+}

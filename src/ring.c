@@ -1,0 +1,18 @@
+/* SPSC ring: initialisation and the consumer's drain (the push is inline in ring.h). */
+#include "ring.h"
+
+#include <string.h>
+
+void tw_ring_init(tw_ring_t *r) {
+  tw_store_relaxed(&r->head, 0);
+  tw_store_relaxed(&r->tail, 0);
+  tw_store_relaxed(&r->dropped, 0);
+}
+
+uint64_t tw_ring_drain(tw_ring_t *r, void (*fn)(const struct tw_event *ev, void *ctx), void *ctx) {
+  uint64_t tail = tw_load_relaxed(&r->tail);
+  uint64_t head = tw_load_acquire(&r->head); /* partner: release store of head in tw_ring_push */
+  for (uint64_t i = tail; i != head; i++) fn(&r->slot[i & (TW_RING_SLOTS - 1)], ctx);
+  tw_store_release(&r->tail, head); /* partner: acquire load of tail in tw_ring_push */
+  return head - tail;
+}

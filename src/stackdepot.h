@@ -1,0 +1,25 @@
+/* Stack capture with libunwind and the depot that interns each distinct stack once under a uint32 id. */
+#ifndef TW_STACKDEPOT_H
+#define TW_STACKDEPOT_H
+
+#include <stdint.h>
+
+/* Interns pcs[0..n) and returns its id (never 0), or 0 when the depot is full (said once on stderr).
+ * Lock-free and allocation-free after the first call; safe from any thread and from signal handlers. */
+uint32_t tw_depot_put(const uintptr_t *pcs, int n);
+
+/* Fills *pcs with the frames of `id` and returns their count; 0 for id 0 or an unknown id. */
+int tw_depot_get(uint32_t id, const uintptr_t **pcs);
+
+/* Number of distinct stacks interned and bytes of arena used. */
+uint32_t tw_depot_count(void);
+uint64_t tw_depot_bytes(void);
+
+/* Records the address range of threadwatch's own code so captured stacks can drop our frames. */
+void tw__stack_init(void);
+
+/* Unwinds the calling thread, drops threadwatch's own frames (frame 0 is then the application's call
+ * into the hook), interns the rest. Returns the depot id (0 if nothing could be captured). */
+uint32_t tw_stack_capture(void);
+
+#endif

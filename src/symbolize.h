@@ -1,0 +1,26 @@
+/* pc -> function, file, line, module with elfutils' libdw. Reporter side only (analysis lock held). */
+#ifndef TW_SYMBOLIZE_H
+#define TW_SYMBOLIZE_H
+
+#include <stdint.h>
+
+struct tw_frame {
+  uintptr_t pc;
+  int inlined;          /* 1: this function was inlined into the next frame (same pc) */
+  const char *function; /* "??" when no symbol covers pc; C++ names demangled */
+  const char *file;     /* NULL without debug info */
+  int line;             /* 0 without debug info */
+  const char *module;   /* path of the executable or library, "??" if unknown */
+};
+
+#define TW_MAX_INLINE 8
+
+/* Symbolizes a return address (the call site pc - 1 is looked up) into its chain of frames,
+ * innermost first: functions inlined at that pc, then the function that contains them. Returns the
+ * count (at least 1). Strings stay valid until tw_symbolize_reset(). */
+int tw_symbolize(uintptr_t pc, struct tw_frame *out, int max);
+
+/* Forgets cached modules and results (new libraries loaded, after fork). */
+void tw_symbolize_reset(void);
+
+#endif

@@ -1,0 +1,50 @@
+/* Per-thread hook state: the TLS block, lazy adoption of threads we did not create, held-lock stack. */
+#include "tls.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "init.h"
+#include "stats.h"
+
+__thread struct tw_tls tw__tls __attribute__((tls_model("initial-exec")));
+struct tw_stats tw__stats;
+
+struct tw_thread *tw__self_slow(struct tw_tls *t) {
+  if (t->gone) return NULL;
+  tw_guard_enter(t);
+  tw__ensure_init();
+  if (!t->self) {
+    t->self = tw_registry_adopt();
+    if (t->self) tw__thread_attach(t->self);
+  }
+  tw_guard_leave(t);
+  return t->self;
+}
+
+void tw__held_grow(struct tw_tls *t) {
+  if (t->held == NULL) {
+    t->held = t->inline_held;
+    t->cap = TW_HELD_INLINE;
+    if (t->nheld < t->cap) return;
+  }
+  uint32_t cap = t->cap * 2;
+  struct tw_held *h = malloc(sizeof(*h) * cap);
+  tw_check(h != NULL);
+  memcpy(h, t->held, sizeof(*h) * t->nheld);
+  if (t->held != t->inline_held) free(t->held);
+  t->held = h;
+  t->cap = cap;
+}
+
+bool tw_held_pop(struct tw_tls *t, uintptr_t lock) {
+  for (uint32_t i = t->nheld; i-- > 0;) {
+    if (t->held[i].lock != lock) continue;
+    if (--t->held[i].count == 0) {
+      memmove(&t->held[i], &t->held[i + 1], sizeof(t->held[0]) * (t->nheld - i - 1));
+      t->nheld--;
+    }
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,66 @@
+/* Per-thread state of the hooks: re-entrancy guard, own record, held-lock stack. */
+#ifndef TW_TLS_H
+#define TW_TLS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "limits.h"
+#include "registry.h"
+#include "tw.h"
+
+enum tw_held_mode { TW_HELD_MUTEX = 0, TW_HELD_READ = 1, TW_HELD_WRITE = 2 };
+
+struct tw_held {
+  uintptr_t lock;
+  uintptr_t pc;   /* return address of the acquiring call: where it was taken */
+  uint32_t mode;  /* enum tw_held_mode */
+  uint32_t count; /* recursive acquisitions of the same lock */
+};
+
+struct tw_tls {
+  int guard;                /* > 0 while tool code runs on this thread: hooks pass straight through */
+  bool gone;                /* the thread has left (our TSD destructor ran): hooks pass through */
+  struct tw_thread *self;   /* NULL until the thread's first hook */
+  uint32_t in_wait;         /* > 0 inside a watched blocking call (a signal handler's I/O nests) */
+  int32_t io_fd;            /* last tracked fd this thread reported I/O on (dedups TW_EV_FD_IO) */
+  uint32_t io_gen;
+  uint32_t io_dir;
+  uint32_t nheld;
+  uint32_t cap;             /* capacity of `held` */
+  struct tw_held *held;     /* inline_held, or a heap array when more are held at once */
+  struct tw_held inline_held[TW_HELD_INLINE];
+};
+
+extern __thread struct tw_tls tw__tls __attribute__((tls_model("initial-exec")));
+
+static inline struct tw_tls *tw_tls(void) { return &tw__tls; }
+
+/* The calling thread's record, made on first use (adoption). NULL if the thread has left. */
+struct tw_thread *tw__self_slow(struct tw_tls *t);
+static inline struct tw_thread *tw_self(struct tw_tls *t) {
+  return tw_likely(t->self != NULL) ? t->self : tw__self_slow(t);
+}
+
+/* Held-lock stack. Push never fails (spills to the heap past TW_HELD_INLINE). */
+void tw__held_grow(struct tw_tls *t);
+static inline void tw_held_push(struct tw_tls *t, uintptr_t lock, uintptr_t pc, uint32_t mode) {
+  if (t->nheld > 0) {
+    struct tw_held *top = &t->held[t->nheld - 1];
+    if (top->lock == lock && top->mode == mode) { /* recursive re-acquisition */
+      top->count++;
+      return;
+    }
+  }
+  if (tw_unlikely(t->held == NULL || t->nheld == t->cap)) tw__held_grow(t);
+  t->held[t->nheld++] = (struct tw_held){lock, pc, mode, 1};
+}
+/* Pops `lock` (searching from the top: locks are not always released in LIFO order).
+ * Returns false when this thread holds no such lock. */
+bool tw_held_pop(struct tw_tls *t, uintptr_t lock);
+
+/* Guard helpers: every piece of tool code that may call hooked functions runs between these. */
+static inline void tw_guard_enter(struct tw_tls *t) { t->guard++; }
+static inline void tw_guard_leave(struct tw_tls *t) { t->guard--; }
+
+#endif
