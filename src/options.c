@@ -21,7 +21,9 @@ struct tw_opt_type {
 };
 
 static const struct tw_opt_type tw_types[] = {
-    {"path", tw__parse_path, "`stderr` or a file path (`%p` = pid)"},
+    {"output", tw__parse_path, "`stderr` or a file path (`%p` = pid)"},
+    {"path", tw__parse_path, "a file path (`%p` = pid); empty is off"},
+    {"file", tw__parse_path, "the path of a readable file; empty is off"},
     {"list", tw__parse_list, "a comma-separated list"},
     {"exitcode", tw__parse_exitcode, "an integer from 0 to 255"},
     {"duration", tw__parse_duration, "a duration like 500ms, 10s, 30m, 1h (or 0)"},

@@ -12,6 +12,8 @@ enum tw_on_deadlock { TW_ON_DEADLOCK_REPORT = 0, TW_ON_DEADLOCK_ABORT = 1 };
 
 /* C type of each option type named in options.inc. */
 #define TW_OPT_CTYPE_path     char
+#define TW_OPT_CTYPE_output   char
+#define TW_OPT_CTYPE_file     char
 #define TW_OPT_CTYPE_list     char
 #define TW_OPT_CTYPE_exitcode unsigned
 #define TW_OPT_CTYPE_duration uint64_t
@@ -19,6 +21,8 @@ enum tw_on_deadlock { TW_ON_DEADLOCK_REPORT = 0, TW_ON_DEADLOCK_ABORT = 1 };
 #define TW_OPT_CTYPE_deadlock int
 #define TW_OPT_CTYPE_bool     bool
 #define TW_OPT_DIM_path       [TW_OPT_STR_MAX]
+#define TW_OPT_DIM_output     [TW_OPT_STR_MAX]
+#define TW_OPT_DIM_file       [TW_OPT_STR_MAX]
 #define TW_OPT_DIM_list       [TW_OPT_STR_MAX]
 #define TW_OPT_DIM_exitcode
 #define TW_OPT_DIM_duration
@@ -36,7 +40,7 @@ struct tw_options {
 extern struct tw_options tw__opt;
 
 /* One typed parser per option type. Each returns 0 and fills *out, or -EINVAL when `s` does not parse.
- * `out` points to the option's field (a char[TW_OPT_STR_MAX] for path/list). */
+ * `out` points to the option's field (a char[TW_OPT_STR_MAX] for output/path/file/list). */
 int tw__parse_path(const char *s, void *out);
 int tw__parse_list(const char *s, void *out);
 int tw__parse_exitcode(const char *s, void *out);

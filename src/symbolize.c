@@ -37,7 +37,9 @@ static Dwfl *session(int refresh) {
   if (dwfl && !refresh) return dwfl;
   if (!dwfl && !(dwfl = dwfl_begin(&callbacks))) return NULL;
   dwfl_report_begin(dwfl);
-  dwfl_linux_proc_report(dwfl, getpid());
+  /* The calling thread's own /proc entry: /proc/PID/maps is empty once the initial thread has
+   * left (main called pthread_exit), /proc/TID/maps never is. */
+  dwfl_linux_proc_report(dwfl, gettid());
   dwfl_report_end(dwfl, NULL, NULL);
   return dwfl;
 }

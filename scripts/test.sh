@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Builds threadwatch and runs every test layer: cmocka unit tests (plain, ASan+UBSan, TSan, with gcc
+# and clang), integration tests (misbehaving and clean programs under the preload), fidelity tests
+# (same results and errno with and without the preload), and a benchmark smoke run (never pass/fail
+# on timing). On a fresh Debian machine, run as root, it installs what it needs first.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh --quick    one build (gcc), unit + integration + fidelity
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+JOBS=${JOBS:-2}
+
+PKGS="build-essential cmake pkg-config clang libunwind-dev uthash-dev libcmocka-dev libdw-dev python3"
+install_deps() {
+  local missing=""
+  for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+  [ -z "$missing" ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "test.sh: missing Debian packages:$missing (run as root, or install them)" >&2
+    exit 1
+  fi
+  echo "test.sh: installing$missing"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null \
+    || { echo "test.sh: apt-get install failed" >&2; exit 1; }
+}
+install_deps
+
+passed=0
+failed=0
+failures=""
+step() { # step NAME COMMAND...: runs one step, counts it
+  local name=$1; shift
+  echo "=== $name"
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    failures="$failures\n  $name"
+    echo "=== FAILED: $name"
+  fi
+}
+
+build() { # build DIR [cmake args...]
+  local dir=$1; shift
+  cmake -S "$ROOT" -B "$dir" -DTW_WERROR=ON "$@" >"$dir.configure.log" 2>&1 \
+    || { cat "$dir.configure.log"; return 1; }
+  cmake --build "$dir" -j"$JOBS" 2>&1 | grep -Ev '^\[ *[0-9]+%\]|^gmake|^Consolidate|^Scanning' ; 
+  return "${PIPESTATUS[0]}"
+}
+unit() { (cd "$1" && ctest --output-on-failure -j"$JOBS"); }
+
+B=$ROOT/build
+step "build (gcc, RelWithDebInfo)" build "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++
+step "unit tests (gcc)" unit "$B"
+step "integration tests (gcc build)" bash tests/integration/run.sh "$B"
+step "fidelity tests (gcc build)" bash tests/fidelity/run.sh "$B"
+
+if [ $QUICK = 0 ]; then
+  C=$ROOT/build-clang-debug
+  step "build (clang, Debug, TW_DEBUG)" build "$C" -DCMAKE_BUILD_TYPE=Debug -DTW_DEBUG=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+  step "unit tests (clang debug)" unit "$C"
+  step "integration tests (clang debug build)" bash tests/integration/run.sh "$C"
+  step "fidelity tests (clang debug build)" bash tests/fidelity/run.sh "$C"
+  A=$ROOT/build-asan
+  step "build (gcc, ASan+UBSan unit tests)" build "$A" -DCMAKE_BUILD_TYPE=Debug -DTW_SANITIZE=address,undefined -DTW_BUILD_EXAMPLES=OFF -DTW_BUILD_BENCH=OFF
+  step "unit tests (ASan+UBSan)" unit "$A"
+  T=$ROOT/build-tsan
+  step "build (clang, TSan unit tests)" build "$T" -DCMAKE_BUILD_TYPE=Debug -DTW_SANITIZE=thread -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DTW_BUILD_EXAMPLES=OFF -DTW_BUILD_BENCH=OFF
+  step "unit tests (TSan)" unit "$T"
+  step "options table in README matches src/options.inc" bash scripts/gen-options-doc.sh --check
+  step "benchmark smoke run (no timing verdict)" env BENCH_BUILD_DIR="$B" bash scripts/bench.sh --quick
+fi
+
+echo
+[ -n "$failures" ] && printf "failed steps:$failures\n"
+echo "test.sh: $passed passed, $failed failed"
+[ "$failed" = 0 ]
