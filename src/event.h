@@ -10,8 +10,9 @@ enum tw_event_type {
   /* A thread did I/O on a tracked fd for the first time: a = fd, aux = TW_EV_IO_READ/WRITE,
    * stack = where. The reporter keeps per-fd reader/writer sets for blocked-I/O reports. */
   TW_EV_FD_IO,
-  /* A never-seen lock-order edge held -> acquired (lock-order issue): a = held, b = acquired,
-   * stack = where `acquired` was taken, stack2 = where `held` was taken, aux = flags. */
+  /* A never-seen lock-order edge held -> acquired: a = held, b = acquired, c = gate (another held
+   * lock, or 0), stack = where `acquired` was taken, stack2 = where `held` was taken,
+   * flags = TW_EVF_* modes and kinds. */
   TW_EV_LOCK_EDGE,
   /* A lock was destroyed or re-initialised: a = address. */
   TW_EV_LOCK_RESET,
@@ -20,7 +21,15 @@ enum tw_event_type {
 
 enum { TW_EV_IO_READ = 1, TW_EV_IO_WRITE = 2 };
 
-/* 32 bytes: two addresses plus two stack ids, so a lock-order edge fits one event. */
+/* TW_EV_LOCK_EDGE flags: how `a` is held and how `b` is taken, and what kind each lock is. */
+enum {
+  TW_EVF_FROM_READ = 1,   /* a is held shared (rwlock read) */
+  TW_EVF_TO_READ = 2,     /* b is taken shared */
+  TW_EVF_FROM_RWLOCK = 4, /* a is an rwlock (else a mutex) */
+  TW_EVF_TO_RWLOCK = 8,
+};
+
+/* 40 bytes: three addresses plus two stack ids, so a lock-order edge with its gate fits one event. */
 struct tw_event {
   uint8_t type;    /* enum tw_event_type */
   uint8_t flags;
@@ -28,9 +37,10 @@ struct tw_event {
   uint32_t stack;  /* stack depot id, 0 = none */
   uint64_t a;
   uint64_t b;
+  uint64_t c;
   uint32_t stack2;
   uint32_t aux32;
 };
-static_assert(sizeof(struct tw_event) == 32, "events are fixed-size, 32 bytes");
+static_assert(sizeof(struct tw_event) == 40, "events are fixed-size, 40 bytes");
 
 #endif

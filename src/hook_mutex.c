@@ -4,7 +4,8 @@
 
 #include "hooks.h"
 
-/* Hot path (uncontended lock): TLS load, guard test, the real trylock, a held-lock push.
+/* Hot path (uncontended lock, every lock-order edge already known): TLS load, guard test, the real
+ * trylock, one compare and one edge-cache probe per lock already held, a held-lock push.
  * No allocation, no unwinding, no shared write, no syscall. */
 
 static TW_NOINLINE int lock_contended(struct tw_tls *t, pthread_mutex_t *m, enum tw_call call,
@@ -24,31 +25,38 @@ static TW_NOINLINE int lock_contended(struct tw_tls *t, pthread_mutex_t *m, enum
 
 static inline int acquired(int r) { return r == 0 || r == EOWNERDEAD; }
 
+/* Shared body of lock, timedlock and clocklock: trylock first (same result when the mutex is free
+ * or recursive; an errorcheck relock gets EBUSY here, then EDEADLK from the real lock), lock-order
+ * check before anything can block, the slow path only when the mutex must be waited for. */
+static inline int mutex_acquire(struct tw_tls *t, pthread_mutex_t *m, enum tw_call call,
+                                clockid_t clk, const struct timespec *ts, uintptr_t pc,
+                                uintptr_t sp) {
+  int r = TW_REAL_FN(pthread_mutex_trylock)(m);
+  if (acquired(r) || r == EBUSY) tw_lockorder_acquire(t, (uintptr_t)m, TW_HELD_MUTEX, pc, sp);
+  if (tw_unlikely(r == EBUSY)) r = lock_contended(t, m, call, clk, ts);
+  if (acquired(r)) tw_held_push(t, (uintptr_t)m, pc, sp, TW_HELD_MUTEX);
+  return r;
+}
+
 TW_HOOK int pthread_mutex_lock(pthread_mutex_t *m) {
   struct tw_tls *t = tw_tls();
   if (TW_BYPASS(t)) return TW_REAL_FN(pthread_mutex_lock)(m);
-  /* trylock first: same result when free or recursive, and only a lock that really must wait takes
-   * the slow path. An errorcheck relock gets EBUSY here, then EDEADLK from the real lock. */
-  int r = TW_REAL_FN(pthread_mutex_trylock)(m);
-  if (tw_unlikely(r == EBUSY)) r = lock_contended(t, m, TW_CALL_MUTEX_LOCK, 0, NULL);
-  if (acquired(r)) tw_held_push(t, (uintptr_t)m, TW_CALLER_PC(), TW_HELD_MUTEX);
-  return r;
+  return mutex_acquire(t, m, TW_CALL_MUTEX_LOCK, 0, NULL, TW_CALLER_PC(), TW_CALLER_SP());
 }
 
 TW_HOOK int pthread_mutex_trylock(pthread_mutex_t *m) {
   struct tw_tls *t = tw_tls();
   int r = TW_REAL_FN(pthread_mutex_trylock)(m);
-  if (!TW_BYPASS(t) && acquired(r)) tw_held_push(t, (uintptr_t)m, TW_CALLER_PC(), TW_HELD_MUTEX);
+  /* A trylock cannot block: the mutex is held from now on, but no edge leads into it. */
+  if (!TW_BYPASS(t) && acquired(r))
+    tw_held_push(t, (uintptr_t)m, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_MUTEX);
   return r;
 }
 
 TW_HOOK int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts) {
   struct tw_tls *t = tw_tls();
   if (TW_BYPASS(t)) return TW_REAL_FN(pthread_mutex_timedlock)(m, ts);
-  int r = TW_REAL_FN(pthread_mutex_trylock)(m);
-  if (r == EBUSY) r = lock_contended(t, m, TW_CALL_MUTEX_TIMEDLOCK, 0, ts);
-  if (acquired(r)) tw_held_push(t, (uintptr_t)m, TW_CALLER_PC(), TW_HELD_MUTEX);
-  return r;
+  return mutex_acquire(t, m, TW_CALL_MUTEX_TIMEDLOCK, 0, ts, TW_CALLER_PC(), TW_CALLER_SP());
 }
 
 TW_HOOK int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *ts) {
@@ -58,10 +66,7 @@ TW_HOOK int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const str
   /* glibc rejects a clock it cannot wait on before looking at the mutex: keep that order. */
   if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
     return TW_REAL_FN(pthread_mutex_clocklock)(m, clk, ts);
-  int r = TW_REAL_FN(pthread_mutex_trylock)(m);
-  if (r == EBUSY) r = lock_contended(t, m, TW_CALL_MUTEX_CLOCKLOCK, clk, ts);
-  if (acquired(r)) tw_held_push(t, (uintptr_t)m, TW_CALLER_PC(), TW_HELD_MUTEX);
-  return r;
+  return mutex_acquire(t, m, TW_CALL_MUTEX_CLOCKLOCK, clk, ts, TW_CALLER_PC(), TW_CALLER_SP());
 }
 
 TW_HOOK int pthread_mutex_unlock(pthread_mutex_t *m) {
@@ -71,10 +76,15 @@ TW_HOOK int pthread_mutex_unlock(pthread_mutex_t *m) {
   return r;
 }
 
+/* init and destroy retire the lock's graph node (a new lock may take the address). */
 TW_HOOK int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a) {
-  return TW_REAL_FN(pthread_mutex_init)(m, a);
+  int r = TW_REAL_FN(pthread_mutex_init)(m, a);
+  if (r == 0) tw_lockorder_reset((uintptr_t)m);
+  return r;
 }
 
 TW_HOOK int pthread_mutex_destroy(pthread_mutex_t *m) {
-  return TW_REAL_FN(pthread_mutex_destroy)(m);
+  int r = TW_REAL_FN(pthread_mutex_destroy)(m);
+  if (r == 0) tw_lockorder_reset((uintptr_t)m);
+  return r;
 }

@@ -32,53 +32,56 @@ static TW_NOINLINE int rw_contended(struct tw_tls *t, pthread_rwlock_t *l, enum 
 /* Shared body of the six blocking acquisitions: trylock first (same result when the lock is free),
  * the slow path only when it must wait. */
 static inline int rw_acquire(pthread_rwlock_t *l, enum tw_call call, uint32_t mode, clockid_t clk,
-                             const struct timespec *ts, uintptr_t pc) {
+                             const struct timespec *ts, uintptr_t pc, uintptr_t sp) {
   struct tw_tls *t = tw_tls();
   if (TW_BYPASS(t)) return rw_real(l, call, clk, ts);
   tw_try_fn try_fn = mode == TW_HELD_READ ? TW_REAL_FN(pthread_rwlock_tryrdlock)
                                           : TW_REAL_FN(pthread_rwlock_trywrlock);
   int r = try_fn(l);
+  if (r == 0 || r == EBUSY) tw_lockorder_acquire(t, (uintptr_t)l, mode, pc, sp);
   if (tw_unlikely(r == EBUSY)) r = rw_contended(t, l, call, clk, ts);
-  if (r == 0) tw_held_push(t, (uintptr_t)l, pc, mode);
+  if (r == 0) tw_held_push(t, (uintptr_t)l, pc, sp, mode);
   return r;
 }
 
 static inline int clock_ok(clockid_t clk) { return clk == CLOCK_REALTIME || clk == CLOCK_MONOTONIC; }
 
 TW_HOOK int pthread_rwlock_rdlock(pthread_rwlock_t *l) {
-  return rw_acquire(l, TW_CALL_RWLOCK_RDLOCK, TW_HELD_READ, 0, NULL, TW_CALLER_PC());
+  return rw_acquire(l, TW_CALL_RWLOCK_RDLOCK, TW_HELD_READ, 0, NULL, TW_CALLER_PC(), TW_CALLER_SP());
 }
 TW_HOOK int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *ts) {
-  return rw_acquire(l, TW_CALL_RWLOCK_TIMEDRDLOCK, TW_HELD_READ, 0, ts, TW_CALLER_PC());
+  return rw_acquire(l, TW_CALL_RWLOCK_TIMEDRDLOCK, TW_HELD_READ, 0, ts, TW_CALLER_PC(), TW_CALLER_SP());
 }
 TW_HOOK int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t clk, const struct timespec *ts) {
   if (!TW_REAL_FN(pthread_rwlock_clockrdlock)) return ENOSYS;
   if (!clock_ok(clk)) return TW_REAL_FN(pthread_rwlock_clockrdlock)(l, clk, ts);
-  return rw_acquire(l, TW_CALL_RWLOCK_CLOCKRDLOCK, TW_HELD_READ, clk, ts, TW_CALLER_PC());
+  return rw_acquire(l, TW_CALL_RWLOCK_CLOCKRDLOCK, TW_HELD_READ, clk, ts, TW_CALLER_PC(), TW_CALLER_SP());
 }
 TW_HOOK int pthread_rwlock_wrlock(pthread_rwlock_t *l) {
-  return rw_acquire(l, TW_CALL_RWLOCK_WRLOCK, TW_HELD_WRITE, 0, NULL, TW_CALLER_PC());
+  return rw_acquire(l, TW_CALL_RWLOCK_WRLOCK, TW_HELD_WRITE, 0, NULL, TW_CALLER_PC(), TW_CALLER_SP());
 }
 TW_HOOK int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *ts) {
-  return rw_acquire(l, TW_CALL_RWLOCK_TIMEDWRLOCK, TW_HELD_WRITE, 0, ts, TW_CALLER_PC());
+  return rw_acquire(l, TW_CALL_RWLOCK_TIMEDWRLOCK, TW_HELD_WRITE, 0, ts, TW_CALLER_PC(), TW_CALLER_SP());
 }
 TW_HOOK int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clk, const struct timespec *ts) {
   if (!TW_REAL_FN(pthread_rwlock_clockwrlock)) return ENOSYS;
   if (!clock_ok(clk)) return TW_REAL_FN(pthread_rwlock_clockwrlock)(l, clk, ts);
-  return rw_acquire(l, TW_CALL_RWLOCK_CLOCKWRLOCK, TW_HELD_WRITE, clk, ts, TW_CALLER_PC());
+  return rw_acquire(l, TW_CALL_RWLOCK_CLOCKWRLOCK, TW_HELD_WRITE, clk, ts, TW_CALLER_PC(), TW_CALLER_SP());
 }
 
 TW_HOOK int pthread_rwlock_tryrdlock(pthread_rwlock_t *l) {
   struct tw_tls *t = tw_tls();
   int r = TW_REAL_FN(pthread_rwlock_tryrdlock)(l);
-  if (!TW_BYPASS(t) && r == 0) tw_held_push(t, (uintptr_t)l, TW_CALLER_PC(), TW_HELD_READ);
+  if (!TW_BYPASS(t) && r == 0)
+    tw_held_push(t, (uintptr_t)l, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_READ);
   return r;
 }
 
 TW_HOOK int pthread_rwlock_trywrlock(pthread_rwlock_t *l) {
   struct tw_tls *t = tw_tls();
   int r = TW_REAL_FN(pthread_rwlock_trywrlock)(l);
-  if (!TW_BYPASS(t) && r == 0) tw_held_push(t, (uintptr_t)l, TW_CALLER_PC(), TW_HELD_WRITE);
+  if (!TW_BYPASS(t) && r == 0)
+    tw_held_push(t, (uintptr_t)l, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_WRITE);
   return r;
 }
 
@@ -90,9 +93,13 @@ TW_HOOK int pthread_rwlock_unlock(pthread_rwlock_t *l) {
 }
 
 TW_HOOK int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *a) {
-  return TW_REAL_FN(pthread_rwlock_init)(l, a);
+  int r = TW_REAL_FN(pthread_rwlock_init)(l, a);
+  if (r == 0) tw_lockorder_reset((uintptr_t)l);
+  return r;
 }
 
 TW_HOOK int pthread_rwlock_destroy(pthread_rwlock_t *l) {
-  return TW_REAL_FN(pthread_rwlock_destroy)(l);
+  int r = TW_REAL_FN(pthread_rwlock_destroy)(l);
+  if (r == 0) tw_lockorder_reset((uintptr_t)l);
+  return r;
 }

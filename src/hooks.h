@@ -24,6 +24,7 @@
 #include <errno.h>
 
 #include "init.h"
+#include "lockorder.h"
 #include "real.h"
 #include "tls.h"
 #include "tw.h"
@@ -36,8 +37,11 @@
 #define TW_ERRNO_SAVE() int tw_saved_errno_ = errno
 #define TW_ERRNO_RESTORE() (errno = tw_saved_errno_)
 
-/* The application's call site: the return address of the hook. */
+/* The application's call site: the return address of the hook, and the caller's stack pointer at
+ * the call (the hook's frame pointer + saved rbp + return address; tw_core keeps frame pointers).
+ * Use them in the exported hook itself, not in a helper it calls. */
 #define TW_CALLER_PC() ((uintptr_t)__builtin_extract_return_addr(__builtin_return_address(0)))
+#define TW_CALLER_SP() ((uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *))
 
 /* Blocking-wait bracket. The wait state is set only for the outermost watched call of a thread (a
  * signal handler's I/O inside a condvar wait leaves the condvar wait in place). */

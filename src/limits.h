@@ -2,9 +2,20 @@
 #ifndef TW_LIMITS_H
 #define TW_LIMITS_H
 
-/* Events per thread ring. A power of two. 1024 x 32 bytes = 32 KiB per thread: enough for a burst of
- * new lock-order edges between two reporter ticks; a full ring drops (counted) and never blocks. */
-#define TW_RING_SLOTS 1024u
+/* Events per thread ring. A power of two. 4096 x 40 bytes = 160 KiB of address space per thread
+ * that ever sends an event (mapped on its first event, touched as it fills). A full ring nudges the
+ * reporter and waits at most TW_RING_FULL_WAIT_NS, then drops (counted); it never blocks longer. */
+#define TW_RING_SLOTS 4096u
+#define TW_RING_FULL_WAIT_NS (2ull * 1000 * 1000)
+
+/* Per-thread cache of lock-order edges already sent (direct-mapped) and of acquisition sites whose
+ * stack was captured. A miss costs one event; an eviction only re-sends an edge. */
+#define TW_EDGE_CACHE_SLOTS 1024u
+#define TW_SITE_CACHE_SLOTS 256u
+
+/* Bits of the filter that says which lock addresses ever appeared in a lock-order edge (a destroy or
+ * re-init of such a lock retires its graph node). 2^20 bits = 128 KiB. */
+#define TW_LOCK_BLOOM_BITS (1u << 20)
 
 /* Frames kept per stack. Deeper stacks keep their innermost frames. */
 #define TW_STACK_MAX_FRAMES 48
@@ -22,8 +33,15 @@
 /* Held locks kept inline per thread before the stack spills to the heap (no fixed cap). */
 #define TW_HELD_INLINE 32
 
+/* Summaries of reaped (joined/detached and exited) threads kept for reports that name them later,
+ * e.g. a lock-order cycle formed by threads long joined. Oldest forgotten first. */
+#define TW_GRAVEYARD 4096
+
 /* Threads listed in one report; the rest are counted in "omitted_threads". */
 #define TW_REPORT_MAX_THREADS 8
+
+/* Locks of a lock-order cycle shown in one report (longer cycles are cut, and say so). */
+#define TW_REPORT_MAX_CYCLE 16
 
 /* Creation-stack groups listed in one thread-surge report. */
 #define TW_REPORT_MAX_GROUPS 5
@@ -31,7 +49,9 @@
 /* Bytes of one formatted report line or block before it is flushed in pieces. */
 #define TW_OUT_BUF_BYTES (64u << 10)
 
-/* Reporter tick. Deadlocks are reported within one tick, stalls within THREADWATCH_STALL + one tick. */
+/* Reporter tick. Deadlocks are reported within one tick, stalls within THREADWATCH_STALL + one tick.
+ * After a busy drain the reporter comes back after TW_TICK_BUSY_NS instead. */
 #define TW_TICK_NS (100ull * 1000 * 1000)
+#define TW_TICK_BUSY_NS (1ull * 1000 * 1000)
 
 #endif

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "real.h"
+#include "reporter.h"
 #include "stackdepot.h"
 #include "stats.h"
 #include "tls.h"
@@ -58,6 +60,18 @@ static void list_unlink(struct tw_thread **head, struct tw_thread *t) {
   else *head = t->next;
   if (t->next) t->next->prev = t->prev;
   t->prev = t->next = NULL;
+}
+
+/* Reaped threads, remembered by id for later reports (registry lock). */
+static struct tw_thread_snap graveyard[TW_GRAVEYARD];
+static uint64_t graveyard_next;
+
+static void snap_one(const struct tw_thread *t, struct tw_thread_snap *s);
+
+static void graveyard_add(const struct tw_thread *t) {
+  struct tw_thread_snap *g = &graveyard[graveyard_next++ % TW_GRAVEYARD];
+  snap_one(t, g);
+  g->wait.call = TW_CALL_NONE;
 }
 
 static void record_free(struct tw_thread *t) {
@@ -231,6 +245,20 @@ tw_ring_t *tw__ring_of(struct tw_thread *t) {
   return r;
 }
 
+bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev) {
+  tw_ring_t *r = tw__ring_of(t);
+  if (!r) return false;
+  if (tw_likely(tw_ring_has_room(r))) return tw_ring_push(r, ev);
+  uint64_t deadline = tw__now_ns() + TW_RING_FULL_WAIT_NS;
+  do {
+    tw_reporter_nudge();
+    struct timespec pause = {0, 50 * 1000};
+    nanosleep(&pause, NULL);
+    if (tw_ring_has_room(r)) return tw_ring_push(r, ev);
+  } while (tw__now_ns() < deadline);
+  return tw_ring_push(r, ev); /* still full: counted as dropped */
+}
+
 void tw_wait_begin(struct tw_thread *t, enum tw_call call, uintptr_t obj, uintptr_t obj2, int fd) {
   struct tw_wait *w = &t->wait;
   uint32_t stack = tw_stack_capture();
@@ -308,32 +336,55 @@ size_t tw_registry_snapshot(struct tw_thread_snap *snaps, size_t max) {
   return n;
 }
 
-void tw_registry_drain(void (*fn)(const struct tw_event *ev, void *ctx), void *ctx) {
+struct ring_ref {
+  tw_ring_t *ring;
+  uint64_t id;
+};
+
+struct drain_ctx {
+  tw_event_fn fn;
+  void *ctx;
+  uint64_t id;
+};
+
+static void drain_one(const struct tw_event *ev, void *p) {
+  struct drain_ctx *d = p;
+  d->fn(ev, d->id, d->ctx);
+}
+
+uint64_t tw_registry_drain(tw_event_fn fn, void *ctx) {
   /* Collect ring pointers under the lock, drain them outside it: records are freed only here, on
    * the reporter side, so the rings stay valid. */
-  tw_ring_t *stack_rings[256];
-  tw_ring_t **rings = stack_rings;
+  struct ring_ref stack_rings[256];
+  struct ring_ref *rings = stack_rings;
   size_t n = 0, cap = TW_ARRAY_LEN(stack_rings);
+  uint64_t total = 0;
   tw_registry_lock();
   struct tw_thread *dead = dead_head;
   dead_head = NULL;
+  /* Remembered before their last events are drained: those events may make reports naming them. */
+  for (struct tw_thread *t = dead; t; t = t->next)
+    if (!t->creating) graveyard_add(t);
   for (int pass = 0; pass < 2; pass++) {
     for (struct tw_thread *t = pass ? dead : live_head; t; t = t->next) {
       tw_ring_t *r = tw_load_acquire(&t->ring); /* partner: release store in tw__ring_of */
       if (!r) continue;
       if (n == cap) {
-        tw_ring_t **bigger = malloc(sizeof(*bigger) * cap * 2);
+        struct ring_ref *bigger = malloc(sizeof(*bigger) * cap * 2);
         if (!bigger) break;
         memcpy(bigger, rings, sizeof(*rings) * n);
         if (rings != stack_rings) free(rings);
         rings = bigger;
         cap *= 2;
       }
-      rings[n++] = r;
+      rings[n++] = (struct ring_ref){r, t->id};
     }
   }
   tw_registry_unlock();
-  for (size_t i = 0; i < n; i++) tw_ring_drain(rings[i], fn, ctx);
+  for (size_t i = 0; i < n; i++) {
+    struct drain_ctx d = {fn, ctx, rings[i].id};
+    total += tw_ring_drain(rings[i].ring, drain_one, &d);
+  }
   if (rings != stack_rings) free(rings);
   tw_registry_lock();
   for (struct tw_thread *t = dead, *next; t; t = next) {
@@ -342,6 +393,28 @@ void tw_registry_drain(void (*fn)(const struct tw_event *ev, void *ctx), void *c
     else record_free(t);
   }
   tw_registry_unlock();
+  return total;
+}
+
+bool tw_registry_snap_by_id(uint64_t id, struct tw_thread_snap *out) {
+  bool found = false;
+  tw_registry_lock();
+  for (int pass = 0; pass < 2 && !found; pass++)
+    for (struct tw_thread *t = pass ? dead_head : live_head; t && !found; t = t->next)
+      if (t->id == id) {
+        snap_one(t, out);
+        found = true;
+      }
+  uint64_t n = graveyard_next < TW_GRAVEYARD ? graveyard_next : TW_GRAVEYARD;
+  for (uint64_t i = 0; i < n && !found; i++) {
+    const struct tw_thread_snap *g = &graveyard[(graveyard_next - 1 - i) % TW_GRAVEYARD];
+    if (g->id == id) {
+      *out = *g;
+      found = true;
+    }
+  }
+  tw_registry_unlock();
+  return found;
 }
 
 uint64_t tw_registry_id_of_handle(pthread_t h) {
@@ -385,6 +458,7 @@ void tw_registry_after_fork_child(struct tw_thread *self) {
     }
   }
   live_head = dead_head = NULL;
+  graveyard_next = 0;
   n_created = n_exited = 0;
   n_live = 0;
   reaped_dropped = 0;

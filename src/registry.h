@@ -110,6 +110,10 @@ void tw_registry_set_name(pthread_t h, const char *name);
  * memory could be had (the event is then dropped and counted by the caller). */
 tw_ring_t *tw__ring_of(struct tw_thread *t);
 
+/* Queues ev on the thread's ring. A full ring nudges the reporter and waits for room at most
+ * TW_RING_FULL_WAIT_NS; then the event is dropped and counted. Returns true if queued. */
+bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev);
+
 /* Wait-state writers: only the owning thread calls them. */
 void tw_wait_begin(struct tw_thread *t, enum tw_call call, uintptr_t obj, uintptr_t obj2, int fd);
 void tw_wait_end(struct tw_thread *t);
@@ -126,9 +130,14 @@ void tw_registry_counts(struct tw_registry_counts *c);
 /* Copies up to `max` records into snaps (live and not yet reaped), returns how many exist. */
 size_t tw_registry_snapshot(struct tw_thread_snap *snaps, size_t max);
 
-/* Calls fn for every record whose ring may hold events, then frees reaped records whose rings have
- * been drained. Reporter side only (or the exit path under the analysis lock). */
-void tw_registry_drain(void (*fn)(const struct tw_event *ev, void *ctx), void *ctx);
+/* Calls fn(ev, thread id, ctx) for every queued event of every thread, then frees reaped records
+ * whose rings have been drained. Returns the number of events. Reporter side only (or the exit path
+ * under the analysis lock). */
+typedef void (*tw_event_fn)(const struct tw_event *ev, uint64_t thread, void *ctx);
+uint64_t tw_registry_drain(tw_event_fn fn, void *ctx);
+
+/* Snapshot of the live record with thread id `id`. Returns false if it is gone (reaped). */
+bool tw_registry_snap_by_id(uint64_t id, struct tw_thread_snap *out);
 
 /* The id of the live record with handle h (joinable or adopted), 0 if none. */
 uint64_t tw_registry_id_of_handle(pthread_t h);

@@ -28,6 +28,24 @@ struct tw_report_group {
   uint32_t created_at;
 };
 
+/* A lock named in a report: M1, M2, ... in the order of the cycle. */
+struct tw_report_lock {
+  uintptr_t addr;
+  uint8_t kind;          /* enum tw_lock_kind (lockgraph.h) */
+  uint32_t first_seen;   /* stack where it was first seen taken (or initialised) */
+  char name[48];         /* threadwatch_name_lock() name, "" if none */
+};
+
+/* One edge of a lock-order cycle: thread took lock `to` while holding lock `from`. */
+struct tw_report_edge {
+  uint32_t from, to;     /* indices into locks[] */
+  uint64_t thread;
+  uint8_t from_mode, to_mode; /* enum tw_lock_mode */
+  uint32_t stack_to;     /* where `to` was acquired */
+  uint32_t stack_from;   /* where `from` had been acquired */
+  uint32_t seen;         /* distinct observations (threads, gates) of this order */
+};
+
 struct tw_report {
   const char *kind; /* contract names: thread-leak, thread-surge, ... */
   const char *what;
@@ -41,6 +59,11 @@ struct tw_report {
   uint32_t ngroups;
   struct tw_report_group groups[TW_REPORT_MAX_GROUPS];
   uint64_t limit;   /* thread-surge: THREADWATCH_MAX_THREADS */
+  uint32_t nlocks, nedges; /* lock-order-cycle: the cycle, in order */
+  struct tw_report_lock locks[TW_REPORT_MAX_CYCLE];
+  struct tw_report_edge edges[TW_REPORT_MAX_CYCLE];
+  uint32_t cycle_len;      /* locks in the whole cycle (may exceed TW_REPORT_MAX_CYCLE) */
+  char hint[256];          /* one line of advice, "" if none */
   uint64_t dropped; /* events lost to full rings before this report */
 };
 

@@ -81,5 +81,31 @@ void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid) {
     }
     tw_out_str(o, "]");
   }
+  if (r->nlocks) {
+    tw_out_fmt(o, ",\"cycle_length\":%u,\"locks\":[", r->cycle_len);
+    for (uint32_t i = 0; i < r->nlocks; i++) {
+      const struct tw_report_lock *l = &r->locks[i];
+      tw_out_fmt(o, "%s{\"id\":\"M%u\",\"address\":\"0x%lx\",\"kind\":\"%s\",\"name\":", i ? "," : "",
+                 i + 1, (unsigned long)l->addr, l->kind == 1 ? "rwlock" : "mutex");
+      tw_out_json_str(o, l->name);
+      tw_out_str(o, ",\"first_seen\":");
+      json_stack(o, l->first_seen);
+      tw_out_str(o, "}");
+    }
+    tw_out_str(o, "],\"edges\":[");
+    for (uint32_t i = 0; i < r->nedges; i++) {
+      const struct tw_report_edge *e = &r->edges[i];
+      tw_out_fmt(o, "%s{\"from\":\"M%u\",\"to\":\"M%u\",\"thread\":%llu,\"held_mode\":\"%s\","
+                 "\"acquire_mode\":\"%s\",\"seen\":%u,\"acquired_at\":", i ? "," : "", e->from + 1,
+                 e->to + 1, (unsigned long long)e->thread, e->from_mode ? "read" : "write",
+                 e->to_mode ? "read" : "write", e->seen);
+      json_stack(o, e->stack_to);
+      tw_out_str(o, ",\"held_since\":");
+      json_stack(o, e->stack_from);
+      tw_out_str(o, "}");
+    }
+    tw_out_str(o, "],\"hint\":");
+    tw_out_json_str(o, r->hint);
+  }
   tw_out_fmt(o, ",\"dropped_events\":%llu}\n", (unsigned long long)r->dropped);
 }

@@ -35,8 +35,44 @@ static void format_duration(char *buf, size_t n, uint64_t ns) {
   else snprintf(buf, n, "%.0fms", (double)ns / 1e6);
 }
 
+static const char *lock_kind(uint8_t kind) { return kind == 1 ? "rwlock" : "mutex"; }
+static const char *mode_name(uint8_t mode, uint8_t kind) {
+  return kind == 0 ? "" : mode == 1 ? " for reading" : " for writing";
+}
+
+/* A lock-order cycle: the cycle line, each lock, then each edge with its two stacks. */
+static void text_cycle(struct tw_out *o, const struct tw_report *r) {
+  tw_out_str(o, "  cycle:");
+  for (uint32_t i = 0; i < r->nlocks; i++) tw_out_fmt(o, " M%u =>", i + 1);
+  tw_out_fmt(o, " %s\n", r->cycle_len > r->nlocks ? "... => M1 (cut)" : "M1");
+  for (uint32_t i = 0; i < r->nlocks; i++) {
+    const struct tw_report_lock *l = &r->locks[i];
+    tw_out_fmt(o, "  M%u = %s 0x%lx", i + 1, lock_kind(l->kind), (unsigned long)l->addr);
+    if (l->name[0]) tw_out_fmt(o, " \"%s\"", l->name);
+    tw_out_str(o, ", first seen taken at:\n");
+    text_stack(o, l->first_seen, "    ");
+  }
+  for (uint32_t i = 0; i < r->nedges; i++) {
+    const struct tw_report_edge *e = &r->edges[i];
+    const struct tw_report_lock *from = &r->locks[e->from], *to = &r->locks[e->to];
+    tw_out_fmt(o, "  M%u => M%u: T%llu took M%u%s while holding M%u%s (order seen %u time%s):\n",
+               e->from + 1, e->to + 1, (unsigned long long)e->thread, e->to + 1,
+               mode_name(e->to_mode, to->kind), e->from + 1, mode_name(e->from_mode, from->kind),
+               e->seen, e->seen == 1 ? "" : "s");
+    text_stack(o, e->stack_to, "    ");
+    tw_out_fmt(o, "   M%u had been taken at:\n", e->from + 1);
+    text_stack(o, e->stack_from, "    ");
+  }
+  if (r->hint[0]) tw_out_fmt(o, "  hint: %s\n", r->hint);
+}
+
 void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
   tw_out_fmt(o, "==%ld== threadwatch: %s: %s\n", pid, r->kind, r->message);
+  if (r->nlocks) {
+    text_cycle(o, r);
+    tw_out_str(o, "\n");
+    return;
+  }
   uint32_t shown = r->same_stacks && r->nthreads ? 1 : r->nthreads;
   for (uint32_t i = 0; i < shown; i++) {
     const struct tw_report_thread *t = &r->threads[i];

@@ -1,7 +1,9 @@
 /* The reporter thread: drains every ring each tick, feeds the detectors, prints the summary line. */
 #include "reporter.h"
 
+#include <linux/futex.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 
 #include "fdtrack.h"
 #include "leaks.h"
+#include "lockgraph.h"
 #include "options.h"
 #include "out.h"
 #include "real.h"
@@ -28,13 +31,65 @@ static uint64_t last_summary_ns;
 void tw_analysis_lock(void) { TW_REAL_FN(pthread_mutex_lock)(&analysis); }
 void tw_analysis_unlock(void) { TW_REAL_FN(pthread_mutex_unlock)(&analysis); }
 
-static void on_event(const struct tw_event *ev, void *ctx) {
+static struct tw_lockgraph *graph;   /* the lock-order graph, made on the first edge */
+static _Atomic uint32_t nudge_word;    /* futex: producers set it to 1 and wake the reporter */
+
+/* The threads of a lock-order cycle, one per edge thread, with the stack of its edge. */
+static void cycle_threads(struct tw_report *r, uint64_t now) {
+  r->nthreads = 0;
+  for (uint32_t i = 0; i < r->nedges && r->nthreads < TW_REPORT_MAX_THREADS; i++) {
+    bool dup = false;
+    for (uint32_t j = 0; j < r->nthreads; j++) dup |= r->threads[j].id == r->edges[i].thread;
+    if (dup) continue;
+    struct tw_report_thread *rt = &r->threads[r->nthreads++];
+    struct tw_thread_snap s;
+    if (tw_registry_snap_by_id(r->edges[i].thread, &s)) {
+      tw_report_thread_from_snap(rt, &s, now);
+    } else {
+      memset(rt, 0, sizeof(*rt));
+      rt->id = r->edges[i].thread;
+      rt->state = TW_TS_EXITED;
+    }
+    /* The stack that matters here is the acquisition that formed the edge. */
+    rt->stack = r->edges[i].stack_to;
+    if (rt->state == TW_TS_BLOCKED) rt->state = TW_TS_RUNNING; /* its wait is not the topic */
+  }
+}
+
+static void on_lock_edge(const struct tw_event *ev, uint64_t thread) {
+  if (!graph && !(graph = tw_lockgraph_new())) return;
+  struct tw_edge_obs o = {
+      .from = ev->a, .to = ev->b, .gate = ev->c, .thread = thread,
+      .from_mode = (ev->flags & TW_EVF_FROM_READ) ? TW_LM_READ : TW_LM_WRITE,
+      .to_mode = (ev->flags & TW_EVF_TO_READ) ? TW_LM_READ : TW_LM_WRITE,
+      .from_kind = (ev->flags & TW_EVF_FROM_RWLOCK) ? TW_LK_RWLOCK : TW_LK_MUTEX,
+      .to_kind = (ev->flags & TW_EVF_TO_RWLOCK) ? TW_LK_RWLOCK : TW_LK_MUTEX,
+      .stack_to = ev->stack, .stack_from = ev->stack2,
+  };
+  static struct tw_report r; /* reporter-owned (analysis lock held), too big for its stack */
+  if (tw_lockgraph_add(graph, &o, &r)) {
+    cycle_threads(&r, tw__now_ns());
+    r.dropped = tw_registry_dropped();
+    tw_report_emit(&r);
+  }
+}
+
+static void on_event(const struct tw_event *ev, uint64_t thread, void *ctx) {
   (void)ctx;
   tw_stat_add(events, 1);
   switch (ev->type) {
     case TW_EV_FD_IO: tw_fdfacts_on_event(ev); break;
+    case TW_EV_LOCK_EDGE: on_lock_edge(ev, thread); break;
+    case TW_EV_LOCK_RESET:
+      if (graph) tw_lockgraph_forget(graph, (uintptr_t)ev->a);
+      break;
     default: break;
   }
+}
+
+void tw_reporter_nudge(void) {
+  if (atomic_exchange(&nudge_word, 1) == 0)
+    syscall(SYS_futex, &nudge_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
 static void summary_line(uint64_t now) {
@@ -63,8 +118,10 @@ static void summary_line(uint64_t now) {
   last_summary_ns = now;
 }
 
+static uint64_t last_drained;
+
 void tw_reporter_tick(uint64_t now_ns, bool final) {
-  tw_registry_drain(on_event, NULL);
+  last_drained = tw_registry_drain(on_event, NULL);
   int due = 1;
   if (atomic_compare_exchange_strong(&surge_state, &due, 2))
     tw_leaks_report_surge(tw_load_relaxed(&surge_live));
@@ -86,9 +143,12 @@ static void *reporter_main(void *arg) {
   t->gone = true;
   last_summary_ns = tw__now_ns();
   for (;;) {
-    struct timespec tick = {0, (long)TW_TICK_NS};
-    while (clock_nanosleep(CLOCK_MONOTONIC, 0, &tick, &tick) != 0) {
-    }
+    /* Sleep a tick, or less after a busy drain, or until a producer with a full ring nudges. */
+    uint64_t ns = last_drained > TW_RING_SLOTS / 8 ? TW_TICK_BUSY_NS : TW_TICK_NS;
+    struct timespec tick = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
+    if (tw_load_relaxed(&nudge_word) == 0)
+      syscall(SYS_futex, &nudge_word, FUTEX_WAIT_PRIVATE, 0, &tick, NULL, 0);
+    tw_store_relaxed(&nudge_word, 0);
     if (tw_load_acquire(&exit_wanted)) {
       /* main called pthread_exit and every application thread has left: leave too, so glibc ends
        * the process (exit(0), our destructor writes the exit reports on this thread). */

@@ -38,6 +38,11 @@ static inline bool tw_ring_push(tw_ring_t *r, const struct tw_event *ev) {
   return true;
 }
 
+/* Producer side: is there room for one more event right now? */
+static inline bool tw_ring_has_room(tw_ring_t *r) {
+  return tw_load_relaxed(&r->head) - tw_load_acquire(&r->tail) < TW_RING_SLOTS;
+}
+
 /* Consumer side: calls fn(ev, ctx) for every queued event, oldest first. Returns the count. */
 uint64_t tw_ring_drain(tw_ring_t *r, void (*fn)(const struct tw_event *ev, void *ctx), void *ctx);
 

@@ -142,3 +142,23 @@ uint32_t tw_stack_capture(void) {
     if (!((uintptr_t)buf[i] >= self_lo && (uintptr_t)buf[i] < self_hi)) buf[k++] = buf[i];
   return tw_depot_put((const uintptr_t *)buf, k);
 }
+
+uint32_t tw_stack_capture_earlier(uintptr_t pc, uintptr_t sp) {
+  uintptr_t frames[TW_STACK_MAX_FRAMES];
+  int k = 0;
+  frames[k++] = pc;
+  unw_context_t uc;
+  unw_cursor_t c;
+  if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0) return tw_depot_put(frames, k);
+  while (k < TW_STACK_MAX_FRAMES && unw_step(&c) > 0) {
+    unw_word_t ip = 0, fsp = 0;
+    unw_get_reg(&c, UNW_REG_IP, &ip);
+    unw_get_reg(&c, UNW_REG_SP, &fsp);
+    if ((uintptr_t)ip >= self_lo && (uintptr_t)ip < self_hi) continue;
+    /* A frame whose stack pointer is at or below sp was not there when the earlier call was made
+     * (it is the function that made it, now elsewhere, or something it called since). */
+    if ((uintptr_t)fsp <= sp) continue;
+    frames[k++] = (uintptr_t)ip;
+  }
+  return tw_depot_put(frames, k);
+}

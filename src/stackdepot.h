@@ -22,4 +22,10 @@ void tw__stack_init(void);
  * into the hook), interns the rest. Returns the depot id (0 if nothing could be captured). */
 uint32_t tw_stack_capture(void);
 
+/* The stack an earlier call at return address `pc` made with caller stack pointer `sp` had: `pc`
+ * followed by the frames of the current stack that were already active then (stack pointer above
+ * `sp`). For a lock taken earlier in a function that is still running, this is exactly its stack.
+ * Slower than tw_stack_capture (steps frame by frame); for slow paths only. */
+uint32_t tw_stack_capture_earlier(uintptr_t pc, uintptr_t sp);
+
 #endif

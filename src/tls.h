@@ -14,9 +14,12 @@ enum tw_held_mode { TW_HELD_MUTEX = 0, TW_HELD_READ = 1, TW_HELD_WRITE = 2 };
 struct tw_held {
   uintptr_t lock;
   uintptr_t pc;   /* return address of the acquiring call: where it was taken */
+  uintptr_t sp;   /* the caller's stack pointer at that call (tells call paths apart) */
   uint32_t mode;  /* enum tw_held_mode */
   uint32_t count; /* recursive acquisitions of the same lock */
 };
+
+struct tw_edge_cache; /* lockorder.h */
 
 struct tw_tls {
   int guard;                /* > 0 while tool code runs on this thread: hooks pass straight through */
@@ -26,6 +29,7 @@ struct tw_tls {
   int32_t io_fd;            /* last tracked fd this thread reported I/O on (dedups TW_EV_FD_IO) */
   uint32_t io_gen;
   uint32_t io_dir;
+  struct tw_edge_cache *ecache; /* lock-order edges this thread already sent; NULL until needed */
   uint32_t nheld;
   uint32_t cap;             /* capacity of `held` */
   struct tw_held *held;     /* inline_held, or a heap array when more are held at once */
@@ -44,7 +48,8 @@ static inline struct tw_thread *tw_self(struct tw_tls *t) {
 
 /* Held-lock stack. Push never fails (spills to the heap past TW_HELD_INLINE). */
 void tw__held_grow(struct tw_tls *t);
-static inline void tw_held_push(struct tw_tls *t, uintptr_t lock, uintptr_t pc, uint32_t mode) {
+static inline void tw_held_push(struct tw_tls *t, uintptr_t lock, uintptr_t pc, uintptr_t sp,
+                                uint32_t mode) {
   if (t->nheld > 0) {
     struct tw_held *top = &t->held[t->nheld - 1];
     if (top->lock == lock && top->mode == mode) { /* recursive re-acquisition */
@@ -53,7 +58,7 @@ static inline void tw_held_push(struct tw_tls *t, uintptr_t lock, uintptr_t pc, 
     }
   }
   if (tw_unlikely(t->held == NULL || t->nheld == t->cap)) tw__held_grow(t);
-  t->held[t->nheld++] = (struct tw_held){lock, pc, mode, 1};
+  t->held[t->nheld++] = (struct tw_held){lock, pc, sp, mode, 1};
 }
 /* Pops `lock` (searching from the top: locks are not always released in LIFO order).
  * Returns false when this thread holds no such lock. */
