@@ -1,0 +1,334 @@
+/* Micro-benchmarks of the calls libthreadwatch hooks, run bare and under LD_PRELOAD by
+ * scripts/bench.sh.
+ *
+ * Usage: bench_hooks [--quick] [-i ITERATIONS] NAME...   (NAME may be "all"; "list" prints the
+ * names)
+ *
+ * For each NAME it prints one line, "NAME NS_PER_OP", with the time measured on CLOCK_MONOTONIC and
+ * divided by the iteration count. What one "op" is depends on the benchmark (see the table below).
+ * Each benchmark first runs a warm-up of 1/20 of its iterations, so one-time work of the tool
+ * (first sighting of a lock-order edge, stack capture, registry insertion) is not part of the
+ * figure: it measures the steady-state cost that STYLE.md item 4 asks the hot path to keep.
+ *
+ * Default iteration counts make each benchmark take roughly 0.3-1 s without the preload on a 2-core
+ * machine. --quick (or the environment variable BENCH_QUICK=1) divides them by 50 for CI smoke
+ * tests. Nothing here is a pass/fail condition: the exit status is non-zero only when a call the
+ * benchmark relies on fails.
+ *
+ * It is deliberately not linked to threadwatch: the library is injected with LD_PRELOAD.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+static void fail(const char *what, int err) {
+  fprintf(stderr, "bench_hooks: %s: %s\n", what, strerror(err));
+  exit(1);
+}
+
+#define CHECK0(call)                      \
+  do {                                    \
+    int rc_ = (call);                     \
+    if (rc_ != 0)                         \
+      fail(#call, rc_ > 0 ? rc_ : errno); \
+  } while (0)
+
+static double now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+
+/* lock: one uncontended pthread_mutex_lock + pthread_mutex_unlock. */
+static void run_lock(long n) {
+  static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+  for (long i = 0; i < n; i++) {
+    pthread_mutex_lock(&m);
+    pthread_mutex_unlock(&m);
+  }
+}
+
+/* nested4: lock four mutexes in a fixed order, unlock them in reverse. */
+static void run_nested4(long n) {
+  static pthread_mutex_t m[4] = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+                                 PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER};
+  for (long i = 0; i < n; i++) {
+    pthread_mutex_lock(&m[0]);
+    pthread_mutex_lock(&m[1]);
+    pthread_mutex_lock(&m[2]);
+    pthread_mutex_lock(&m[3]);
+    pthread_mutex_unlock(&m[3]);
+    pthread_mutex_unlock(&m[2]);
+    pthread_mutex_unlock(&m[1]);
+    pthread_mutex_unlock(&m[0]);
+  }
+}
+
+/* create_join: pthread_create of a thread that returns at once, then pthread_join. */
+static void *empty_thread(void *arg) {
+  return arg;
+}
+
+static void run_create_join(long n) {
+  for (long i = 0; i < n; i++) {
+    pthread_t t;
+    CHECK0(pthread_create(&t, NULL, empty_thread, NULL));
+    CHECK0(pthread_join(t, NULL));
+  }
+}
+
+/* pipe_pingpong: one byte there and back over two pipes; one op is a round trip. */
+struct pp {
+  int a[2], b[2];
+  long n;
+};
+
+static void *pipe_partner(void *arg) {
+  struct pp *p = arg;
+  char c;
+  for (long i = 0; i < p->n; i++) {
+    if (read(p->a[0], &c, 1) != 1)
+      fail("read (partner)", errno);
+    if (write(p->b[1], &c, 1) != 1)
+      fail("write (partner)", errno);
+  }
+  return NULL;
+}
+
+static void run_pipe_pingpong(long n) {
+  struct pp p = {.n = n};
+  CHECK0(pipe(p.a));
+  CHECK0(pipe(p.b));
+  pthread_t t;
+  CHECK0(pthread_create(&t, NULL, pipe_partner, &p));
+  char c = 'x';
+  for (long i = 0; i < n; i++) {
+    if (write(p.a[1], &c, 1) != 1)
+      fail("write", errno);
+    if (read(p.b[0], &c, 1) != 1)
+      fail("read", errno);
+  }
+  CHECK0(pthread_join(t, NULL));
+  close(p.a[0]);
+  close(p.a[1]);
+  close(p.b[0]);
+  close(p.b[1]);
+}
+
+/* eventfd_pingpong: like pipe_pingpong with two blocking eventfds and eventfd_read/eventfd_write.
+ */
+struct ep {
+  int to_partner, to_main;
+  long n;
+};
+
+static void *eventfd_partner(void *arg) {
+  struct ep *p = arg;
+  eventfd_t v;
+  for (long i = 0; i < p->n; i++) {
+    if (eventfd_read(p->to_partner, &v) != 0)
+      fail("eventfd_read (partner)", errno);
+    if (eventfd_write(p->to_main, 1) != 0)
+      fail("eventfd_write (partner)", errno);
+  }
+  return NULL;
+}
+
+static void run_eventfd_pingpong(long n) {
+  struct ep p = {.n = n};
+  p.to_partner = eventfd(0, EFD_CLOEXEC);
+  p.to_main = eventfd(0, EFD_CLOEXEC);
+  if (p.to_partner < 0 || p.to_main < 0)
+    fail("eventfd", errno);
+  pthread_t t;
+  CHECK0(pthread_create(&t, NULL, eventfd_partner, &p));
+  eventfd_t v;
+  for (long i = 0; i < n; i++) {
+    if (eventfd_write(p.to_partner, 1) != 0)
+      fail("eventfd_write", errno);
+    if (eventfd_read(p.to_main, &v) != 0)
+      fail("eventfd_read", errno);
+  }
+  CHECK0(pthread_join(t, NULL));
+  close(p.to_partner);
+  close(p.to_main);
+}
+
+/* condvar_pingpong: two threads take turns through one mutex and two condvars with a predicate;
+ * one op is a round trip (main -> partner -> main). */
+struct cp {
+  pthread_mutex_t m;
+  pthread_cond_t to_partner, to_main;
+  int turn; /* 0: main's turn, 1: partner's turn */
+  int stop;
+};
+
+static void *cond_partner(void *arg) {
+  struct cp *p = arg;
+  pthread_mutex_lock(&p->m);
+  for (;;) {
+    while (p->turn != 1)
+      pthread_cond_wait(&p->to_partner, &p->m);
+    if (p->stop)
+      break;
+    p->turn = 0;
+    pthread_cond_signal(&p->to_main);
+  }
+  pthread_mutex_unlock(&p->m);
+  return NULL;
+}
+
+static void run_condvar_pingpong(long n) {
+  struct cp p = {.turn = 0};
+  CHECK0(pthread_mutex_init(&p.m, NULL));
+  CHECK0(pthread_cond_init(&p.to_partner, NULL));
+  CHECK0(pthread_cond_init(&p.to_main, NULL));
+  pthread_t t;
+  CHECK0(pthread_create(&t, NULL, cond_partner, &p));
+  pthread_mutex_lock(&p.m);
+  for (long i = 0; i < n; i++) {
+    p.turn = 1;
+    pthread_cond_signal(&p.to_partner);
+    while (p.turn != 0)
+      pthread_cond_wait(&p.to_main, &p.m);
+  }
+  p.stop = 1;
+  p.turn = 1;
+  pthread_cond_signal(&p.to_partner);
+  pthread_mutex_unlock(&p.m);
+  CHECK0(pthread_join(t, NULL));
+  pthread_cond_destroy(&p.to_partner);
+  pthread_cond_destroy(&p.to_main);
+  pthread_mutex_destroy(&p.m);
+}
+
+/* file_rw: write 64 bytes to a regular file in /tmp, lseek back, read them; one op is a write+read
+ * pair (plus the two lseeks that keep the file at 64 bytes). Measures the hooks' cost for an fd
+ * that is neither a pipe nor an eventfd. */
+static int g_file_fd = -1;
+
+static void run_file_rw(long n) {
+  if (g_file_fd < 0) {
+    char path[] = "/tmp/threadwatch-bench-XXXXXX";
+    g_file_fd = mkstemp(path);
+    if (g_file_fd < 0)
+      fail("mkstemp", errno);
+    unlink(path);
+  }
+  char out[64], in[64];
+  memset(out, 'w', sizeof out);
+  for (long i = 0; i < n; i++) {
+    if (lseek(g_file_fd, 0, SEEK_SET) != 0)
+      fail("lseek", errno);
+    if (write(g_file_fd, out, sizeof out) != (ssize_t)sizeof out)
+      fail("write", errno);
+    if (lseek(g_file_fd, 0, SEEK_SET) != 0)
+      fail("lseek", errno);
+    if (read(g_file_fd, in, sizeof in) != (ssize_t)sizeof in)
+      fail("read", errno);
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+
+struct bench {
+  const char *name;
+  void (*run)(long n);
+  long iterations; /* about 0.3-1 s bare on a 2-core machine */
+};
+
+static const struct bench benches[] = {
+    {"lock", run_lock, 60000000},
+    {"nested4", run_nested4, 15000000},
+    {"create_join", run_create_join, 12000},
+    {"pipe_pingpong", run_pipe_pingpong, 25000},
+    {"file_rw", run_file_rw, 100000},
+    {"condvar_pingpong", run_condvar_pingpong, 25000},
+    {"eventfd_pingpong", run_eventfd_pingpong, 25000},
+};
+#define NBENCH (sizeof benches / sizeof benches[0])
+
+static void usage(FILE *f) {
+  fprintf(
+      f,
+      "usage: bench_hooks [--quick] [-i ITERATIONS] NAME... | all | list\n"
+      "  prints \"NAME NS_PER_OP\" per benchmark; BENCH_QUICK=1 is the same as --quick\nnames:");
+  for (size_t i = 0; i < NBENCH; i++)
+    fprintf(f, " %s", benches[i].name);
+  fprintf(f, "\n");
+}
+
+static void run_one(const struct bench *b, long iterations) {
+  long warm = iterations / 20 > 0 ? iterations / 20 : 1;
+  b->run(warm);
+  double t0 = now_ns();
+  b->run(iterations);
+  double t1 = now_ns();
+  printf("%s %.1f\n", b->name, (t1 - t0) / (double)iterations);
+  fflush(stdout);
+}
+
+int main(int argc, char **argv) {
+  const char *q = getenv("BENCH_QUICK");
+  int quick = q && *q && strcmp(q, "0") != 0;
+  long forced = 0;
+  int first = argc;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--quick") == 0) {
+      quick = 1;
+    } else if (strcmp(argv[i], "-i") == 0 && i + 1 < argc) {
+      forced = strtol(argv[++i], NULL, 10);
+      if (forced <= 0) {
+        usage(stderr);
+        return 2;
+      }
+    } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+      usage(stdout);
+      return 0;
+    } else {
+      first = i;
+      break;
+    }
+  }
+  if (first >= argc) {
+    usage(stderr);
+    return 2;
+  }
+  if (strcmp(argv[first], "list") == 0) {
+    for (size_t i = 0; i < NBENCH; i++)
+      printf("%s\n", benches[i].name);
+    return 0;
+  }
+  for (int a = first; a < argc; a++) {
+    int all = strcmp(argv[a], "all") == 0, found = 0;
+    for (size_t i = 0; i < NBENCH; i++) {
+      if (!all && strcmp(argv[a], benches[i].name) != 0)
+        continue;
+      found = 1;
+      long n = forced ? forced : benches[i].iterations;
+      if (quick && !forced)
+        n = n / 50 > 0 ? n / 50 : 1;
+      run_one(&benches[i], n);
+    }
+    if (!found) {
+      fprintf(stderr, "bench_hooks: unknown benchmark '%s'\n", argv[a]);
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (g_file_fd >= 0)
+    close(g_file_fd);
+  return 0;
+}

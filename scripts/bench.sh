@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Measures what the preload costs: runs each bench_hooks benchmark bare and preloaded; one table.
+#
+# Usage: scripts/bench.sh [-n REPS] [--quick] [-B BUILD_DIR] [BENCHMARK...]
+#
+#   -n REPS      repetitions per benchmark and mode; the best (lowest) time is kept (default 5, or
+#                the environment variable BENCH_REPS)
+#   --quick      one repetition with 1/50 of the iterations (the CI smoke test); BENCH_QUICK=1 is
+#                the same
+#   -B DIR       build directory (default: build/ at the top of the repository)
+#   BENCHMARK    names from `bench_hooks list` (default: all of them)
+#
+# If the build directory has no CMake cache it is configured (RelWithDebInfo); the library and
+# bench_hooks are then (re)built with -j2. Runs of the two modes are interleaved, and their order
+# alternates from one repetition to the next, so slow drift of a noisy machine hits both alike.
+# Output: one table, "benchmark  bare_ns  preload_ns  ratio" (ratio = preload / bare).
+# Timing is never a pass/fail condition: the exit status is non-zero only when a benchmark fails to
+# run (crashes, errors or times out), bare or preloaded.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build="$root/build"
+reps=${BENCH_REPS:-5}
+quick=0
+if [[ -n ${BENCH_QUICK:-} && ${BENCH_QUICK} != 0 ]]; then quick=1; fi
+names=()
+
+usage() { sed -n '4,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        -n) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; reps=$2; shift 2 ;;
+        -n*) reps=${1#-n}; shift ;;
+        --quick) quick=1; shift ;;
+        -B) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; build=$2; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        -*) echo "bench.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+        *) names+=("$1"); shift ;;
+    esac
+done
+if ! [[ $reps =~ ^[1-9][0-9]*$ ]]; then
+    echo "bench.sh: REPS must be a positive integer, got '$reps'" >&2
+    exit 2
+fi
+if [[ $quick -eq 1 ]]; then reps=1; fi
+
+# Build (configure only when there is no cache; building is a no-op when up to date).
+if [[ ! -f "$build/CMakeCache.txt" ]]; then
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+elif ! grep -q '^TW_BUILD_BENCH:BOOL=ON' "$build/CMakeCache.txt"; then
+    cmake -S "$root" -B "$build" -DTW_BUILD_BENCH=ON >/dev/null
+fi
+cmake --build "$build" -j2 --target threadwatch bench_hooks >/dev/null
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
+case $build_type in
+    Release|RelWithDebInfo) ;;
+    *) echo "bench.sh: warning: $build is a '${build_type:-unset}' build;" \
+            "figures are not representative" >&2 ;;
+esac
+
+bin="$build/bench/bench_hooks"
+lib="$build/libthreadwatch.so"
+for f in "$bin" "$lib"; do
+    [[ -e $f ]] || { echo "bench.sh: $f is missing after the build" >&2; exit 1; }
+done
+mapfile -t known < <("$bin" list)
+if [[ ${#names[@]} -eq 0 ]]; then
+    names=("${known[@]}")
+fi
+for name in "${names[@]}"; do
+    if ! printf '%s\n' "${known[@]}" | grep -qx -- "$name"; then
+        echo "bench.sh: unknown benchmark '$name' (known: ${known[*]})" >&2
+        exit 2
+    fi
+done
+
+bench_args=()
+if [[ $quick -eq 1 ]]; then bench_args+=(--quick); fi
+
+failures=0
+# run_one MODE NAME: prints the ns/op figure, or nothing (and a note on stderr) when the run fails.
+run_one() {
+    local mode=$1 name=$2 out rc=0
+    if [[ $mode == preload ]]; then
+        out=$(THREADWATCH_EXITCODE=0 LD_PRELOAD="$lib" \
+            timeout 300 "$bin" "${bench_args[@]}" "$name" 2>/dev/null) || rc=$?
+    else
+        out=$(timeout 300 "$bin" "${bench_args[@]}" "$name" 2>/dev/null) || rc=$?
+    fi
+    local got_name ns
+    read -r got_name ns <<<"$out" || true
+    if [[ $rc -ne 0 || $got_name != "$name" || -z $ns ]]; then
+        echo "bench.sh: $name ($mode) failed with exit status $rc" >&2
+        return 1
+    fi
+    echo "$ns"
+}
+
+# best[mode:name] = lowest ns/op seen; a failed run marks the entry "FAIL".
+declare -A best=()
+keep_best() {
+    local key=$1 v=$2
+    if [[ ${best[$key]:-} == FAIL ]]; then return; fi
+    if [[ -z ${best[$key]:-} ]] ||
+        awk -v a="$v" -v b="${best[$key]}" 'BEGIN { exit !(a < b) }'; then
+        best[$key]=$v
+    fi
+}
+
+for ((r = 1; r <= reps; r++)); do
+    for name in "${names[@]}"; do
+        if ((r % 2)); then order=(bare preload); else order=(preload bare); fi
+        for mode in "${order[@]}"; do
+            if v=$(run_one "$mode" "$name"); then
+                keep_best "$mode:$name" "$v"
+            else
+                best[$mode:$name]=FAIL
+                failures=$((failures + 1))
+            fi
+        done
+    done
+done
+
+printf '%-18s %12s %12s %8s\n' benchmark bare_ns preload_ns ratio
+for name in "${names[@]}"; do
+    b=${best[bare:$name]} p=${best[preload:$name]}
+    if [[ $b == FAIL || $p == FAIL ]]; then
+        ratio=-
+    else
+        ratio=$(awk -v a="$p" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+    fi
+    printf '%-18s %12s %12s %8s\n' "$name" "$b" "$p" "$ratio"
+done
+note=""
+if [[ $quick -eq 1 ]]; then note="; quick mode, figures are rough"; fi
+echo "(best of $reps; ns per op; ratio = preload / bare; $(nproc) CPUs$note)"
+
+if [[ $failures -ne 0 ]]; then
+    echo "bench.sh: $failures run(s) failed" >&2
+    exit 1
+fi
