@@ -25,13 +25,18 @@ static TW_NOINLINE int lock_contended(struct tw_tls *t, pthread_mutex_t *m, enum
 
 static inline int acquired(int r) { return r == 0 || r == EOWNERDEAD; }
 
+/* A robust mutex whose owner died and that was not made consistent: glibc's trylock then returns
+ * ENOTRECOVERABLE but leaves the lock word set, which only the real lock path clears. Robust
+ * mutexes therefore never take the trylock shortcut (glibc's __kind bit 0x10, see pthread_mutex_lock.c). */
+static inline int is_robust(const pthread_mutex_t *m) { return (m->__data.__kind & 0x10) != 0; }
+
 /* Shared body of lock, timedlock and clocklock: trylock first (same result when the mutex is free
  * or recursive; an errorcheck relock gets EBUSY here, then EDEADLK from the real lock), lock-order
  * check before anything can block, the slow path only when the mutex must be waited for. */
 static inline int mutex_acquire(struct tw_tls *t, pthread_mutex_t *m, enum tw_call call,
                                 clockid_t clk, const struct timespec *ts, uintptr_t pc,
                                 uintptr_t sp) {
-  int r = TW_REAL_FN(pthread_mutex_trylock)(m);
+  int r = tw_unlikely(is_robust(m)) ? EBUSY : TW_REAL_FN(pthread_mutex_trylock)(m);
   if (acquired(r) || r == EBUSY) tw_lockorder_acquire(t, (uintptr_t)m, TW_HELD_MUTEX, pc, sp);
   if (tw_unlikely(r == EBUSY)) r = lock_contended(t, m, call, clk, ts);
   if (acquired(r)) tw_held_push(t, (uintptr_t)m, pc, sp, TW_HELD_MUTEX);

@@ -6,6 +6,14 @@
 
 typedef int (*tw_try_fn)(pthread_rwlock_t *);
 
+static inline int clock_ok(clockid_t clk) { return clk == CLOCK_REALTIME || clk == CLOCK_MONOTONIC; }
+
+/* glibc rejects an out-of-range tv_nsec with EINVAL even when the rwlock is free (unlike mutexes):
+ * such calls go straight to the real function, so the trylock shortcut cannot take the lock. */
+static inline int ts_ok(const struct timespec *ts) {
+  return ts == NULL || (ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L);
+}
+
 /* The real blocking acquisition named by `call`. */
 static int rw_real(pthread_rwlock_t *l, enum tw_call call, clockid_t clk, const struct timespec *ts) {
   switch (call) {
@@ -34,7 +42,7 @@ static TW_NOINLINE int rw_contended(struct tw_tls *t, pthread_rwlock_t *l, enum 
 static inline int rw_acquire(pthread_rwlock_t *l, enum tw_call call, uint32_t mode, clockid_t clk,
                              const struct timespec *ts, uintptr_t pc, uintptr_t sp) {
   struct tw_tls *t = tw_tls();
-  if (TW_BYPASS(t)) return rw_real(l, call, clk, ts);
+  if (TW_BYPASS(t) || tw_unlikely(!ts_ok(ts))) return rw_real(l, call, clk, ts);
   tw_try_fn try_fn = mode == TW_HELD_READ ? TW_REAL_FN(pthread_rwlock_tryrdlock)
                                           : TW_REAL_FN(pthread_rwlock_trywrlock);
   int r = try_fn(l);
@@ -44,7 +52,6 @@ static inline int rw_acquire(pthread_rwlock_t *l, enum tw_call call, uint32_t mo
   return r;
 }
 
-static inline int clock_ok(clockid_t clk) { return clk == CLOCK_REALTIME || clk == CLOCK_MONOTONIC; }
 
 TW_HOOK int pthread_rwlock_rdlock(pthread_rwlock_t *l) {
   return rw_acquire(l, TW_CALL_RWLOCK_RDLOCK, TW_HELD_READ, 0, NULL, TW_CALLER_PC(), TW_CALLER_SP());

@@ -153,7 +153,9 @@ static int by_count_desc(const void *a, const void *b) {
   return x->first < y->first ? -1 : x->first > y->first;
 }
 
-void tw_leaks_report_surge(uint64_t live) {
+static struct tw_report surge; /* captured by tw_leaks_capture_surge, written later */
+
+void tw_leaks_capture_surge(uint64_t live) {
   size_t n = 0;
   struct tw_thread_snap *snaps = snapshot(&n);
   if (!snaps) return;
@@ -178,31 +180,32 @@ void tw_leaks_report_surge(uint64_t live) {
   struct surge_group *g, *tmp;
   HASH_ITER(hh, groups, g, tmp) if (sorted) sorted[k++] = g;
   if (sorted) qsort(sorted, k, sizeof(*sorted), by_count_desc);
-
-  struct tw_report *r = calloc(1, sizeof(*r));
-  if (r && sorted) {
-    r->kind = "thread-surge";
-    r->what = "max-threads";
-    r->count = (uint32_t)live;
-    r->limit = tw__opt.max_threads;
-    r->dropped = tw_registry_dropped();
-    for (size_t i = 0; i < k && r->ngroups < TW_REPORT_MAX_GROUPS; i++) {
-      r->groups[r->ngroups++] = (struct tw_report_group){sorted[i]->count, sorted[i]->created_at};
-      tw_report_thread_from_snap(&r->threads[r->nthreads++], &snaps[sorted[i]->first], now);
-    }
-    char where[256] = "an unknown place";
-    if (k) tw_report_where(sorted[0]->created_at, where, sizeof(where));
-    snprintf(r->message, sizeof(r->message),
-             "%llu threads alive at once, more than THREADWATCH_MAX_THREADS=%u; the most (%u) were "
-             "created at %s",
-             (unsigned long long)live, tw__opt.max_threads, k ? sorted[0]->count : 0, where);
-    tw_report_emit(r);
+  struct tw_report *r = &surge;
+  memset(r, 0, sizeof(*r));
+  r->kind = "thread-surge";
+  r->what = "max-threads";
+  r->count = (uint32_t)live;
+  r->limit = tw__opt.max_threads;
+  for (size_t i = 0; sorted && i < k && r->ngroups < TW_REPORT_MAX_GROUPS; i++) {
+    r->groups[r->ngroups++] = (struct tw_report_group){sorted[i]->count, sorted[i]->created_at};
+    tw_report_thread_from_snap(&r->threads[r->nthreads++], &snaps[sorted[i]->first], now);
   }
-  free(r);
   HASH_ITER(hh, groups, g, tmp) {
     HASH_DEL(groups, g);
     free(g);
   }
   free(sorted);
   free(snaps);
+}
+
+void tw_leaks_report_surge(void) {
+  struct tw_report *r = &surge;
+  char where[256] = "an unknown place";
+  if (r->ngroups) tw_report_where(r->groups[0].created_at, where, sizeof(where));
+  snprintf(r->message, sizeof(r->message),
+           "%u threads alive at once, more than THREADWATCH_MAX_THREADS=%llu; the most (%u) were "
+           "created at %s",
+           r->count, (unsigned long long)r->limit, r->ngroups ? r->groups[0].count : 0, where);
+  r->dropped = tw_registry_dropped();
+  tw_report_emit(r);
 }

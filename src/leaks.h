@@ -8,8 +8,11 @@
  * threads still alive, with THREADWATCH_LEAK_DETACHED=1). Analysis lock held. */
 void tw_leaks_check_exit(void);
 
-/* The thread-surge report: `live` threads were alive when THREADWATCH_MAX_THREADS was passed.
- * Analysis lock held. */
-void tw_leaks_report_surge(uint64_t live);
+/* THREADWATCH_MAX_THREADS was just passed with `live` threads alive: groups the live threads by
+ * creation stack now, while they exist (once per process, on the creating thread, guard held). */
+void tw_leaks_capture_surge(uint64_t live);
+
+/* Writes the thread-surge report captured above. Analysis lock held. */
+void tw_leaks_report_surge(void);
 
 #endif

@@ -12,8 +12,9 @@
  * cycle whose edges all share one gate cannot close (every thread must take the gate first) and is
  * not reported.
  *
- * Memory: a node is 56 bytes plus 24 bytes of hash table and its adjacency entries; an edge is 48
- * bytes plus 24 bytes of hash table and 8 bytes of adjacency (one entry in each endpoint's list).
+ * Memory: a node is 64 bytes (two edges of each direction inline) plus 12-24 bytes of hash table;
+ * an edge is 48 bytes plus 4 bytes in each endpoint's adjacency list once it outgrows the inline
+ * slots. Edges are found through the shorter adjacency list, not a hash table.
  */
 #include "lockgraph.h"
 
@@ -102,6 +103,27 @@ static bool map_put(struct map *m, uint64_t k, uint32_t v) {
   return true;
 }
 
+/* The value slot of k, inserting k (value NONE) when absent: one probe for find-or-insert.
+ * Returns NULL when memory runs out. The pointer is valid until the next insertion. */
+static uint32_t *map_slot(struct map *m, uint64_t k) {
+  if ((m->used + 1) * 2 > m->cap && !map_grow(m)) return NULL;
+  uint32_t i = (uint32_t)mix(k) & (m->cap - 1), tomb = NONE;
+  for (;; i = (i + 1) & (m->cap - 1)) {
+    if (m->keys[i] == k) return &m->vals[i];
+    if (m->keys[i] == MAP_TOMB && tomb == NONE) tomb = i;
+    if (m->keys[i] == MAP_EMPTY) break;
+  }
+  if (tomb != NONE) {
+    i = tomb;
+    m->tombs--;
+  } else {
+    m->used++;
+  }
+  m->keys[i] = k;
+  m->vals[i] = NONE;
+  return &m->vals[i];
+}
+
 static void map_del(struct map *m, uint64_t k) {
   if (!m->cap) return;
   for (uint32_t i = (uint32_t)mix(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
@@ -120,32 +142,48 @@ static void map_free(struct map *m) {
   memset(m, 0, sizeof(*m));
 }
 
-/* --- growable u32 vector --- */
+/* --- growable u32 vector; the first two elements live inline (most locks have few edges) --- */
+
+#define VEC_INLINE 2
 
 struct vec {
-  uint32_t *v;
-  uint32_t n, cap;
+  uint32_t n, cap; /* cap <= VEC_INLINE: the elements are in inl */
+  union {
+    uint32_t inl[VEC_INLINE];
+    uint32_t *v;
+  };
 };
 
+static inline uint32_t *vec_data(struct vec *a) { return a->cap > VEC_INLINE ? a->v : a->inl; }
+
 static bool vec_push(struct vec *a, uint32_t x) {
-  if (a->n == a->cap) {
-    uint32_t ncap = a->cap ? a->cap * 2 : 4;
-    uint32_t *nv = realloc(a->v, sizeof(*nv) * ncap);
+  uint32_t cap = a->cap > VEC_INLINE ? a->cap : VEC_INLINE;
+  if (a->n == cap) {
+    uint32_t ncap = cap * 2;
+    uint32_t *nv = malloc(sizeof(*nv) * ncap);
     if (!nv) return false;
+    memcpy(nv, vec_data(a), sizeof(*nv) * a->n);
+    if (a->cap > VEC_INLINE) free(a->v);
     a->v = nv;
     a->cap = ncap;
   }
-  a->v[a->n++] = x;
+  vec_data(a)[a->n++] = x;
   return true;
 }
 
 static void vec_remove(struct vec *a, uint32_t x) {
+  uint32_t *v = vec_data(a);
   for (uint32_t i = 0; i < a->n; i++) {
-    if (a->v[i] == x) {
-      a->v[i] = a->v[--a->n];
+    if (v[i] == x) {
+      v[i] = v[--a->n];
       return;
     }
   }
+}
+
+static void vec_free(struct vec *a) {
+  if (a->cap > VEC_INLINE) free(a->v);
+  memset(a, 0, sizeof(*a));
 }
 
 /* --- the graph --- */
@@ -180,13 +218,12 @@ struct tw_lockgraph {
   uint32_t nedges, capedges;
   struct vec free_edges;
   struct map node_of;   /* addr | mode -> node */
-  struct map edge_of;   /* from << 32 | to -> edge */
   struct map reported;  /* cycle signature -> 1 */
   struct map name_of;   /* addr -> index into names */
   struct lock_name *names;
   uint32_t nnames;
   uint32_t next_ord, visit_gen;
-  struct vec stack, delta_f, delta_b, ords; /* DFS scratch */
+  struct vec stack, delta_f, delta_b, ords, path; /* DFS scratch */
   uint64_t live_nodes, live_edges, cycles_reported, cycles_gated;
 };
 
@@ -195,22 +232,22 @@ struct tw_lockgraph *tw_lockgraph_new(void) { return calloc(1, sizeof(struct tw_
 void tw_lockgraph_free(struct tw_lockgraph *g) {
   if (!g) return;
   for (uint32_t i = 0; i < g->nnodes; i++) {
-    free(g->nodes[i].out.v);
-    free(g->nodes[i].in.v);
+    vec_free(&g->nodes[i].out);
+    vec_free(&g->nodes[i].in);
   }
   free(g->nodes);
   free(g->edges);
-  free(g->free_nodes.v);
-  free(g->free_edges.v);
+  vec_free(&g->free_nodes);
+  vec_free(&g->free_edges);
   map_free(&g->node_of);
-  map_free(&g->edge_of);
   map_free(&g->reported);
   map_free(&g->name_of);
   free(g->names);
-  free(g->stack.v);
-  free(g->delta_f.v);
-  free(g->delta_b.v);
-  free(g->ords.v);
+  vec_free(&g->stack);
+  vec_free(&g->delta_f);
+  vec_free(&g->delta_b);
+  vec_free(&g->ords);
+  vec_free(&g->path);
   free(g);
 }
 
@@ -218,23 +255,27 @@ static uint64_t node_key(uintptr_t addr, uint8_t mode) { return ((uint64_t)addr 
 
 static uint32_t node_get(struct tw_lockgraph *g, uintptr_t addr, uint8_t mode, uint8_t kind,
                          uint32_t seen_at) {
-  uint64_t key = node_key(addr, mode);
-  uint32_t n = map_get(&g->node_of, key);
-  if (n != NONE) return n;
+  uint32_t *slot = map_slot(&g->node_of, node_key(addr, mode));
+  if (!slot) return NONE;
+  if (*slot != NONE) return *slot;
+  uint32_t n;
   if (g->free_nodes.n) {
-    n = g->free_nodes.v[--g->free_nodes.n];
+    n = vec_data(&g->free_nodes)[--g->free_nodes.n];
   } else {
     if (g->nnodes == g->capnodes) {
       uint32_t ncap = g->capnodes ? g->capnodes * 2 : 64;
       struct lg_node *nn = realloc(g->nodes, sizeof(*nn) * ncap);
-      if (!nn) return NONE;
+      if (!nn) {
+        map_del(&g->node_of, node_key(addr, mode));
+        return NONE;
+      }
       g->nodes = nn;
       g->capnodes = ncap;
     }
     n = g->nnodes++;
     memset(&g->nodes[n], 0, sizeof(g->nodes[n]));
   }
-  if (!map_put(&g->node_of, key, n)) return NONE;
+  *slot = n;
   struct lg_node *nd = &g->nodes[n];
   struct vec out = nd->out, in = nd->in; /* a recycled node keeps its (empty) buffers */
   *nd = (struct lg_node){.addr = addr, .ord = g->next_ord++, .mode = mode, .kind = kind,
@@ -253,20 +294,21 @@ static bool dfs_forward(struct tw_lockgraph *g, uint32_t y, uint32_t x, uint32_t
   g->nodes[y].parent = NONE;
   vec_push(&g->stack, y);
   while (g->stack.n) {
-    uint32_t n = g->stack.v[--g->stack.n];
+    uint32_t n = vec_data(&g->stack)[--g->stack.n];
     vec_push(&g->delta_f, n);
     struct lg_node *nd = &g->nodes[n];
+    const uint32_t *out = vec_data(&nd->out);
     for (uint32_t i = 0; i < nd->out.n; i++) {
-      struct lg_edge *e = &g->edges[nd->out.v[i]];
+      struct lg_edge *e = &g->edges[out[i]];
       if (!e->in_dag) continue;
       struct lg_node *to = &g->nodes[e->to];
       if (e->to == x) {
-        to->parent = nd->out.v[i];
+        to->parent = out[i];
         return true;
       }
       if (to->visit == gen || to->ord > ub) continue;
       to->visit = gen;
-      to->parent = nd->out.v[i];
+      to->parent = out[i];
       vec_push(&g->stack, e->to);
     }
   }
@@ -280,11 +322,12 @@ static void dfs_backward(struct tw_lockgraph *g, uint32_t x, uint32_t lb) {
   g->nodes[x].visit = gen;
   vec_push(&g->stack, x);
   while (g->stack.n) {
-    uint32_t n = g->stack.v[--g->stack.n];
+    uint32_t n = vec_data(&g->stack)[--g->stack.n];
     vec_push(&g->delta_b, n);
     struct lg_node *nd = &g->nodes[n];
+    const uint32_t *in = vec_data(&nd->in);
     for (uint32_t i = 0; i < nd->in.n; i++) {
-      struct lg_edge *e = &g->edges[nd->in.v[i]];
+      struct lg_edge *e = &g->edges[in[i]];
       if (!e->in_dag) continue;
       struct lg_node *from = &g->nodes[e->from];
       if (from->visit == gen || from->ord < lb) continue;
@@ -308,15 +351,17 @@ static int by_value(const void *a, const void *b) {
 /* Pearce-Kelly reorder: delta_b (sorted) then delta_f (sorted) take the union of their positions. */
 static void reorder(struct tw_lockgraph *g) {
   sort_graph = g;
-  qsort(g->delta_b.v, g->delta_b.n, sizeof(uint32_t), by_ord);
-  qsort(g->delta_f.v, g->delta_f.n, sizeof(uint32_t), by_ord);
+  uint32_t *db = vec_data(&g->delta_b), *df = vec_data(&g->delta_f);
+  qsort(db, g->delta_b.n, sizeof(uint32_t), by_ord);
+  qsort(df, g->delta_f.n, sizeof(uint32_t), by_ord);
   g->ords.n = 0;
-  for (uint32_t i = 0; i < g->delta_b.n; i++) vec_push(&g->ords, g->nodes[g->delta_b.v[i]].ord);
-  for (uint32_t i = 0; i < g->delta_f.n; i++) vec_push(&g->ords, g->nodes[g->delta_f.v[i]].ord);
-  qsort(g->ords.v, g->ords.n, sizeof(uint32_t), by_value);
+  for (uint32_t i = 0; i < g->delta_b.n; i++) vec_push(&g->ords, g->nodes[db[i]].ord);
+  for (uint32_t i = 0; i < g->delta_f.n; i++) vec_push(&g->ords, g->nodes[df[i]].ord);
+  uint32_t *ords = vec_data(&g->ords);
+  qsort(ords, g->ords.n, sizeof(uint32_t), by_value);
   uint32_t k = 0;
-  for (uint32_t i = 0; i < g->delta_b.n; i++) g->nodes[g->delta_b.v[i]].ord = g->ords.v[k++];
-  for (uint32_t i = 0; i < g->delta_f.n; i++) g->nodes[g->delta_f.v[i]].ord = g->ords.v[k++];
+  for (uint32_t i = 0; i < g->delta_b.n; i++) g->nodes[db[i]].ord = ords[k++];
+  for (uint32_t i = 0; i < g->delta_f.n; i++) g->nodes[df[i]].ord = ords[k++];
 }
 
 static const char *mode_word(uint8_t mode, uint8_t kind) {
@@ -340,11 +385,13 @@ static uint64_t cycle_signature(const uintptr_t *addrs, uint32_t n) {
   return h ? h : 1;
 }
 
-static void fill_report(struct tw_lockgraph *g, const uint32_t *cyc, uint32_t n, struct tw_report *r) {
+/* Fills r from the first n edges of a cycle of `total` edges. */
+static void fill_report(struct tw_lockgraph *g, const uint32_t *cyc, uint32_t n, uint32_t total,
+                        struct tw_report *r) {
   memset(r, 0, sizeof(*r));
   r->kind = "lock-order-cycle";
   r->what = "lock-order";
-  r->cycle_len = n;
+  r->cycle_len = total;
   uint32_t shown = n < TW_REPORT_MAX_CYCLE ? n : TW_REPORT_MAX_CYCLE;
   /* Lock i is the `from` of edge i; edge i leads to lock i+1 (the last one back to lock 0). */
   for (uint32_t i = 0; i < shown; i++) {
@@ -388,7 +435,7 @@ static void fill_report(struct tw_lockgraph *g, const uint32_t *cyc, uint32_t n,
   }
   if (len < sizeof(buf))
     snprintf(buf + len, sizeof(buf) - len, "%s (a cycle of %u locks, not yet a hang)",
-             shown < n ? " ..." : "", n);
+             shown < total ? " ..." : "", total);
   snprintf(r->message, sizeof(r->message), "%s", buf);
 
   /* Hint: the order seen least often is the likely odd one out. */
@@ -427,30 +474,31 @@ static bool try_insert(struct tw_lockgraph *g, uint32_t ei, struct tw_report *r)
   }
   uint32_t lb = g->nodes[y].ord, ub = g->nodes[x].ord;
   if (dfs_forward(g, y, x, ub)) {
-    /* The cycle: ei (x -> y), then the DFS path from y to x. */
-    uint32_t path[TW_REPORT_MAX_CYCLE * 4];
-    uint32_t n = 0;
-    for (uint32_t at = x; at != y && n < TW_ARRAY_LEN(path); at = g->edges[g->nodes[at].parent].from)
-      path[n++] = g->nodes[at].parent;
-    uint32_t cyc[TW_ARRAY_LEN(path) + 1];
-    uint32_t len = 0;
-    cyc[len++] = ei;
-    for (uint32_t i = n; i-- > 0;) cyc[len++] = path[i];
+    /* The cycle: ei (x -> y), then the DFS path from y to x (walked backwards from x). */
+    g->path.n = 0;
+    for (uint32_t at = x; at != y; at = g->edges[g->nodes[at].parent].from)
+      vec_push(&g->path, g->nodes[at].parent);
+    const uint32_t *path = vec_data(&g->path);
+    uint32_t total = g->path.n + 1;
     e->in_dag = 0;
-    uintptr_t gate = g->edges[cyc[0]].gate;
-    for (uint32_t i = 1; i < len && gate; i++)
-      if (g->edges[cyc[i]].gate != gate) gate = 0;
+    uintptr_t gate = e->gate;
+    for (uint32_t i = 0; i < g->path.n && gate; i++)
+      if (g->edges[path[i]].gate != gate) gate = 0;
     if (gate) {
       g->cycles_gated++;
       return false;
     }
+    uint32_t cyc[TW_REPORT_MAX_CYCLE * 4];
+    uint32_t len = 0;
+    cyc[len++] = ei;
+    for (uint32_t i = g->path.n; i-- > 0 && len < TW_ARRAY_LEN(cyc);) cyc[len++] = path[i];
     uintptr_t addrs[TW_ARRAY_LEN(cyc)];
     for (uint32_t i = 0; i < len; i++) addrs[i] = g->nodes[g->edges[cyc[i]].from].addr;
-    uint64_t sig = cycle_signature(addrs, len);
+    uint64_t sig = cycle_signature(addrs, len) ^ total;
     if (map_get(&g->reported, sig) != NONE) return false;
     map_put(&g->reported, sig, 1);
     g->cycles_reported++;
-    if (r) fill_report(g, cyc, len, r);
+    if (r) fill_report(g, cyc, len, total, r);
     return true;
   }
   dfs_backward(g, x, lb);
@@ -460,7 +508,7 @@ static bool try_insert(struct tw_lockgraph *g, uint32_t ei, struct tw_report *r)
 }
 
 static uint32_t edge_new(struct tw_lockgraph *g) {
-  if (g->free_edges.n) return g->free_edges.v[--g->free_edges.n];
+  if (g->free_edges.n) return vec_data(&g->free_edges)[--g->free_edges.n];
   if (g->nedges == g->capedges) {
     uint32_t ncap = g->capedges ? g->capedges * 2 : 64;
     struct lg_edge *ne = realloc(g->edges, sizeof(*ne) * ncap);
@@ -471,10 +519,23 @@ static uint32_t edge_new(struct tw_lockgraph *g) {
   return g->nedges++;
 }
 
+/* The edge from -> to, found through the shorter of from's out-list and to's in-list (no hash table:
+ * a lock taken under one of many bucket locks has a one-entry in-list). */
+static uint32_t edge_find(struct tw_lockgraph *g, uint32_t from, uint32_t to) {
+  struct lg_node *f = &g->nodes[from], *t = &g->nodes[to];
+  bool use_out = f->out.n <= t->in.n;
+  const struct vec *list = use_out ? &f->out : &t->in;
+  const uint32_t *v = vec_data((struct vec *)list);
+  for (uint32_t i = 0; i < list->n; i++) {
+    const struct lg_edge *e = &g->edges[v[i]];
+    if (e->from == from && e->to == to) return v[i];
+  }
+  return NONE;
+}
+
 static bool add_one(struct tw_lockgraph *g, uint32_t from, uint32_t to, const struct tw_edge_obs *o,
                     struct tw_report *r) {
-  uint64_t key = ((uint64_t)from << 32) | to;
-  uint32_t ei = map_get(&g->edge_of, key);
+  uint32_t ei = edge_find(g, from, to);
   if (ei != NONE) {
     struct lg_edge *e = &g->edges[ei];
     e->seen++;
@@ -485,7 +546,7 @@ static bool add_one(struct tw_lockgraph *g, uint32_t from, uint32_t to, const st
     return false;
   }
   ei = edge_new(g);
-  if (ei == NONE || !map_put(&g->edge_of, key, ei)) return false;
+  if (ei == NONE) return false;
   g->edges[ei] = (struct lg_edge){.from = from, .to = to, .gate = o->gate, .thread = o->thread,
                                   .stack_to = o->stack_to, .stack_from = o->stack_from,
                                   .seen = 1, .alive = 1};
@@ -513,7 +574,6 @@ bool tw_lockgraph_add(struct tw_lockgraph *g, const struct tw_edge_obs *o, struc
 
 static void edge_drop(struct tw_lockgraph *g, uint32_t ei) {
   struct lg_edge *e = &g->edges[ei];
-  map_del(&g->edge_of, ((uint64_t)e->from << 32) | e->to);
   vec_remove(&g->nodes[e->from].out, ei);
   vec_remove(&g->nodes[e->to].in, ei);
   e->alive = e->in_dag = 0;
@@ -527,8 +587,8 @@ void tw_lockgraph_forget(struct tw_lockgraph *g, uintptr_t addr) {
     uint32_t n = map_get(&g->node_of, key);
     if (n == NONE) continue;
     struct lg_node *nd = &g->nodes[n];
-    while (nd->out.n) edge_drop(g, nd->out.v[0]);
-    while (nd->in.n) edge_drop(g, nd->in.v[0]);
+    while (nd->out.n) edge_drop(g, vec_data(&nd->out)[0]);
+    while (nd->in.n) edge_drop(g, vec_data(&nd->in)[0]);
     nd->alive = 0;
     map_del(&g->node_of, key);
     vec_push(&g->free_nodes, n);
@@ -555,8 +615,11 @@ void tw_lockgraph_stats(const struct tw_lockgraph *g, struct tw_lockgraph_stats 
   s->cycles_reported = g->cycles_reported;
   s->cycles_gated = g->cycles_gated;
   uint64_t adj = 0;
-  for (uint32_t i = 0; i < g->nnodes; i++) adj += (g->nodes[i].out.cap + g->nodes[i].in.cap) * 4ull;
+  for (uint32_t i = 0; i < g->nnodes; i++) {
+    if (g->nodes[i].out.cap > VEC_INLINE) adj += g->nodes[i].out.cap * 4ull;
+    if (g->nodes[i].in.cap > VEC_INLINE) adj += g->nodes[i].in.cap * 4ull;
+  }
   s->bytes = (uint64_t)g->capnodes * sizeof(struct lg_node) +
              (uint64_t)g->capedges * sizeof(struct lg_edge) +
-             ((uint64_t)g->node_of.cap + g->edge_of.cap) * (sizeof(uint64_t) + sizeof(uint32_t)) + adj;
+             (uint64_t)g->node_of.cap * (sizeof(uint64_t) + sizeof(uint32_t)) + adj;
 }

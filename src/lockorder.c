@@ -9,6 +9,7 @@
 #include "event.h"
 #include "init.h"
 #include "registry.h"
+#include "reporter.h"
 #include "stackdepot.h"
 
 _Atomic uint64_t tw__lock_gen;
@@ -56,6 +57,7 @@ void tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr
     memset(c, 0, sizeof(*c));
     c->gen = gen;
   }
+  tw_reporter_ensure_started(); /* the consumer of what we are about to send */
   uint32_t n = t->nheld;
   const struct tw_held *h = t->held;
   uintptr_t to = lock | mode;

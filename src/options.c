@@ -128,7 +128,11 @@ int tw__parse_duration(const char *s, void *out) {
   }
   for (size_t i = 0; i < TW_ARRAY_LEN(units); i++) {
     if (strcmp(p, units[i].unit) == 0) {
-      uint64_t ns = whole * units[i].ns + frac * units[i].ns / frac_div;
+      /* frac * unit can overflow 64 bits (9 digits times an hour in ns). Every unit from 1 us up
+       * is a multiple of any power of ten up to its own size, so divide first where it is exact. */
+      uint64_t frac_ns = units[i].ns >= frac_div ? frac * (units[i].ns / frac_div)
+                                                 : frac * units[i].ns / frac_div;
+      uint64_t ns = whole * units[i].ns + frac_ns;
       if (whole && ns / whole < units[i].ns / 2) return -EINVAL; /* overflow */
       *(uint64_t *)out = ns;
       return 0;
@@ -246,6 +250,7 @@ void tw__options_load(void) {
 }
 
 int tw__expand_pid(const char *tmpl, long pid, char *out, size_t n) {
+  if (n == 0) return -ENAMETOOLONG;
   size_t o = 0;
   for (const char *p = tmpl; *p; p++) {
     char num[24];

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "real.h"
-#include "reporter.h"
 #include "stackdepot.h"
 #include "stats.h"
 #include "tls.h"
@@ -251,7 +250,7 @@ bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev) {
   if (tw_likely(tw_ring_has_room(r))) return tw_ring_push(r, ev);
   uint64_t deadline = tw__now_ns() + TW_RING_FULL_WAIT_NS;
   do {
-    tw_reporter_nudge();
+    tw_ring_nudge();
     struct timespec pause = {0, 50 * 1000};
     nanosleep(&pause, NULL);
     if (tw_ring_has_room(r)) return tw_ring_push(r, ev);

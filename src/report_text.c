@@ -77,7 +77,15 @@ void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
   for (uint32_t i = 0; i < shown; i++) {
     const struct tw_report_thread *t = &r->threads[i];
     tw_out_fmt(o, "  T%llu", (unsigned long long)t->id);
-    if (t->name[0]) tw_out_fmt(o, " \"%s\"", t->name);
+    if (t->name[0]) {
+      /* A name is the program's data: control bytes must not fake report lines. */
+      char safe[sizeof(t->name)];
+      size_t k = 0;
+      for (; t->name[k] && k + 1 < sizeof(safe); k++)
+        safe[k] = (unsigned char)t->name[k] < 0x20 || t->name[k] == 0x7f ? '?' : t->name[k];
+      safe[k] = '\0';
+      tw_out_fmt(o, " \"%s\"", safe);
+    }
     if (t->tid > 0) tw_out_fmt(o, " (tid %d)", t->tid);
     if (t->state == TW_TS_BLOCKED) {
       char d[32];
@@ -95,10 +103,10 @@ void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
     }
   }
   for (uint32_t g = 0; g < r->ngroups; g++) {
-    tw_out_fmt(o, "  %u live threads created at:\n", r->groups[g].count);
+    tw_out_fmt(o, "  %u live thread%s created at:\n", r->groups[g].count, r->groups[g].count == 1 ? "" : "s");
     text_stack(o, r->groups[g].created_at, "    ");
   }
-  if (r->count > shown && shown > 0) {
+  if (r->same_stacks && r->count > shown && shown > 0) {
     /* The other threads of a group, by number: the listed ones first, then the rest. */
     uint32_t named = 0, total = r->count - shown;
     tw_out_fmt(o, "  ... and %u more thread%s with the same stacks (", total, total == 1 ? "" : "s");

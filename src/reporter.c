@@ -1,9 +1,7 @@
 /* The reporter thread: drains every ring each tick, feeds the detectors, prints the summary line. */
 #include "reporter.h"
 
-#include <linux/futex.h>
 #include <pthread.h>
-#include <sys/syscall.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,15 +22,13 @@
 static pthread_mutex_t analysis = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int started;
 static _Atomic int exit_wanted;
-static _Atomic int surge_state; /* 0 none, 1 due, 2 reported */
-static _Atomic uint64_t surge_live;
+static _Atomic int surge_state; /* 0 none, 1 capturing, 2 captured and due, 3 reported */
 static uint64_t last_summary_ns;
 
 void tw_analysis_lock(void) { TW_REAL_FN(pthread_mutex_lock)(&analysis); }
 void tw_analysis_unlock(void) { TW_REAL_FN(pthread_mutex_unlock)(&analysis); }
 
 static struct tw_lockgraph *graph;   /* the lock-order graph, made on the first edge */
-static _Atomic uint32_t nudge_word;    /* futex: producers set it to 1 and wake the reporter */
 
 /* The threads of a lock-order cycle, one per edge thread, with the stack of its edge. */
 static void cycle_threads(struct tw_report *r, uint64_t now) {
@@ -87,10 +83,7 @@ static void on_event(const struct tw_event *ev, uint64_t thread, void *ctx) {
   }
 }
 
-void tw_reporter_nudge(void) {
-  if (atomic_exchange(&nudge_word, 1) == 0)
-    syscall(SYS_futex, &nudge_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
+
 
 static void summary_line(uint64_t now) {
   struct tw_registry_counts c;
@@ -122,16 +115,17 @@ static uint64_t last_drained;
 
 void tw_reporter_tick(uint64_t now_ns, bool final) {
   last_drained = tw_registry_drain(on_event, NULL);
-  int due = 1;
-  if (atomic_compare_exchange_strong(&surge_state, &due, 2))
-    tw_leaks_report_surge(tw_load_relaxed(&surge_live));
+  int due = 2;
+  if (atomic_compare_exchange_strong(&surge_state, &due, 3)) tw_leaks_report_surge();
   if (!final && tw__opt.interval_ns && now_ns - last_summary_ns >= tw__opt.interval_ns)
     summary_line(now_ns);
 }
 
 void tw_reporter_note_surge(uint64_t live) {
   int none = 0;
-  if (atomic_compare_exchange_strong(&surge_state, &none, 1)) tw_store_relaxed(&surge_live, live);
+  if (!atomic_compare_exchange_strong(&surge_state, &none, 1)) return;
+  tw_leaks_capture_surge(live); /* now, while the threads are alive; written on the next tick */
+  tw_store_release(&surge_state, 2);
 }
 
 void tw_reporter_wake_for_exit(void) { tw_store_release(&exit_wanted, 1); }
@@ -144,11 +138,7 @@ static void *reporter_main(void *arg) {
   last_summary_ns = tw__now_ns();
   for (;;) {
     /* Sleep a tick, or less after a busy drain, or until a producer with a full ring nudges. */
-    uint64_t ns = last_drained > TW_RING_SLOTS / 8 ? TW_TICK_BUSY_NS : TW_TICK_NS;
-    struct timespec tick = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
-    if (tw_load_relaxed(&nudge_word) == 0)
-      syscall(SYS_futex, &nudge_word, FUTEX_WAIT_PRIVATE, 0, &tick, NULL, 0);
-    tw_store_relaxed(&nudge_word, 0);
+    tw_ring_wait_nudge(last_drained > TW_RING_SLOTS / 8 ? TW_TICK_BUSY_NS : TW_TICK_NS);
     if (tw_load_acquire(&exit_wanted)) {
       /* main called pthread_exit and every application thread has left: leave too, so glibc ends
        * the process (exit(0), our destructor writes the exit reports on this thread). */

@@ -20,9 +20,6 @@ void tw_reporter_tick(uint64_t now_ns, bool final);
  * the process can end the way it would without us. */
 void tw_reporter_wake_for_exit(void);
 
-/* A producer's ring is full: wake the reporter now (async-signal-safe). */
-void tw_reporter_nudge(void);
-
 /* A thread-surge is due: `live` threads were alive when the limit was passed. */
 void tw_reporter_note_surge(uint64_t live);
 

@@ -46,6 +46,12 @@ static inline bool tw_ring_has_room(tw_ring_t *r) {
 /* Consumer side: calls fn(ev, ctx) for every queued event, oldest first. Returns the count. */
 uint64_t tw_ring_drain(tw_ring_t *r, void (*fn)(const struct tw_event *ev, void *ctx), void *ctx);
 
+/* Consumer wake-up shared by all rings: a producer whose ring is full calls tw_ring_nudge() (async-
+ * signal-safe: one atomic exchange and at most one futex wake); the consumer sleeps in
+ * tw_ring_wait_nudge() for at most timeout_ns or until nudged. */
+void tw_ring_nudge(void);
+void tw_ring_wait_nudge(uint64_t timeout_ns);
+
 static inline uint64_t tw_ring_dropped(const tw_ring_t *r) {
   return tw_load_relaxed(&((tw_ring_t *)r)->dropped);
 }

@@ -47,8 +47,12 @@ int tw_suppress_parse(struct tw_suppressions **out, const char *text, char *err,
     return -ENOMEM;
   }
   int lineno = 0;
-  char *save = NULL;
-  for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+  char *next = copy;
+  while (next) { /* every line counts for the line numbers, blank ones too */
+    char *line = next;
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = '\0';
+    next = nl ? nl + 1 : NULL;
     lineno++;
     char *l = trim(line);
     if (*l == '\0' || *l == '#') continue;

@@ -5,10 +5,8 @@
 #include <string.h>
 
 #include "init.h"
-#include "stats.h"
 
 __thread struct tw_tls tw__tls __attribute__((tls_model("initial-exec")));
-struct tw_stats tw__stats;
 
 struct tw_thread *tw__self_slow(struct tw_tls *t) {
   if (t->gone) return NULL;

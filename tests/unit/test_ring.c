@@ -14,21 +14,6 @@
 
 #include "ring.h"
 
-/* Under ThreadSanitizer the module under test must be instrumented too: tw_core is built without
- * sanitizers (it also makes the preloaded .so), so TSan would not see the acquire load in
- * tw_ring_drain and would report the producer's slot write against the consumer's read as a race.
- * Compiling ring.c into this test gives it the test's flags; the linker then takes these
- * definitions and never pulls ring.o out of libtw_core.a. */
-#if defined(__SANITIZE_THREAD__)
-#define TW_TEST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TW_TEST_TSAN 1
-#endif
-#endif
-#ifdef TW_TEST_TSAN
-#include "ring.c"
-#endif
 
 static tw_ring_t *new_ring(void) {
   tw_ring_t *r = aligned_alloc(64, sizeof(tw_ring_t));

@@ -13,21 +13,6 @@
 #include "limits.h"
 #include "stackdepot.h"
 
-/* Under ThreadSanitizer the module under test must be instrumented too: tw_core is built without
- * sanitizers (it also makes the preloaded .so), so TSan would see the memcpy/memcmp of the frames
- * (libc interceptors) but not the release CAS and acquire load that order them, and would report a
- * race that is not there. Compiling stackdepot.c into this test gives it the test's flags; the
- * linker then takes these definitions and never pulls stackdepot.o out of libtw_core.a. */
-#if defined(__SANITIZE_THREAD__)
-#define TW_TEST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TW_TEST_TSAN 1
-#endif
-#endif
-#ifdef TW_TEST_TSAN
-#include "stackdepot.c"
-#endif
 
 /* Each test uses its own range of fake pcs, so the process-wide depot never mixes their stacks. */
 #define PC_BASIC 0x100000000000ull

@@ -1,0 +1,4 @@
+/* Self-statistics counters (see stats.h). */
+#include "stats.h"
+
+struct tw_stats tw__stats;
