@@ -95,7 +95,7 @@ TW_HOOK int pthread_rwlock_trywrlock(pthread_rwlock_t *l) {
 TW_HOOK int pthread_rwlock_unlock(pthread_rwlock_t *l) {
   struct tw_tls *t = tw_tls();
   int r = TW_REAL_FN(pthread_rwlock_unlock)(l);
-  if (!TW_BYPASS(t) && r == 0) tw_held_pop(t, (uintptr_t)l);
+  if (tw_likely(r == 0 && !TW_BYPASS(t))) tw_held_pop_fast(t, (uintptr_t)l);
   return r;
 }
 

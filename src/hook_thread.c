@@ -76,12 +76,15 @@ TW_HOOK int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn
 static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only, clockid_t clk,
                        const struct timespec *ts) {
   struct tw_tls *t = tw_tls();
-  struct tw_thread *self = NULL;
+  struct tw_thread *self = NULL, *target = NULL;
   int r;
   const int watched = !TW_BYPASS(t) && !try_only;
-  if (watched) {
+  if (!TW_BYPASS(t)) {
     TW_ERRNO_SAVE();
-    self = tw_wait_enter(t, call, (uintptr_t)th, 0, -1);
+    tw_guard_enter(t);
+    target = tw_registry_lookup(th); /* before the handle can be reused */
+    tw_guard_leave(t);
+    if (watched) self = tw_wait_enter(t, call, (uintptr_t)th, 0, -1);
     TW_ERRNO_RESTORE();
   }
   pthread_cleanup_push(tw__wait_cancel_cleanup, self);
@@ -91,10 +94,10 @@ static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only
   else r = TW_REAL_FN(pthread_join)(th, ret);
   pthread_cleanup_pop(0);
   if (watched) tw_wait_leave(t, self);
-  if (r == 0 && !TW_BYPASS(t)) {
+  if (r == 0 && target) {
     int saved = errno;
     tw_guard_enter(t);
-    tw_registry_joined(th);
+    tw_registry_joined(target);
     tw_guard_leave(t);
     errno = saved;
   }
@@ -117,14 +120,20 @@ TW_HOOK int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk, const 
 
 TW_HOOK int pthread_detach(pthread_t th) {
   struct tw_tls *t = tw_tls();
+  if (TW_BYPASS(t)) return TW_REAL_FN(pthread_detach)(th);
+  TW_ERRNO_SAVE();
+  struct tw_thread *self = tw_self(t), *target;
+  tw_guard_enter(t);
+  /* Resolved before the real call: a detached thread that has exited is freed by it, and its
+   * pthread_t may name a new thread right after. A thread detaching itself is its own record. */
+  target = self && pthread_equal(th, pthread_self()) ? self : tw_registry_lookup(th);
+  tw_guard_leave(t);
+  TW_ERRNO_RESTORE();
   int r = TW_REAL_FN(pthread_detach)(th);
-  if (r == 0 && !TW_BYPASS(t)) {
+  if (r == 0 && target) {
     int saved = errno;
-    struct tw_thread *self = tw_self(t);
     tw_guard_enter(t);
-    /* A thread detaching itself may do so before its creator has recorded its handle. */
-    if (self && pthread_equal(th, pthread_self())) tw_registry_detached_self(self);
-    else tw_registry_detached(th);
+    tw_registry_detached(target);
     tw_guard_leave(t);
     errno = saved;
   }

@@ -3,6 +3,7 @@
 #include "lockorder.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,9 @@ void tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr
   uint32_t n = t->nheld;
   const struct tw_held *h = t->held;
   uintptr_t to = lock | mode;
+  bool all_sent = true;
+  for (uint32_t i = 0; i < n; i++)
+    if (h[i].lock == lock) goto remember; /* re-acquiring a held lock orders nothing */
   for (uint32_t i = 0; i < n; i++) {
     uintptr_t from = h[i].lock | h[i].mode, gate = tw_edge_gate(h, n, i);
     struct tw_edge_slot *s = &c->edge[tw_edge_slot_of(from, to, gate)];
@@ -83,7 +87,14 @@ void tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr
       *s = (struct tw_edge_slot){from, to, gate};
       bloom_add(h[i].lock);
       bloom_add(lock);
+    } else {
+      all_sent = false;
     }
+  }
+remember:
+  if (all_sent) {
+    uint64_t sig = tw_held_sig(t);
+    c->set[tw_set_slot_of(sig, to, h[0].lock)] = (struct tw_set_slot){sig, to, h[0].lock};
   }
 out:
   tw_guard_leave(t);

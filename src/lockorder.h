@@ -3,6 +3,7 @@
 #ifndef TW_LOCKORDER_H
 #define TW_LOCKORDER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "atomic.h"
@@ -13,6 +14,13 @@ struct tw_edge_slot {
   uintptr_t from, to, gate; /* from/to carry the held mode in their low 2 bits */
 };
 
+/* "Every edge from this held set into this lock has been sent": the hot path's one probe. */
+struct tw_set_slot {
+  uint64_t sig;       /* tw_held_sig() */
+  uintptr_t to;       /* lock | mode */
+  uintptr_t outer;    /* held[0].lock: the gate of most edges, so part of the answer */
+};
+
 struct tw_site_slot {
   uintptr_t pc, sp;
   uint32_t stack;
@@ -20,6 +28,7 @@ struct tw_site_slot {
 
 struct tw_edge_cache {
   uint64_t gen; /* tw__lock_gen when the cache was last valid */
+  struct tw_set_slot set[TW_EDGE_CACHE_SLOTS];
   struct tw_edge_slot edge[TW_EDGE_CACHE_SLOTS];
   struct tw_site_slot site[TW_SITE_CACHE_SLOTS];
 };
@@ -36,6 +45,11 @@ static inline uint32_t tw_edge_slot_of(uintptr_t from, uintptr_t to, uintptr_t g
   return (uint32_t)(h >> 44) & (TW_EDGE_CACHE_SLOTS - 1);
 }
 
+static inline uint32_t tw_set_slot_of(uint64_t sig, uintptr_t to, uintptr_t outer) {
+  uint64_t h = sig ^ (uint64_t)to * 0xC2B2AE3D27D4EB4Full ^ (uint64_t)outer * 0x165667B19E3779F9ull;
+  return (uint32_t)(h >> 44) & (TW_EDGE_CACHE_SLOTS - 1);
+}
+
 /* The gate of the edge from held lock i: the outermost other held lock (0 if none). */
 static inline uintptr_t tw_edge_gate(const struct tw_held *h, uint32_t n, uint32_t i) {
   return i ? h[0].lock : (n > 1 ? h[1].lock : 0);
@@ -44,30 +58,25 @@ static inline uintptr_t tw_edge_gate(const struct tw_held *h, uint32_t n, uint32
 /* Sends every edge of this acquisition that the cache does not know (and sets the cache up). */
 void tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr_t pc, uintptr_t sp);
 
+/* True when every edge from the held set into `lock` taken in `mode` has been sent already (and the
+ * thread holds at least one lock). The probe the hot path makes. */
+static inline bool tw_lockorder_known(const struct tw_tls *t, uintptr_t lock, uint32_t mode) {
+  const struct tw_edge_cache *c = t->ecache;
+  if (tw_unlikely(c == NULL || c->gen != tw_load_relaxed(&tw__lock_gen))) return false;
+  uintptr_t to = lock | mode, outer = t->held[0].lock;
+  uint64_t sig = tw_held_sig(t);
+  const struct tw_set_slot *s = &c->set[tw_set_slot_of(sig, to, outer)];
+  return s->sig == sig && s->to == to && s->outer == outer;
+}
+
 /* An attempt to take `lock` in `mode` (enum tw_held_mode) by a call that can block, made at return
  * address pc with caller stack pointer sp, while t->held are held. Call it before blocking.
- * Cost when every edge is known: per held lock, one compare and one cache probe; no shared write. */
+ * Cost when this held set has taken this lock before: the held set's signature (a few instructions
+ * per held lock) and one probe of a thread-local table; no shared write. */
 static inline void tw_lockorder_acquire(struct tw_tls *t, uintptr_t lock, uint32_t mode,
                                         uintptr_t pc, uintptr_t sp) {
-  uint32_t n = t->nheld;
-  if (tw_likely(n == 0)) return;
-  const struct tw_held *h = t->held;
-  for (uint32_t i = 0; i < n; i++)
-    if (h[i].lock == lock) return; /* re-acquiring a held lock orders nothing */
-  struct tw_edge_cache *c = t->ecache;
-  if (tw_unlikely(c == NULL || c->gen != tw_load_relaxed(&tw__lock_gen))) {
-    tw__lockorder_slow(t, lock, mode, pc, sp);
-    return;
-  }
-  uintptr_t to = lock | mode;
-  for (uint32_t i = 0; i < n; i++) {
-    uintptr_t from = h[i].lock | h[i].mode, gate = tw_edge_gate(h, n, i);
-    const struct tw_edge_slot *s = &c->edge[tw_edge_slot_of(from, to, gate)];
-    if (tw_unlikely(s->from != from || s->to != to || s->gate != gate)) {
-      tw__lockorder_slow(t, lock, mode, pc, sp);
-      return;
-    }
-  }
+  if (tw_likely(t->nheld == 0) || tw_likely(tw_lockorder_known(t, lock, mode))) return;
+  tw__lockorder_slow(t, lock, mode, pc, sp);
 }
 
 /* `lock` is being destroyed or (re)initialised: if it is in the graph, retire it there. */

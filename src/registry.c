@@ -184,10 +184,16 @@ static struct tw_thread *find_locked(pthread_t h) {
   return t;
 }
 
-void tw_registry_joined(pthread_t h) {
+struct tw_thread *tw_registry_lookup(pthread_t h) {
   tw_registry_lock();
   struct tw_thread *t = find_locked(h);
-  if (t) {
+  tw_registry_unlock();
+  return t;
+}
+
+void tw_registry_joined(struct tw_thread *t) {
+  tw_registry_lock();
+  if (t->join != TW_JOINED) {
     t->join = TW_JOINED;
     /* pthread_join returned, so the thread has finished: if it did not pass our TSD destructor
      * (a foreign exit path), it is exited all the same. */
@@ -202,19 +208,12 @@ void tw_registry_joined(pthread_t h) {
   tw_registry_unlock();
 }
 
-void tw_registry_detached(pthread_t h) {
+void tw_registry_detached(struct tw_thread *t) {
   tw_registry_lock();
-  struct tw_thread *t = find_locked(h);
-  if (t) {
+  if (t->join == TW_JOINABLE) {
     t->join = TW_DETACHED;
     if (tw_load_relaxed(&t->life) == TW_LIFE_EXITED) reap_locked(t);
   }
-  tw_registry_unlock();
-}
-
-void tw_registry_detached_self(struct tw_thread *self) {
-  tw_registry_lock();
-  self->join = TW_DETACHED;
   tw_registry_unlock();
 }
 

@@ -100,10 +100,13 @@ void tw_registry_created_done(struct tw_thread *t);
 struct tw_thread *tw_registry_adopt(void);
 /* The calling thread is leaving: marks it exited (the last write it makes to its record). */
 void tw_registry_exited(struct tw_thread *t);
-/* A successful join/detach of `h`. */
-void tw_registry_joined(pthread_t h);
-void tw_registry_detached(pthread_t h);
-void tw_registry_detached_self(struct tw_thread *self);
+/* The record of the joinable thread `h`, or NULL. Look it up BEFORE the real join or detach: once
+ * that returns, glibc may hand the same pthread_t to a new thread. The record stays valid until it
+ * is marked joined/detached below (records are freed only after that). */
+struct tw_thread *tw_registry_lookup(pthread_t h);
+/* A successful join/detach of the thread of record `t` (from tw_registry_lookup). */
+void tw_registry_joined(struct tw_thread *t);
+void tw_registry_detached(struct tw_thread *t);
 void tw_registry_set_name(pthread_t h, const char *name);
 
 /* The owner's ring, mapped on its first event. Owner thread only; async-signal-safe. NULL if no

@@ -46,6 +46,11 @@ static inline struct tw_thread *tw_self(struct tw_tls *t) {
   return tw_likely(t->self != NULL) ? t->self : tw__self_slow(t);
 }
 
+/* The held set's signature is a sum (not a xor: a lock held twice must not cancel out). */
+static inline uint64_t tw_held_hash(uintptr_t lock, uint32_t mode) {
+  return ((uint64_t)(lock | mode) * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)lock >> 17);
+}
+
 /* Held-lock stack. Push never fails (spills to the heap past TW_HELD_INLINE). */
 void tw__held_grow(struct tw_tls *t);
 static inline void tw_held_push(struct tw_tls *t, uintptr_t lock, uintptr_t pc, uintptr_t sp,
@@ -60,9 +65,24 @@ static inline void tw_held_push(struct tw_tls *t, uintptr_t lock, uintptr_t pc, 
   if (tw_unlikely(t->held == NULL || t->nheld == t->cap)) tw__held_grow(t);
   t->held[t->nheld++] = (struct tw_held){lock, pc, sp, mode, 1};
 }
+
+/* The signature of the held set: one word naming it, whatever the order (computed when a lock is
+ * taken while others are held, never on the single-lock fast path). */
+static inline uint64_t tw_held_sig(const struct tw_tls *t) {
+  uint64_t sig = 0;
+  for (uint32_t i = 0; i < t->nheld; i++) sig += tw_held_hash(t->held[i].lock, t->held[i].mode);
+  return sig;
+}
 /* Pops `lock` (searching from the top: locks are not always released in LIFO order).
  * Returns false when this thread holds no such lock. */
 bool tw_held_pop(struct tw_tls *t, uintptr_t lock);
+
+/* The common case inline: the lock is the top of the stack, held once. */
+static inline void tw_held_pop_fast(struct tw_tls *t, uintptr_t lock) {
+  uint32_t n = t->nheld;
+  if (tw_likely(n != 0 && t->held[n - 1].lock == lock && t->held[n - 1].count == 1)) t->nheld = n - 1;
+  else tw_held_pop(t, lock);
+}
 
 /* Guard helpers: every piece of tool code that may call hooked functions runs between these. */
 static inline void tw_guard_enter(struct tw_tls *t) { t->guard++; }
