@@ -1,0 +1,413 @@
+#!/usr/bin/env python3
+"""Check one integration test run against its .expect file (the format is documented in run.sh).
+
+Called by run.sh after the program ran; prints what was expected and what came when a check fails,
+and exits 1 then (0 when every check passed, 2 when the .expect file itself is wrong).
+"""
+
+import argparse
+import glob
+import json
+import os
+import re
+import sys
+
+KINDS = {"thread-leak", "thread-surge", "lock-order-cycle", "deadlock", "stall", "misuse",
+         "race-suspect"}
+STATES = {"running", "blocked", "exited"}
+MAX_LISTED_THREADS = 8
+
+# Keys that describe how to run the program (used by run.sh; accepted and ignored here).
+RUN_KEYS = {"program", "env", "args", "timeout"}
+# Keys checked once per test.
+TEST_KEYS = {"exit", "reports", "json_files", "stdout", "stdout_not", "stderr", "stderr_not",
+             "stderr_lines", "log", "log_re", "logfile", "no_file"}
+# Keys that belong to the expected report opened by the last "kind:" line.
+REPORT_KEYS = {"what", "count", "count_min", "wait_call", "frame", "stack_frame", "created_frame",
+               "group_count_min", "group_frame"}
+REPEATABLE = {"env", "stdout", "stdout_not", "stderr", "stderr_not", "log", "log_re", "no_file",
+              "frame", "stack_frame", "created_frame", "wait_call", "group_frame"}
+INT_KEYS = {"exit", "reports", "json_files", "stderr_lines", "count", "count_min",
+            "group_count_min", "timeout"}
+
+
+class ExpectError(Exception):
+    pass
+
+
+def substitute(value, subst):
+    for key, repl in subst.items():
+        value = value.replace(key, repl)
+    return value
+
+
+def parse_expect(path, subst):
+    """Returns (test-wide dict of lists, list of expected-report dicts of lists)."""
+    test, reports = {}, []
+    with open(path, encoding="utf-8") as f:
+        for lineno, raw in enumerate(f, 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.partition(":")
+            key, value = key.strip(), substitute(value.strip(), subst)
+            where = f"{path}:{lineno}"
+            if not sep:
+                raise ExpectError(f"{where}: not a 'key: value' line: {line!r}")
+            if key in INT_KEYS:
+                try:
+                    int(value)
+                except ValueError:
+                    raise ExpectError(f"{where}: {key} needs an integer, got {value!r}") from None
+            if key == "kind":
+                if value not in KINDS:
+                    raise ExpectError(f"{where}: unknown kind {value!r}")
+                reports.append({"kind": [value]})
+                continue
+            if key in REPORT_KEYS:
+                if not reports:
+                    raise ExpectError(f"{where}: {key} must follow a 'kind:' line")
+                target = reports[-1]
+            elif key in TEST_KEYS or key in RUN_KEYS:
+                target = test
+            else:
+                raise ExpectError(f"{where}: unknown key {key!r}")
+            if key in target and key not in REPEATABLE:
+                raise ExpectError(f"{where}: {key} given twice")
+            target.setdefault(key, []).append(value)
+    return test, reports
+
+
+def one(d, key, default=None):
+    return d[key][0] if key in d else default
+
+
+def function_matches(want, function):
+    """A frame names WANT when its function is WANT, a qualified or demangled form of it
+    ("ns::want(int)"), or a mangled name holding it ("_ZL4wantv")."""
+    if not isinstance(function, str):
+        return False
+    if re.search(r"(^|[^A-Za-z0-9_])" + re.escape(want) + r"($|[^A-Za-z0-9_])", function):
+        return True
+    return function.startswith("_Z") and f"{len(want)}{want}" in function
+
+
+def frames_of(report, which):
+    for t in report.get("threads") or []:
+        if not isinstance(t, dict):
+            continue
+        for name in which:
+            for fr in t.get(name) or []:
+                if isinstance(fr, dict):
+                    yield fr
+
+
+def schema_errors(rep):
+    """Checks one report against docs/report-format.md; returns a list of problems."""
+    errs = []
+    if not isinstance(rep, dict):
+        return ["not a JSON object"]
+    for key, typ in (("kind", str), ("what", str), ("message", str), ("pid", int),
+                     ("count", int), ("threads", list), ("omitted_threads", int),
+                     ("dropped_events", int)):
+        if key not in rep:
+            errs.append(f"missing field {key!r}")
+        elif not isinstance(rep[key], typ) or isinstance(rep[key], bool):
+            errs.append(f"field {key!r} is {type(rep[key]).__name__}, not {typ.__name__}")
+    if isinstance(rep.get("kind"), str) and rep["kind"] not in KINDS:
+        errs.append(f"unknown kind {rep['kind']!r}")
+    if isinstance(rep.get("message"), str) and not rep["message"].strip():
+        errs.append("empty message")
+    threads = rep.get("threads") if isinstance(rep.get("threads"), list) else []
+    if len(threads) > MAX_LISTED_THREADS:
+        errs.append(f"{len(threads)} threads listed, at most {MAX_LISTED_THREADS} allowed")
+    if (rep.get("kind") == "thread-leak" and isinstance(rep.get("count"), int)
+            and isinstance(rep.get("omitted_threads"), int)
+            and rep["count"] != len(threads) + rep["omitted_threads"]):
+        errs.append(f"count {rep['count']} != {len(threads)} listed + "
+                    f"{rep['omitted_threads']} omitted threads")
+    for i, t in enumerate(threads):
+        where = f"threads[{i}]"
+        if not isinstance(t, dict):
+            errs.append(f"{where} is not an object")
+            continue
+        for key, typ in (("id", int), ("tid", int), ("name", str), ("state", str),
+                         ("parent", int), ("stack", list), ("created_at", list)):
+            if key not in t:
+                errs.append(f"{where}: missing field {key!r}")
+            elif not isinstance(t[key], typ) or isinstance(t[key], bool):
+                errs.append(f"{where}.{key} is {type(t[key]).__name__}, not {typ.__name__}")
+        state = t.get("state")
+        if isinstance(state, str) and state not in STATES:
+            errs.append(f"{where}: unknown state {state!r}")
+        if state == "blocked":
+            w = t.get("wait")
+            if not isinstance(w, dict) or not isinstance(w.get("call"), str):
+                errs.append(f"{where}: blocked thread without a wait object with a 'call'")
+        elif "wait" in t:
+            errs.append(f"{where}: 'wait' present on a thread in state {state!r}")
+        for name in ("stack", "created_at"):
+            errs.extend(frame_errors(t.get(name), f"{where}.{name}"))
+    if rep.get("kind") == "thread-surge":
+        groups = rep.get("groups")
+        if not isinstance(groups, list) or not groups:
+            errs.append("thread-surge without a non-empty 'groups' array")
+        else:
+            for i, g in enumerate(groups):
+                if not isinstance(g, dict) or not isinstance(g.get("count"), int):
+                    errs.append(f"groups[{i}] has no integer 'count'")
+                    continue
+                if isinstance(rep.get("count"), int) and g["count"] > rep["count"]:
+                    errs.append(f"groups[{i}].count {g['count']} is more than the {rep['count']} "
+                                "live threads the report counts")
+                errs.extend(frame_errors(g.get("created_at"), f"groups[{i}].created_at"))
+    return errs
+
+
+def frame_errors(frames, where):
+    errs = []
+    if not isinstance(frames, list):
+        return errs  # the missing/typed field is reported by the caller
+    for j, fr in enumerate(frames):
+        w = f"{where}[{j}]"
+        if not isinstance(fr, dict):
+            errs.append(f"{w} is not an object")
+            continue
+        pc = fr.get("pc")
+        if not isinstance(pc, str) or not re.fullmatch(r"0x[0-9a-fA-F]+", pc):
+            errs.append(f"{w}: pc {pc!r} is not a hex string")
+        for key in ("function", "module"):
+            if not isinstance(fr.get(key), str):
+                errs.append(f"{w}: missing string {key!r}")
+        if "line" in fr and not isinstance(fr["line"], int):
+            errs.append(f"{w}: line is not a number")
+        if ("file" in fr) != ("line" in fr):
+            errs.append(f"{w}: file and line must come together")
+        if isinstance(fr.get("module"), str) and "libthreadwatch" in fr["module"]:
+            errs.append(f"{w}: threadwatch's own frame is shown ({fr.get('function')})")
+    return errs
+
+
+def report_problems(rep, exp):
+    """Why REP does not satisfy the expected report EXP (empty list: it does)."""
+    probs = []
+    if rep.get("kind") != one(exp, "kind"):
+        return [f"kind {rep.get('kind')!r}"]
+    if "what" in exp and rep.get("what") != one(exp, "what"):
+        probs.append(f"what {rep.get('what')!r}, expected {one(exp, 'what')!r}")
+    count = rep.get("count")
+    if "count" in exp and count != int(one(exp, "count")):
+        probs.append(f"count {count!r}, expected {one(exp, 'count')}")
+    if "count_min" in exp and not (isinstance(count, int) and count >= int(one(exp, "count_min"))):
+        probs.append(f"count {count!r}, expected >= {one(exp, 'count_min')}")
+    calls = [t.get("wait", {}).get("call") for t in rep.get("threads") or []
+             if isinstance(t, dict) and isinstance(t.get("wait"), dict)]
+    for want in exp.get("wait_call", []):
+        if want not in calls:
+            probs.append(f"no listed thread waits in {want!r} (wait calls: {calls})")
+    for key, which in (("frame", ("stack", "created_at")), ("stack_frame", ("stack",)),
+                       ("created_frame", ("created_at",))):
+        for want in exp.get(key, []):
+            names = [fr.get("function") for fr in frames_of(rep, which)]
+            if not any(function_matches(want, n) for n in names):
+                probs.append(f"no {'/'.join(which)} frame in function {want!r} "
+                             f"(functions: {sorted(set(map(str, names)))})")
+    if "group_count_min" in exp or "group_frame" in exp:
+        groups = rep.get("groups")
+        g0 = groups[0] if isinstance(groups, list) and groups and isinstance(groups[0], dict) \
+            else {}
+        gcount = g0.get("count")
+        if "group_count_min" in exp and not (
+                isinstance(gcount, int) and gcount >= int(one(exp, "group_count_min"))):
+            probs.append(f"groups[0].count {gcount!r}, expected >= {one(exp, 'group_count_min')}")
+        for want in exp.get("group_frame", []):
+            names = [fr.get("function") for fr in g0.get("created_at") or []
+                     if isinstance(fr, dict)]
+            if not any(function_matches(want, n) for n in names):
+                probs.append(f"groups[0].created_at has no frame in {want!r} "
+                             f"(functions: {names})")
+    return probs
+
+
+def read_text(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def tail(text, limit):
+    return text if len(text) <= limit else "[...]\n" + text[-limit:]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--expect")
+    ap.add_argument("--good", action="store_true")
+    ap.add_argument("--tmp", required=True)
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--json", required=True, help="THREADWATCH_JSON as given (may hold %p)")
+    ap.add_argument("--log-env", default="", help="THREADWATCH_LOG as given, if set")
+    ap.add_argument("--status", type=int, required=True)
+    ap.add_argument("--timed-out", action="store_true")
+    ap.add_argument("--timeout", default="")
+    args = ap.parse_args()
+
+    subst = {"@TMP@": args.tmp, "@DIR@": args.dir, "@BUILD@": args.build}
+    try:
+        test, exp_reports = parse_expect(args.expect, subst) if args.expect else ({}, [])
+    except (ExpectError, OSError) as e:
+        print(f"  bad expectation file: {e}")
+        return 2
+
+    fails = []
+    stdout = read_text(os.path.join(args.tmp, "stdout"))
+    stderr = read_text(os.path.join(args.tmp, "stderr"))
+
+    # Exit status.
+    want_exit = int(one(test, "exit", "0" if args.good else "66"))
+    if args.timed_out:
+        fails.append(f"timed out after {args.timeout}s (status {args.status}); expected exit "
+                     f"{want_exit}")
+    elif args.status != want_exit:
+        fails.append(f"exit status {args.status}, expected {want_exit}")
+
+    # JSON Lines: every file THREADWATCH_JSON names (one per process when it holds %p).
+    pattern = args.json.replace("%p", "*")
+    pid_re = None
+    if "%p" in args.json:
+        pid_re = re.compile("^" + re.escape(args.json).replace("%p", r"(\d+)") + "$")
+    files = sorted(glob.glob(pattern))
+    reports, nonempty, raw_json = [], 0, []
+    for path in files:
+        text = read_text(path)
+        raw_json.append((path, text))
+        if text.strip():
+            nonempty += 1
+        file_pid = None
+        if pid_re and pid_re.match(path):
+            file_pid = int(pid_re.match(path).group(1))
+        for n, line in enumerate(text.splitlines(), 1):
+            where = f"{os.path.basename(path)}:{n}"
+            if not line.strip():
+                fails.append(f"{where}: empty line in JSON Lines output")
+                continue
+            try:
+                rep = json.loads(line)
+            except ValueError as e:
+                fails.append(f"{where}: not valid JSON ({e})")
+                continue
+            for err in schema_errors(rep):
+                fails.append(f"{where}: schema: {err}")
+            if file_pid is not None and isinstance(rep, dict) and rep.get("pid") != file_pid:
+                fails.append(f"{where}: pid {rep.get('pid')!r} but the file is for pid {file_pid}")
+            if isinstance(rep, dict):
+                reports.append(rep)
+
+    if args.good:
+        if reports or nonempty:
+            fails.append(f"a clean program produced {len(reports)} report(s); expected none "
+                         "(no JSON file, or an empty one)")
+        if re.search(r"threadwatch", stderr, re.IGNORECASE):
+            fails.append("threadwatch wrote to stderr for a clean program; expected nothing")
+
+    if "reports" in test and len(reports) != int(one(test, "reports")):
+        fails.append(f"{len(reports)} JSON report(s), expected exactly {one(test, 'reports')}")
+    if "json_files" in test and nonempty != int(one(test, "json_files")):
+        fails.append(f"{nonempty} non-empty JSON file(s) matching {pattern}, expected "
+                     f"{one(test, 'json_files')}")
+
+    for exp in exp_reports:
+        if any(not report_problems(r, exp) for r in reports):
+            continue
+        desc = ", ".join(f"{k}={v if len(v) > 1 else v[0]}" for k, v in exp.items())
+        why = [f"report {i + 1}: " + "; ".join(report_problems(r, exp))
+               for i, r in enumerate(reports)]
+        fails.append(f"no report matches {{{desc}}}" + ("; " + " | ".join(why) if why else
+                                                        "; there are no reports"))
+
+    # stdout / stderr.
+    for want in test.get("stdout", []):
+        if want not in stdout:
+            fails.append(f"stdout lacks {want!r}")
+    for bad in test.get("stdout_not", []):
+        if bad in stdout:
+            fails.append(f"stdout contains {bad!r}")
+    for want in test.get("stderr", []):
+        if want not in stderr:
+            fails.append(f"stderr lacks {want!r}")
+    for bad in test.get("stderr_not", []):
+        if bad in stderr:
+            fails.append(f"stderr contains {bad!r}")
+    if "stderr_lines" in test and len(stderr.splitlines()) != int(one(test, "stderr_lines")):
+        fails.append(f"stderr has {len(stderr.splitlines())} line(s), expected "
+                     f"{one(test, 'stderr_lines')}")
+
+    # The text report: the file matched by logfile:, else stderr when THREADWATCH_LOG is unset.
+    log_text, log_name = None, None
+    if "logfile" in test:
+        matches = sorted(glob.glob(os.path.join(args.tmp, one(test, "logfile"))))
+        if len(matches) != 1:
+            fails.append(f"{len(matches)} files match logfile {one(test, 'logfile')!r}, "
+                         "expected exactly 1")
+        else:
+            log_name, log_text = matches[0], read_text(matches[0])
+    elif not args.log_env:
+        log_name, log_text = "stderr", stderr
+    if log_text is not None:
+        for want in test.get("log", []):
+            if want not in log_text:
+                fails.append(f"text report ({log_name}) lacks {want!r}")
+        for regex in test.get("log_re", []):
+            if not re.search(regex, log_text, re.MULTILINE):
+                fails.append(f"text report ({log_name}) does not match /{regex}/")
+        # Each JSON report has its text block, first line "==PID== threadwatch: KIND: MESSAGE".
+        for rep in reports:
+            head = f"=={rep.get('pid')}== threadwatch: {rep.get('kind')}: {rep.get('message')}"
+            if not any(line.startswith(head) for line in log_text.splitlines()):
+                fails.append(f"text report ({log_name}) has no headline {head!r}")
+    for g in test.get("no_file", []):
+        found = glob.glob(os.path.join(args.tmp, g))
+        if found:
+            fails.append(f"file(s) {found} exist, expected none matching {g!r}")
+
+    if not fails:
+        return 0
+    print(f"  FAIL {args.name}:")
+    for f in fails:
+        print(f"    - {f}")
+    if args.expect:
+        print(f"  expected ({args.expect}):")
+        for line in read_text(args.expect).splitlines():
+            if line.strip() and not line.startswith("#"):
+                print(f"    {line}")
+    print(f"  exit status: {args.status}{' (timed out)' if args.timed_out else ''}")
+    budget = 20000
+    if not raw_json:
+        print(f"  JSON: no file matches {pattern}")
+    for path, text in raw_json:
+        print(f"  JSON ({os.path.basename(path)}, {len(text)} bytes):")
+        for line in text.splitlines():
+            shown = line if len(line) <= budget else line[:budget] + " [...]"
+            budget -= len(shown)
+            print(f"    {shown}")
+            if budget <= 0:
+                print("    [... more JSON left out]")
+                break
+    if log_name and log_name != "stderr":
+        print(f"  text log ({log_name}):")
+        print("    " + tail(log_text or "", 6000).replace("\n", "\n    "))
+    print("  stderr:" + (" (empty)" if not stderr else ""))
+    if stderr:
+        print("    " + tail(stderr, 6000).rstrip("\n").replace("\n", "\n    "))
+    if stdout:
+        print("  stdout:")
+        print("    " + tail(stdout, 2000).rstrip("\n").replace("\n", "\n    "))
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Runs the integration tests: each program under LD_PRELOAD=libthreadwatch.so, one process per test.
+#
+#   tests/integration/run.sh BUILD_DIR [NAME...]
+#
+# NAME is a test name (`leak_exited`) or `bad/NAME` / `good/NAME`; no NAME runs them all.
+# Environment: TW_TEST_TIMEOUT_MULT (default 1) multiplies every timeout; TW_TEST_KEEP=1 keeps the
+# temporary directory; CC / CXX choose the compilers (default cc / c++).
+#
+# Tests
+#   good/NAME.c, good/NAME.cpp   a clean program: it must exit 0, create no JSON report (no file, or
+#                                an empty one) and print nothing from threadwatch on stderr.
+#   bad/NAME.expect              one test each, checked against its expectations; the program is
+#                                bad/NAME.c or bad/NAME.cpp unless `program:` names another source.
+# Each program is built with `cc -g -O1 -pthread -D_GNU_SOURCE` (`c++ -std=c++17 ...` for .cpp,
+# -I tests/integration for tw_test.h), then run in its own temporary directory @TMP@ as
+#   timeout (30 s x TW_TEST_TIMEOUT_MULT) env LD_PRELOAD=BUILD_DIR/libthreadwatch.so \
+#       THREADWATCH_JSON=@TMP@/out.jsonl [env: ...] PROGRAM [args: ...]
+# with every other THREADWATCH_* variable of the caller removed, and stdin from /dev/null.
+#
+# The .expect format: `key: value` lines; `#` starts a comment line. In values, @TMP@ is the test's
+# temporary directory, @DIR@ the directory of the .expect file, @BUILD@ the build directory.
+#   How to run
+#     program: FILE          the source to build, relative to the .expect file (to reuse a program)
+#     env: NAME=VALUE        extra environment, repeatable; THREADWATCH_JSON=... replaces the
+#                            default (a %p in it makes one file per process, all of them are read)
+#     args: A B ...          program arguments, split on blanks
+#     timeout: SECONDS       default 30 (then multiplied by TW_TEST_TIMEOUT_MULT)
+#   The process
+#     exit: N                expected exit status (default 66 in bad/, 0 in good/)
+#     stdout: TEXT           TEXT appears in stdout (repeatable); stdout_not: TEXT must not
+#     stderr: TEXT           TEXT appears in stderr (repeatable); stderr_not: TEXT must not
+#     stderr_lines: N        stderr has exactly N lines
+#     logfile: GLOB          the text report file (THREADWATCH_LOG), relative to @TMP@: exactly one
+#     log: TEXT              TEXT appears in the text report (logfile:, else stderr); repeatable
+#     log_re: REGEX          a Python regex that matches in the text report; repeatable
+#     no_file: GLOB          no file matches GLOB (relative to @TMP@); repeatable
+#   The JSON Lines (all lines of all files THREADWATCH_JSON expands to)
+#     reports: N             exactly N reports
+#     json_files: N          exactly N non-empty JSON files (with %p in THREADWATCH_JSON)
+#     kind: KIND             opens an expected report: some report must have this kind and satisfy
+#                            every key below up to the next `kind:` line
+#       what: WHAT           its `what`
+#       count: N             its `count` is N;    count_min: N   it is >= N
+#       wait_call: CALL      a listed thread is blocked with wait.call == CALL
+#       frame: FUNCTION      FUNCTION is in some thread's `stack` or `created_at` frames
+#       stack_frame: F       F is in some thread's `stack`
+#       created_frame: F     F is in some thread's `created_at`
+#       group_count_min: N   groups[0].count >= N (thread-surge)
+#       group_frame: F       F is in groups[0].created_at (thread-surge)
+#     A function matches its plain name, a qualified/demangled form (ns::f(int)) or a mangled one.
+# Always checked: every JSON line parses and follows docs/report-format.md (kind/what/message/pid/
+# count/threads/omitted_threads/dropped_events; each thread's id/tid/name/state/parent/stack/
+# created_at, `wait` exactly when blocked; frames with pc/function/module and no threadwatch frame;
+# `groups` for thread-surge, none counting more threads than the report; count = listed + omitted
+# for thread-leak); a report's pid matches its %p file; and each report has its text headline
+# "==PID== threadwatch: KIND: MESSAGE" in the text report (the logfile:, or stderr when
+# THREADWATCH_LOG is not set).
+#
+# Output: PASS/FAIL per test (a failure prints what was expected, what came, the JSON, the text log
+# and stderr), then exactly `integration: N passed, M failed`. Exit status 1 when any test failed.
+
+set -uo pipefail
+
+if [[ $# -lt 1 ]]; then
+  echo "usage: $0 BUILD_DIR [NAME...]" >&2
+  exit 2
+fi
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+build=$(cd "$1" 2>/dev/null && pwd) || { echo "run.sh: no build directory $1" >&2; exit 2; }
+shift
+lib="$build/libthreadwatch.so"
+if [[ ! -f $lib ]]; then
+  echo "run.sh: $lib does not exist: build the library first" >&2
+  echo "integration: 0 passed, 1 failed"
+  exit 1
+fi
+mult=${TW_TEST_TIMEOUT_MULT:-1}
+cc=${CC:-cc}
+cxx=${CXX:-c++}
+
+# The caller's own THREADWATCH_* settings must not leak into the tests.
+while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^THREADWATCH_' || true)
+unset LD_PRELOAD
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/tw-integration.XXXXXX")
+if [[ ${TW_TEST_KEEP:-0} == 1 ]]; then
+  echo "run.sh: keeping $work"
+else
+  trap 'rm -rf "$work"' EXIT
+fi
+mkdir -p "$work/bin"
+
+# All tests as "bad/NAME" or "good/NAME", sorted.
+all=()
+for f in "$here"/bad/*.expect; do
+  [[ -e $f ]] && all+=("bad/$(basename "$f" .expect)")
+done
+for f in "$here"/good/*.c "$here"/good/*.cpp; do
+  [[ -e $f ]] && all+=("good/$(basename "${f%.*}")")
+done
+
+selected=()
+if [[ $# -eq 0 ]]; then
+  selected=("${all[@]}")
+else
+  for want in "$@"; do
+    found=0
+    for t in "${all[@]}"; do
+      if [[ $t == "$want" || ${t#*/} == "$want" ]]; then
+        selected+=("$t")
+        found=1
+      fi
+    done
+    if [[ $found == 0 ]]; then
+      echo "run.sh: no test named $want" >&2
+      echo "integration: 0 passed, 1 failed"
+      exit 1
+    fi
+  done
+fi
+
+# Builds SOURCE once per run; prints the binary's path. Compiler output goes to $2 on failure.
+build_program() {
+  local src=$1 log=$2 bin
+  bin="$work/bin/$(echo "${src#"$here"/}" | tr '/.' '__')"
+  if [[ ! -x $bin ]]; then
+    local -a cmd
+    case $src in
+      *.cpp) cmd=("$cxx" -std=c++17) ;;
+      *) cmd=("$cc") ;;
+    esac
+    cmd+=(-g -O1 -pthread -D_GNU_SOURCE -Wall -Wextra -I"$here" -o "$bin" "$src")
+    if ! "${cmd[@]}" >"$log" 2>&1; then
+      echo "  compile failed: ${cmd[*]}" >>"$log"
+      return 1
+    fi
+  fi
+  echo "$bin"
+}
+
+# Prints the values of KEY in the .expect file FILE, one per line, with @...@ substituted.
+expect_values() {
+  local file=$1 key=$2 tmp=$3 dir=$4
+  [[ -n $file ]] || return 0
+  sed -n "s/^[[:space:]]*$key[[:space:]]*:[[:space:]]*//p" "$file" |
+    sed -e 's/[[:space:]]*$//' -e "s|@TMP@|$tmp|g" -e "s|@DIR@|$dir|g" -e "s|@BUILD@|$build|g"
+}
+
+# Runs one test; returns 0 when it passed.
+run_test() {
+  local test=$1 kind=${1%%/*} name=${1#*/}
+  local dir="$here/$kind" expect="" src="" tmp="$work/run/$kind.$name"
+  mkdir -p "$tmp"
+  if [[ $kind == bad ]]; then
+    expect="$dir/$name.expect"
+    local prog
+    prog=$(expect_values "$expect" program "$tmp" "$dir" | head -n1)
+    if [[ -n $prog ]]; then
+      src="$dir/$prog"
+    elif [[ -f $dir/$name.c ]]; then
+      src="$dir/$name.c"
+    else
+      src="$dir/$name.cpp"
+    fi
+  elif [[ -f $dir/$name.c ]]; then
+    src="$dir/$name.c"
+  else
+    src="$dir/$name.cpp"
+  fi
+  if [[ ! -f $src ]]; then
+    echo "  FAIL $test: no program $src"
+    return 1
+  fi
+  src=$(cd "$(dirname "$src")" && pwd)/$(basename "$src")
+
+  local bin
+  if ! bin=$(build_program "$src" "$tmp/compile.log"); then
+    echo "  FAIL $test: the program does not compile:"
+    sed 's/^/    /' "$tmp/compile.log"
+    return 1
+  fi
+
+  local json="$tmp/out.jsonl" log_env="" secs line
+  local -a envs=() args=()
+  while IFS= read -r line; do
+    [[ -n $line ]] || continue
+    envs+=("$line")
+    case $line in
+      THREADWATCH_JSON=*) json=${line#THREADWATCH_JSON=} ;;
+      THREADWATCH_LOG=*) log_env=${line#THREADWATCH_LOG=} ;;
+    esac
+  done < <(expect_values "$expect" env "$tmp" "$dir")
+  read -r -a args <<<"$(expect_values "$expect" args "$tmp" "$dir" | head -n1)"
+  secs=$(expect_values "$expect" timeout "$tmp" "$dir" | head -n1)
+  secs=$(awk -v s="${secs:-30}" -v m="$mult" 'BEGIN { printf "%d", (s * m < 1 ? 1 : s * m) }')
+
+  local status=0 timed_out=()
+  (cd "$tmp" && exec timeout -k 5 "$secs" env LD_PRELOAD="$lib" THREADWATCH_JSON="$json" \
+    "${envs[@]}" "$bin" "${args[@]}" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null) || status=$?
+  [[ $status == 124 || $status == 137 ]] && timed_out=(--timed-out)
+
+  local -a check=(python3 "$here/check.py" --name "$test" --tmp "$tmp" --dir "$dir"
+    --build "$build" --json "$json" --log-env "$log_env" --status "$status" --timeout "$secs"
+    "${timed_out[@]}")
+  if [[ $kind == bad ]]; then
+    check+=(--expect "$expect")
+  else
+    check+=(--good)
+  fi
+  "${check[@]}"
+}
+
+# Seconds since $1 (a `date +%s.%N` value), one decimal.
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1fs", b - a }'; }
+
+passed=0
+failed=0
+failed_names=()
+for t in "${selected[@]}"; do
+  start=$(date +%s.%N)
+  if out=$(run_test "$t" 2>&1); then
+    passed=$((passed + 1))
+    printf 'PASS  %-45s %s\n' "$t" "$(elapsed "$start")"
+  else
+    failed=$((failed + 1))
+    failed_names+=("$t")
+    printf 'FAIL  %-45s %s\n%s\n' "$t" "$(elapsed "$start")" "$out"
+  fi
+done
+
+if [[ $failed -gt 0 ]]; then
+  echo "failed: ${failed_names[*]}"
+fi
+echo "integration: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
