@@ -16,6 +16,9 @@ enum tw_event_type {
   TW_EV_LOCK_EDGE,
   /* A lock was destroyed or re-initialised: a = address. */
   TW_EV_LOCK_RESET,
+  /* A lock was initialised (sent only with THREADWATCH_LOCK_CLASSES=1): a = address, c = the return
+   * address of the init call (its class). */
+  TW_EV_LOCK_INIT,
   TW_EV_TYPE_COUNT
 };
 

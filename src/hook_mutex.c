@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include "hooks.h"
+#include "options.h"
 
 /* Hot path (uncontended lock taken with no other lock held): TLS load, guard test, one load of the
  * mutex word, the real lock, a held-lock push (four stores and a hash). With other locks held and
@@ -112,7 +113,10 @@ TW_HOOK int pthread_mutex_unlock(pthread_mutex_t *m) {
 /* init and destroy retire the lock's graph node (a new lock may take the address). */
 TW_HOOK int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a) {
   int r = TW_REAL_FN(pthread_mutex_init)(m, a);
-  if (r == 0) tw_lockorder_reset((uintptr_t)m);
+  if (r == 0) {
+    tw_lockorder_reset((uintptr_t)m);
+    if (tw_unlikely(tw__opt.lock_classes)) tw__lockorder_init_site((uintptr_t)m, TW_CALLER_PC());
+  }
   return r;
 }
 

@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include "hooks.h"
+#include "options.h"
 
 typedef int (*tw_try_fn)(pthread_rwlock_t *);
 
@@ -101,7 +102,10 @@ TW_HOOK int pthread_rwlock_unlock(pthread_rwlock_t *l) {
 
 TW_HOOK int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *a) {
   int r = TW_REAL_FN(pthread_rwlock_init)(l, a);
-  if (r == 0) tw_lockorder_reset((uintptr_t)l);
+  if (r == 0) {
+    tw_lockorder_reset((uintptr_t)l);
+    if (tw_unlikely(tw__opt.lock_classes)) tw__lockorder_init_site((uintptr_t)l, TW_CALLER_PC());
+  }
   return r;
 }
 

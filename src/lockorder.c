@@ -113,3 +113,16 @@ void tw__lockorder_reset_slow(uintptr_t lock) {
   tw_guard_leave(t);
   errno = saved;
 }
+
+void tw__lockorder_init_site(uintptr_t lock, uintptr_t pc) {
+  struct tw_tls *t = tw_tls();
+  if (t->guard || t->gone) return;
+  int saved = errno;
+  struct tw_thread *self = tw_self(t);
+  tw_guard_enter(t);
+  tw_reporter_ensure_started();
+  struct tw_event ev = {.type = TW_EV_LOCK_INIT, .a = lock, .c = pc};
+  if (self) tw_ring_push_wait(self, &ev);
+  tw_guard_leave(t);
+  errno = saved;
+}

@@ -79,6 +79,9 @@ static inline void tw_lockorder_acquire(struct tw_tls *t, uintptr_t lock, uint32
   tw__lockorder_slow(t, lock, mode, pc, sp);
 }
 
+/* `lock` was initialised at return address pc (lock classes only). */
+void tw__lockorder_init_site(uintptr_t lock, uintptr_t pc);
+
 /* `lock` is being destroyed or (re)initialised: if it is in the graph, retire it there. */
 void tw__lockorder_reset_slow(uintptr_t lock);
 static inline void tw_lockorder_reset(uintptr_t lock) {

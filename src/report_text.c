@@ -1,5 +1,6 @@
 /* Text writer: the headline, then each thread with its stacks, like the sanitizer reports. */
 #include <stdio.h>
+#include <string.h>
 
 #include "out.h"
 #include "report.h"
@@ -47,8 +48,10 @@ static void text_cycle(struct tw_out *o, const struct tw_report *r) {
   tw_out_fmt(o, " %s\n", r->cycle_len > r->nlocks ? "... => M1 (cut)" : "M1");
   for (uint32_t i = 0; i < r->nlocks; i++) {
     const struct tw_report_lock *l = &r->locks[i];
-    tw_out_fmt(o, "  M%u = %s 0x%lx", i + 1, lock_kind(l->kind), (unsigned long)l->addr);
-    if (l->name[0]) tw_out_fmt(o, " \"%s\"", l->name);
+    if (strncmp(l->name, "class ", 6) == 0) /* class-order: a class is a site, not an address */
+      tw_out_fmt(o, "  M%u = %s locks of the %s", i + 1, lock_kind(l->kind), l->name);
+    else tw_out_fmt(o, "  M%u = %s 0x%lx", i + 1, lock_kind(l->kind), (unsigned long)l->addr);
+    if (l->name[0] && strncmp(l->name, "class ", 6) != 0) tw_out_fmt(o, " \"%s\"", l->name);
     tw_out_str(o, ", first seen taken at:\n");
     text_stack(o, l->first_seen, "    ");
   }

@@ -2,6 +2,7 @@
 #include "reporter.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +18,10 @@
 #include "report.h"
 #include "stackdepot.h"
 #include "stats.h"
+#include "symbolize.h"
 #include "tls.h"
+
+#include <uthash.h>
 
 static pthread_mutex_t analysis = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int started;
@@ -29,6 +33,72 @@ void tw_analysis_lock(void) { TW_REAL_FN(pthread_mutex_lock)(&analysis); }
 void tw_analysis_unlock(void) { TW_REAL_FN(pthread_mutex_unlock)(&analysis); }
 
 static struct tw_lockgraph *graph;   /* the lock-order graph, made on the first edge */
+static struct tw_lockgraph *classes; /* THREADWATCH_LOCK_CLASSES: the graph of lock classes */
+
+/* Lock classes (THREADWATCH_LOCK_CLASSES=1): a lock's class is the call site where it was
+ * initialised, or for a statically initialised lock where it was first seen taken. Sites are
+ * compared by file:line (so the inlined copies of one constructor are one class) and stand for
+ * the first pc seen at that line. The class graph is the lock graph with every lock replaced by its
+ * class, and edges within one class (hand-over-hand over a list of same-kind objects) left out. */
+struct lock_class {
+  uintptr_t lock, site;
+  UT_hash_handle hh;
+};
+static struct lock_class *class_of_lock;
+
+struct site_key {
+  char where[200];
+  uintptr_t pc; /* the first pc seen at this file:line */
+  UT_hash_handle hh;
+};
+static struct site_key *sites;
+
+static uintptr_t canonical_site(uintptr_t pc) {
+  struct tw_frame f;
+  tw_symbolize(pc, &f, 1);
+  char where[200];
+  if (f.file) snprintf(where, sizeof(where), "%s:%d", f.file, f.line);
+  else snprintf(where, sizeof(where), "%#lx", (unsigned long)pc);
+  struct site_key *k = NULL;
+  HASH_FIND_STR(sites, where, k);
+  if (k) return k->pc;
+  if (!(k = calloc(1, sizeof(*k)))) return pc;
+  memcpy(k->where, where, sizeof(where));
+  k->pc = pc;
+  HASH_ADD_STR(sites, where, k);
+  return pc;
+}
+
+static void set_class(uintptr_t lock, uintptr_t site) {
+  struct lock_class *c = NULL;
+  HASH_FIND(hh, class_of_lock, &lock, sizeof(lock), c);
+  if (!c) {
+    if (!(c = calloc(1, sizeof(*c)))) return;
+    c->lock = lock;
+    HASH_ADD(hh, class_of_lock, lock, sizeof(uintptr_t), c);
+  }
+  c->site = canonical_site(site);
+}
+
+static uintptr_t class_of(uintptr_t lock, uint32_t stack) {
+  struct lock_class *c = NULL;
+  HASH_FIND(hh, class_of_lock, &lock, sizeof(lock), c);
+  if (c) return c->site;
+  const uintptr_t *pcs;
+  if (tw_depot_get(stack, &pcs) == 0) return 0;
+  set_class(lock, pcs[0]);
+  HASH_FIND(hh, class_of_lock, &lock, sizeof(lock), c);
+  return c ? c->site : 0;
+}
+
+static void forget_class(uintptr_t lock) {
+  struct lock_class *c = NULL;
+  HASH_FIND(hh, class_of_lock, &lock, sizeof(lock), c);
+  if (c) {
+    HASH_DEL(class_of_lock, c);
+    free(c);
+  }
+}
 
 /* The threads of a lock-order cycle, one per edge thread, with the stack of its edge. */
 static void cycle_threads(struct tw_report *r, uint64_t now) {
@@ -68,6 +138,32 @@ static void on_lock_edge(const struct tw_event *ev, uint64_t thread) {
     r.dropped = tw_registry_dropped();
     tw_report_emit(&r);
   }
+  if (!tw__opt.lock_classes) return;
+  if (!classes && !(classes = tw_lockgraph_new())) return;
+  struct tw_edge_obs co = o;
+  co.from = class_of(o.from, o.stack_from);
+  co.to = class_of(o.to, o.stack_to);
+  co.gate = 0; /* a gate lock is one object; its class says nothing about the threads here */
+  if (!co.from || !co.to || co.from == co.to) return;
+  if (tw_lockgraph_add(classes, &co, &r)) {
+    r.what = "class-order";
+    char msg[sizeof(r.message)];
+    snprintf(msg, sizeof(msg), "between lock classes (locks first taken at the same places): %s",
+             r.message);
+    memcpy(r.message, msg, sizeof(r.message));
+    /* The class graph's "addresses" are call sites: name each class by its site instead. */
+    for (uint32_t i = 0; i < r.nlocks; i++) {
+      char where[160];
+      uintptr_t site = r.locks[i].addr;
+      uint32_t id = tw_depot_put(&site, 1);
+      tw_report_where(id, where, sizeof(where));
+      snprintf(r.locks[i].name, sizeof(r.locks[i].name), "class %s", where);
+      if (!r.locks[i].first_seen) r.locks[i].first_seen = id;
+    }
+    cycle_threads(&r, tw__now_ns());
+    r.dropped = tw_registry_dropped();
+    tw_report_emit(&r);
+  }
 }
 
 static void on_event(const struct tw_event *ev, uint64_t thread, void *ctx) {
@@ -76,8 +172,10 @@ static void on_event(const struct tw_event *ev, uint64_t thread, void *ctx) {
   switch (ev->type) {
     case TW_EV_FD_IO: tw_fdfacts_on_event(ev); break;
     case TW_EV_LOCK_EDGE: on_lock_edge(ev, thread); break;
+    case TW_EV_LOCK_INIT: set_class((uintptr_t)ev->a, (uintptr_t)ev->c); break;
     case TW_EV_LOCK_RESET:
       if (graph) tw_lockgraph_forget(graph, (uintptr_t)ev->a);
+      forget_class((uintptr_t)ev->a);
       break;
     default: break;
   }
