@@ -241,6 +241,29 @@ static void run_file_rw(long n) {
   }
 }
 
+/* One million mutexes, each taken under one of 64 bucket locks (the lock-order stress case: every
+ * (bucket, mutex) edge is distinct; n iterations walk the million n / 1e6 times). */
+#define BUCKET_LOCKS 64
+#define BUCKETED_MUTEXES 1000000
+static pthread_mutex_t g_buckets[BUCKET_LOCKS];
+static pthread_mutex_t *g_bucketed;
+
+static void run_buckets1m(long n) {
+  if (!g_bucketed) {
+    g_bucketed = malloc(sizeof(*g_bucketed) * BUCKETED_MUTEXES);
+    if (!g_bucketed) fail("malloc", ENOMEM);
+    for (int i = 0; i < BUCKET_LOCKS; i++) pthread_mutex_init(&g_buckets[i], NULL);
+    for (long i = 0; i < BUCKETED_MUTEXES; i++) pthread_mutex_init(&g_bucketed[i], NULL);
+  }
+  for (long i = 0; i < n; i++) {
+    pthread_mutex_t *b = &g_buckets[i % BUCKET_LOCKS], *m = &g_bucketed[i % BUCKETED_MUTEXES];
+    pthread_mutex_lock(b);
+    pthread_mutex_lock(m);
+    pthread_mutex_unlock(m);
+    pthread_mutex_unlock(b);
+  }
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 
 struct bench {
@@ -257,6 +280,7 @@ static const struct bench benches[] = {
     {"file_rw", run_file_rw, 100000},
     {"condvar_pingpong", run_condvar_pingpong, 25000},
     {"eventfd_pingpong", run_eventfd_pingpong, 25000},
+    {"buckets1m", run_buckets1m, 3000000},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 

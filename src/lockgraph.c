@@ -37,6 +37,11 @@ struct map {
   uint32_t cap, used, tombs;
 };
 
+/* Slot hash of the maps: locality-preserving for addresses (locks allocated together, e.g. an array
+ * of mutexes, land in nearby slots, which keeps a million-lock graph cache friendly), with high
+ * bits folded in so that large power-of-two strides do not pile up. */
+static uint64_t slot_hash(uint64_t k) { return (k >> 4) ^ (k >> 24) ^ (k >> 44); }
+
 static uint64_t mix(uint64_t k) {
   k ^= k >> 33;
   k *= 0xff51afd7ed558ccdull;
@@ -47,7 +52,7 @@ static uint64_t mix(uint64_t k) {
 
 static uint32_t map_get(const struct map *m, uint64_t k) {
   if (!m->cap) return NONE;
-  for (uint32_t i = (uint32_t)mix(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+  for (uint32_t i = (uint32_t)slot_hash(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
     if (m->keys[i] == MAP_EMPTY) return NONE;
     if (m->keys[i] == k) return m->vals[i];
   }
@@ -66,7 +71,7 @@ static bool map_grow(struct map *m) {
   for (uint32_t i = 0; i < m->cap; i++) {
     uint64_t k = m->keys[i];
     if (k == MAP_EMPTY || k == MAP_TOMB) continue;
-    uint32_t j = (uint32_t)mix(k) & (ncap - 1);
+    uint32_t j = (uint32_t)slot_hash(k) & (ncap - 1);
     while (nk[j] != MAP_EMPTY) j = (j + 1) & (ncap - 1);
     nk[j] = k;
     nv[j] = m->vals[i];
@@ -83,7 +88,7 @@ static bool map_grow(struct map *m) {
 
 static bool map_put(struct map *m, uint64_t k, uint32_t v) {
   if ((m->used + 1) * 2 > m->cap && !map_grow(m)) return false;
-  uint32_t i = (uint32_t)mix(k) & (m->cap - 1), tomb = NONE;
+  uint32_t i = (uint32_t)slot_hash(k) & (m->cap - 1), tomb = NONE;
   for (;; i = (i + 1) & (m->cap - 1)) {
     if (m->keys[i] == k) {
       m->vals[i] = v;
@@ -107,7 +112,7 @@ static bool map_put(struct map *m, uint64_t k, uint32_t v) {
  * Returns NULL when memory runs out. The pointer is valid until the next insertion. */
 static uint32_t *map_slot(struct map *m, uint64_t k) {
   if ((m->used + 1) * 2 > m->cap && !map_grow(m)) return NULL;
-  uint32_t i = (uint32_t)mix(k) & (m->cap - 1), tomb = NONE;
+  uint32_t i = (uint32_t)slot_hash(k) & (m->cap - 1), tomb = NONE;
   for (;; i = (i + 1) & (m->cap - 1)) {
     if (m->keys[i] == k) return &m->vals[i];
     if (m->keys[i] == MAP_TOMB && tomb == NONE) tomb = i;
@@ -126,7 +131,7 @@ static uint32_t *map_slot(struct map *m, uint64_t k) {
 
 static void map_del(struct map *m, uint64_t k) {
   if (!m->cap) return;
-  for (uint32_t i = (uint32_t)mix(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+  for (uint32_t i = (uint32_t)slot_hash(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
     if (m->keys[i] == MAP_EMPTY) return;
     if (m->keys[i] == k) {
       m->keys[i] = MAP_TOMB;

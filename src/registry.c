@@ -48,6 +48,8 @@ void tw_registry_lock(void) { TW_REAL_FN(pthread_mutex_lock)(&reg_lock); }
 void tw_registry_unlock(void) { TW_REAL_FN(pthread_mutex_unlock)(&reg_lock); }
 
 static void list_push(struct tw_thread **head, struct tw_thread *t) {
+  tw_check(t->list == TW_LIST_NONE); /* never in two lists: that would corrupt both */
+  t->list = head == &live_head ? TW_LIST_LIVE : TW_LIST_DEAD;
   t->prev = NULL;
   t->next = *head;
   if (*head) (*head)->prev = t;
@@ -55,6 +57,8 @@ static void list_push(struct tw_thread **head, struct tw_thread *t) {
 }
 
 static void list_unlink(struct tw_thread **head, struct tw_thread *t) {
+  tw_check(t->list == (head == &live_head ? TW_LIST_LIVE : TW_LIST_DEAD));
+  t->list = TW_LIST_NONE;
   if (t->prev) t->prev->next = t->next;
   else *head = t->next;
   if (t->next) t->next->prev = t->prev;
@@ -158,6 +162,7 @@ struct tw_thread *tw_registry_adopt(void) {
 
 /* Moves an exited record whose handle is done with to the dead list. Registry lock held. */
 static void reap_locked(struct tw_thread *t) {
+  if (t->list != TW_LIST_LIVE) return; /* already reaped */
   if (t->in_hash) {
     HASH_DELETE(hh, by_handle, t);
     t->in_hash = false;
@@ -360,6 +365,7 @@ uint64_t tw_registry_drain(tw_event_fn fn, void *ctx) {
   tw_registry_lock();
   struct tw_thread *dead = dead_head;
   dead_head = NULL;
+  for (struct tw_thread *t = dead; t; t = t->next) t->list = TW_LIST_NONE;
   /* Remembered before their last events are drained: those events may make reports naming them. */
   for (struct tw_thread *t = dead; t; t = t->next)
     if (!t->creating) graveyard_add(t);
@@ -387,7 +393,10 @@ uint64_t tw_registry_drain(tw_event_fn fn, void *ctx) {
   tw_registry_lock();
   for (struct tw_thread *t = dead, *next; t; t = next) {
     next = t->next;
-    if (t->creating) list_push(&dead_head, t); /* its creator still holds it: next time */
+    if (t->creating) { /* its creator still holds it: next time */
+      t->next = NULL;
+      list_push(&dead_head, t);
+    }
     else record_free(t);
   }
   tw_registry_unlock();
@@ -469,6 +478,7 @@ void tw_registry_after_fork_child(struct tw_thread *self) {
     self->created_at = 0;
     tw_store_relaxed(&self->tid, gettid());
     memset(&self->hh, 0, sizeof(self->hh));
+    self->list = TW_LIST_NONE;
     self->in_hash = false;
     self->creating = false;
     tw_ring_t *r = tw_load_relaxed(&self->ring);

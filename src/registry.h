@@ -47,6 +47,7 @@ struct tw_wait_snap {
 };
 
 enum tw_life { TW_LIFE_RUNNING = 0, TW_LIFE_EXITED = 1 };
+enum tw_list { TW_LIST_NONE = 0, TW_LIST_LIVE = 1, TW_LIST_DEAD = 2 };
 enum tw_join { TW_JOINABLE = 0, TW_DETACHED = 1, TW_JOINED = 2 };
 
 struct tw_thread {
@@ -57,6 +58,7 @@ struct tw_thread {
   uint32_t created_at;       /* depot id of the pthread_create call site stack */
   bool adopted;              /* not created through our hook (main thread, foreign threads) */
   bool in_hash;              /* in the handle table; registry lock */
+  uint8_t list;              /* which list holds it: TW_LIST_*; registry lock */
   bool creating;             /* pthread_create has not returned yet: do not free; registry lock */
   uint64_t start_ns;
   _Atomic uint64_t exit_ns;
