@@ -141,6 +141,13 @@ static const char *base(const char *path) {
   return slash ? slash + 1 : path;
 }
 
+/* A frame in a system library (libc, libstdc++, ...): the headline names the application's code
+ * that called into it instead (std::thread's constructor calls pthread_create, not the user). */
+static bool system_frame(const struct tw_frame *f) {
+  if (f->file && strncmp(f->file, "/usr/include/", 13) == 0) return true; /* inlined from headers */
+  return f->module && (strncmp(f->module, "/lib", 4) == 0 || strncmp(f->module, "/usr/lib", 8) == 0);
+}
+
 void tw_report_where(uint32_t stack, char *buf, size_t n) {
   const uintptr_t *pcs;
   int nf = tw_depot_get(stack, &pcs);
@@ -148,8 +155,18 @@ void tw_report_where(uint32_t stack, char *buf, size_t n) {
     snprintf(buf, n, "an unknown place");
     return;
   }
-  struct tw_frame f;
-  tw_symbolize(pcs[0], &f, 1); /* the innermost function: what the user wrote */
+  /* The innermost frame (inline chains included) that is the application's own code. */
+  struct tw_frame f, chain[TW_MAX_INLINE];
+  tw_symbolize(pcs[0], &f, 1);
+  bool found = !system_frame(&f);
+  for (int i = 0; i < nf && !found; i++) {
+    int nc = tw_symbolize(pcs[i], chain, TW_MAX_INLINE);
+    for (int j = 0; j < nc && !found; j++)
+      if (!system_frame(&chain[j])) {
+        f = chain[j];
+        found = true;
+      }
+  }
   if (f.file) snprintf(buf, n, "%s (%s:%d)", f.function, base(f.file), f.line);
   else snprintf(buf, n, "%s (%s)", f.function, base(f.module));
 }
