@@ -67,6 +67,7 @@ run_example leaky_server
 run_example forgotten_join
 run_example lost_wakeup
 run_example surge THREADWATCH_MAX_THREADS=100
+run_example lock_inversion
 
 cat <<EOF
 
@@ -79,6 +80,9 @@ cat <<EOF
                   (no predicate): reported as blocked, with the stack it is stuck in.
   surge           200 threads alive at once with THREADWATCH_MAX_THREADS=100: one thread-surge
                   report with the live threads grouped by creation stack.
+  lock_inversion  two transfers that lock the same two accounts in opposite orders, one after the
+                  other: no hang in this run, but a lock-order-cycle report (a potential deadlock)
+                  with the stacks of all four acquisitions.
   Each program exits 66 (THREADWATCH_EXITCODE) because a report was made; the same reports are in
   ${build#"$root"/}/demo/*.jsonl as JSON Lines (docs/report-format.md). Nothing was recompiled:
   threadwatch was only preloaded (LD_PRELOAD) into the unmodified programs.
