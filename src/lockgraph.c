@@ -86,28 +86,6 @@ static bool map_grow(struct map *m) {
   return true;
 }
 
-static bool map_put(struct map *m, uint64_t k, uint32_t v) {
-  if ((m->used + 1) * 2 > m->cap && !map_grow(m)) return false;
-  uint32_t i = (uint32_t)slot_hash(k) & (m->cap - 1), tomb = NONE;
-  for (;; i = (i + 1) & (m->cap - 1)) {
-    if (m->keys[i] == k) {
-      m->vals[i] = v;
-      return true;
-    }
-    if (m->keys[i] == MAP_TOMB && tomb == NONE) tomb = i;
-    if (m->keys[i] == MAP_EMPTY) break;
-  }
-  if (tomb != NONE) {
-    i = tomb;
-    m->tombs--;
-  } else {
-    m->used++;
-  }
-  m->keys[i] = k;
-  m->vals[i] = v;
-  return true;
-}
-
 /* The value slot of k, inserting k (value NONE) when absent: one probe for find-or-insert.
  * Returns NULL when memory runs out. The pointer is valid until the next insertion. */
 static uint32_t *map_slot(struct map *m, uint64_t k) {
@@ -127,6 +105,12 @@ static uint32_t *map_slot(struct map *m, uint64_t k) {
   m->keys[i] = k;
   m->vals[i] = NONE;
   return &m->vals[i];
+}
+
+static bool map_put(struct map *m, uint64_t k, uint32_t v) {
+  uint32_t *slot = map_slot(m, k);
+  if (slot) *slot = v;
+  return slot != NULL;
 }
 
 static void map_del(struct map *m, uint64_t k) {
