@@ -32,7 +32,9 @@ enum {
   TW_EVF_TO_RWLOCK = 8,
 };
 
-/* 40 bytes: three addresses plus two stack ids, so a lock-order edge with its gate fits one event. */
+/* 40 bytes: three addresses plus two stack ids, so a lock-order edge with its gate fits one event.
+ * Lock events (EDGE, RESET, INIT) carry in aux32 a process-wide sequence number: the reporter
+ * applies them in that order across threads (a destroy must come after the edges made before it). */
 struct tw_event {
   uint8_t type;    /* enum tw_event_type */
   uint8_t flags;

@@ -83,6 +83,7 @@ static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only
     TW_ERRNO_SAVE();
     tw_guard_enter(t);
     target = tw_registry_lookup(th); /* before the handle can be reused */
+    if (target) tw_registry_join_begin(target);
     tw_guard_leave(t);
     if (watched) self = tw_wait_enter(t, call, (uintptr_t)th, 0, -1);
     TW_ERRNO_RESTORE();
@@ -94,10 +95,10 @@ static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only
   else r = TW_REAL_FN(pthread_join)(th, ret);
   pthread_cleanup_pop(0);
   if (watched) tw_wait_leave(t, self);
-  if (r == 0 && target) {
+  if (target) {
     int saved = errno;
     tw_guard_enter(t);
-    tw_registry_joined(target);
+    tw_registry_join_end(target, r);
     tw_guard_leave(t);
     errno = saved;
   }
@@ -127,13 +128,14 @@ TW_HOOK int pthread_detach(pthread_t th) {
   /* Resolved before the real call: a detached thread that has exited is freed by it, and its
    * pthread_t may name a new thread right after. A thread detaching itself is its own record. */
   target = self && pthread_equal(th, pthread_self()) ? self : tw_registry_lookup(th);
+  if (target) tw_registry_detach_begin(target);
   tw_guard_leave(t);
   TW_ERRNO_RESTORE();
   int r = TW_REAL_FN(pthread_detach)(th);
-  if (r == 0 && target) {
+  if (target) {
     int saved = errno;
     tw_guard_enter(t);
-    tw_registry_detached(target);
+    tw_registry_detach_end(target, r);
     tw_guard_leave(t);
     errno = saved;
   }

@@ -77,8 +77,6 @@ void tw__note_pthread_exit(void) {
   if (gettid() != getpid()) return;
   /* When the last thread leaves after this, glibc ends the process with exit(0). */
   tw_store_relaxed(&main_left, 1);
-  struct tw_registry_counts c;
-  tw_registry_counts(&c);
   tw_reporter_ensure_started(); /* it ends the process's wait for our thread when the last one goes */
 }
 

@@ -51,7 +51,11 @@ static struct tw_thread_snap *snapshot(size_t *n) {
 
 static bool is_leak(const struct tw_thread_snap *s) {
   if (s->adopted || s->join == TW_JOINED) return false;
-  if (s->join == TW_DETACHED) return tw__opt.leak_detached && s->life != TW_LIFE_EXITED;
+  /* A detach under way when the process ended counts as done (it only waits for our bookkeeping);
+   * so does a join of a thread that has already exited. A join of a live thread does not. */
+  bool detached = s->join == TW_DETACHED || s->detaching;
+  if (detached) return tw__opt.leak_detached && s->life != TW_LIFE_EXITED;
+  if (s->joining && s->life == TW_LIFE_EXITED) return false;
   return true;
 }
 

@@ -193,6 +193,7 @@ struct lg_edge {
   uint64_t thread;
   uint32_t stack_to, stack_from, seen;
   uint8_t in_dag, alive;
+  uint8_t to_mode; /* how `to` was taken (the node's mode is the conflicting hold mode) */
 };
 
 struct lock_name {
@@ -392,9 +393,10 @@ static void fill_report(struct tw_lockgraph *g, const uint32_t *cyc, uint32_t n,
     l->first_seen = from->first_seen ? from->first_seen : e->stack_from;
     uint32_t ni = map_get(&g->name_of, from->addr);
     if (ni != NONE) snprintf(l->name, sizeof(l->name), "%s", g->names[ni].name);
+    /* In a cut cycle the last shown edge leads to a lock that is not listed (index `shown`). */
     r->edges[i] = (struct tw_report_edge){
-        .from = i, .to = (i + 1) % shown, .thread = e->thread,
-        .from_mode = from->mode, .to_mode = g->nodes[e->to].mode,
+        .from = i, .to = shown == total ? (i + 1) % shown : i + 1, .thread = e->thread,
+        .from_mode = from->mode, .to_mode = e->to_mode,
         .stack_to = e->stack_to, .stack_from = e->stack_from, .seen = e->seen};
   }
   r->nlocks = r->nedges = shown;
@@ -417,10 +419,11 @@ static void fill_report(struct tw_lockgraph *g, const uint32_t *cyc, uint32_t n,
     const struct tw_report_edge *e = &r->edges[i];
     char where[160];
     tw_report_where(e->stack_to, where, sizeof(where));
+    uint8_t to_kind = e->to < shown ? r->locks[e->to].kind : TW_LK_MUTEX;
     len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%sT%llu takes M%u%s then M%u%s at %s",
                             i ? "; " : "", (unsigned long long)e->thread, e->from + 1,
                             mode_word(e->from_mode, r->locks[e->from].kind), e->to + 1,
-                            mode_word(e->to_mode, r->locks[e->to].kind), where);
+                            mode_word(e->to_mode, to_kind), where);
   }
   if (len < sizeof(buf))
     snprintf(buf + len, sizeof(buf) - len, "%s (a cycle of %u locks, not yet a hang)",
@@ -538,7 +541,7 @@ static bool add_one(struct tw_lockgraph *g, uint32_t from, uint32_t to, const st
   if (ei == NONE) return false;
   g->edges[ei] = (struct lg_edge){.from = from, .to = to, .gate = o->gate, .thread = o->thread,
                                   .stack_to = o->stack_to, .stack_from = o->stack_from,
-                                  .seen = 1, .alive = 1};
+                                  .seen = 1, .alive = 1, .to_mode = o->to_mode};
   vec_push(&g->nodes[from].out, ei);
   vec_push(&g->nodes[to].in, ei);
   g->live_edges++;

@@ -14,6 +14,7 @@
 #include "stackdepot.h"
 
 _Atomic uint64_t tw__lock_gen;
+_Atomic uint32_t tw__lock_seq;
 _Atomic uint64_t tw__lock_bloom[TW_LOCK_BLOOM_BITS / 64];
 
 static void bloom_add(uintptr_t lock) {
@@ -54,10 +55,6 @@ void tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr
   if (!c) c = t->ecache = calloc(1, sizeof(*c));
   if (!c || !self) goto out;
   uint64_t gen = tw_load_relaxed(&tw__lock_gen);
-  if (c->gen != gen) {
-    memset(c, 0, sizeof(*c));
-    c->gen = gen;
-  }
   tw_reporter_ensure_started(); /* the consumer of what we are about to send */
   uint32_t n = t->nheld;
   const struct tw_held *h = t->held;
@@ -68,7 +65,7 @@ void tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr
   for (uint32_t i = 0; i < n; i++) {
     uintptr_t from = h[i].lock | h[i].mode, gate = tw_edge_gate(h, n, i);
     struct tw_edge_slot *s = &c->edge[tw_edge_slot_of(from, to, gate)];
-    if (s->from == from && s->to == to && s->gate == gate) continue;
+    if (s->from == from && s->to == to && s->gate == gate && s->gen == gen) continue;
     struct tw_event ev = {
         .type = TW_EV_LOCK_EDGE,
         .flags = (uint8_t)((h[i].mode == TW_HELD_READ ? TW_EVF_FROM_READ : 0) |
@@ -80,11 +77,12 @@ void tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr
         .c = gate,
         .stack = stack_now(c, pc, sp),
         .stack2 = stack_then(c, h[i].pc, h[i].sp),
+        .aux32 = tw_add_relaxed(&tw__lock_seq, 1),
     };
     /* An edge that could not be queued stays out of the cache: the next acquisition sends it
      * again, so no edge is lost for good, and the drop is counted. */
     if (tw_ring_push_wait(self, &ev)) {
-      *s = (struct tw_edge_slot){from, to, gate};
+      *s = (struct tw_edge_slot){from, to, gate, gen};
       bloom_add(h[i].lock);
       bloom_add(lock);
     } else {
@@ -94,7 +92,7 @@ void tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr
 remember:
   if (all_sent) {
     uint64_t sig = tw_held_sig(t);
-    c->set[tw_set_slot_of(sig, to, h[0].lock)] = (struct tw_set_slot){sig, to, h[0].lock};
+    c->set[tw_set_slot_of(sig, to, h[0].lock)] = (struct tw_set_slot){sig, to, h[0].lock, gen};
   }
 out:
   tw_guard_leave(t);
@@ -108,7 +106,8 @@ void tw__lockorder_reset_slow(uintptr_t lock) {
   struct tw_thread *self = tw_self(t);
   tw_guard_enter(t);
   tw_add_relaxed(&tw__lock_gen, 1);
-  struct tw_event ev = {.type = TW_EV_LOCK_RESET, .a = lock};
+  struct tw_event ev = {.type = TW_EV_LOCK_RESET, .a = lock,
+                        .aux32 = tw_add_relaxed(&tw__lock_seq, 1)};
   if (self) tw_ring_push_wait(self, &ev);
   tw_guard_leave(t);
   errno = saved;
@@ -121,7 +120,8 @@ void tw__lockorder_init_site(uintptr_t lock, uintptr_t pc) {
   struct tw_thread *self = tw_self(t);
   tw_guard_enter(t);
   tw_reporter_ensure_started();
-  struct tw_event ev = {.type = TW_EV_LOCK_INIT, .a = lock, .c = pc};
+  struct tw_event ev = {.type = TW_EV_LOCK_INIT, .a = lock, .c = pc,
+                        .aux32 = tw_add_relaxed(&tw__lock_seq, 1)};
   if (self) tw_ring_push_wait(self, &ev);
   tw_guard_leave(t);
   errno = saved;

@@ -12,6 +12,7 @@
 
 struct tw_edge_slot {
   uintptr_t from, to, gate; /* from/to carry the held mode in their low 2 bits */
+  uint64_t gen;             /* tw__lock_gen when it was filled: older entries are misses */
 };
 
 /* "Every edge from this held set into this lock has been sent": the hot path's one probe. */
@@ -19,6 +20,7 @@ struct tw_set_slot {
   uint64_t sig;       /* tw_held_sig() */
   uintptr_t to;       /* lock | mode */
   uintptr_t outer;    /* held[0].lock: the gate of most edges, so part of the answer */
+  uint64_t gen;       /* tw__lock_gen when it was filled: older entries are misses */
 };
 
 struct tw_site_slot {
@@ -27,15 +29,17 @@ struct tw_site_slot {
 };
 
 struct tw_edge_cache {
-  uint64_t gen; /* tw__lock_gen when the cache was last valid */
   struct tw_set_slot set[TW_EDGE_CACHE_SLOTS];
   struct tw_edge_slot edge[TW_EDGE_CACHE_SLOTS];
   struct tw_site_slot site[TW_SITE_CACHE_SLOTS];
 };
 
-/* Bumped when a lock that is in the graph is destroyed or re-initialised: every thread's cache is
- * then stale (an edge into the new lock at the same address must be sent again). */
+/* Bumped when a lock that is in the graph is destroyed or re-initialised: every cache entry made
+ * before is stale (an edge into a new lock at the same address must be sent again). Entries carry
+ * the generation they were made in, so staleness costs a miss, never a flush of the whole cache. */
 extern _Atomic uint64_t tw__lock_gen;
+/* The order of lock events across threads (see event.h). */
+extern _Atomic uint32_t tw__lock_seq;
 /* Lock addresses that ever appeared in a sent edge (a Bloom filter of one hash). */
 extern _Atomic uint64_t tw__lock_bloom[TW_LOCK_BLOOM_BITS / 64];
 
@@ -62,11 +66,12 @@ void tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr
  * thread holds at least one lock). The probe the hot path makes. */
 static inline bool tw_lockorder_known(const struct tw_tls *t, uintptr_t lock, uint32_t mode) {
   const struct tw_edge_cache *c = t->ecache;
-  if (tw_unlikely(c == NULL || c->gen != tw_load_relaxed(&tw__lock_gen))) return false;
+  if (tw_unlikely(c == NULL)) return false;
   uintptr_t to = lock | mode, outer = t->held[0].lock;
   uint64_t sig = tw_held_sig(t);
   const struct tw_set_slot *s = &c->set[tw_set_slot_of(sig, to, outer)];
-  return s->sig == sig && s->to == to && s->outer == outer;
+  return s->sig == sig && s->to == to && s->outer == outer &&
+         s->gen == tw_load_relaxed(&tw__lock_gen);
 }
 
 /* An attempt to take `lock` in `mode` (enum tw_held_mode) by a call that can block, made at return

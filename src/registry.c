@@ -196,9 +196,22 @@ struct tw_thread *tw_registry_lookup(pthread_t h) {
   return t;
 }
 
-void tw_registry_joined(struct tw_thread *t) {
+void tw_registry_join_begin(struct tw_thread *t) {
   tw_registry_lock();
-  if (t->join != TW_JOINED) {
+  t->joining++;
+  tw_registry_unlock();
+}
+
+void tw_registry_detach_begin(struct tw_thread *t) {
+  tw_registry_lock();
+  t->detaching = true;
+  tw_registry_unlock();
+}
+
+void tw_registry_join_end(struct tw_thread *t, int result) {
+  tw_registry_lock();
+  if (t->joining) t->joining--;
+  if (result == 0 && t->join != TW_JOINED) {
     t->join = TW_JOINED;
     /* pthread_join returned, so the thread has finished: if it did not pass our TSD destructor
      * (a foreign exit path), it is exited all the same. */
@@ -213,9 +226,10 @@ void tw_registry_joined(struct tw_thread *t) {
   tw_registry_unlock();
 }
 
-void tw_registry_detached(struct tw_thread *t) {
+void tw_registry_detach_end(struct tw_thread *t, int result) {
   tw_registry_lock();
-  if (t->join == TW_JOINABLE) {
+  t->detaching = false;
+  if (result == 0 && t->join == TW_JOINABLE) {
     t->join = TW_DETACHED;
     if (tw_load_relaxed(&t->life) == TW_LIFE_EXITED) reap_locked(t);
   }
@@ -323,6 +337,8 @@ static void snap_one(const struct tw_thread *t, struct tw_thread_snap *s) {
   s->adopted = t->adopted;
   s->life = tw_load_acquire(&((struct tw_thread *)t)->life);
   s->join = t->join;
+  s->joining = t->joining > 0;
+  s->detaching = t->detaching;
   memcpy(s->name, t->name, sizeof(s->name));
   s->start_ns = t->start_ns;
   s->exit_ns = tw_load_relaxed(&((struct tw_thread *)t)->exit_ns);

@@ -64,6 +64,8 @@ struct tw_thread {
   _Atomic uint64_t exit_ns;
   _Atomic int life;          /* enum tw_life */
   int join;                  /* enum tw_join; under the registry lock */
+  uint16_t joining;          /* threads inside pthread_join on it right now; registry lock */
+  bool detaching;            /* a pthread_detach of it is under way; registry lock */
   char name[16];             /* under the registry lock */
   struct tw_wait wait;
   tw_ring_t *_Atomic ring;   /* allocated by the owner on its first event; partner: reporter drain */
@@ -79,6 +81,7 @@ struct tw_thread_snap {
   uint32_t created_at;
   bool adopted;
   int life, join;
+  bool joining, detaching;   /* a join / a detach of it was under way at the snapshot */
   char name[16];
   uint64_t start_ns, exit_ns;
   struct tw_wait_snap wait;
@@ -106,9 +109,13 @@ void tw_registry_exited(struct tw_thread *t);
  * that returns, glibc may hand the same pthread_t to a new thread. The record stays valid until it
  * is marked joined/detached below (records are freed only after that). */
 struct tw_thread *tw_registry_lookup(pthread_t h);
-/* A successful join/detach of the thread of record `t` (from tw_registry_lookup). */
-void tw_registry_joined(struct tw_thread *t);
-void tw_registry_detached(struct tw_thread *t);
+/* Around the real join/detach of record `t`: `begin` before the call (the exit-time leak check then
+ * counts the join or detach as done: the process may end between the real call and `end`), `end`
+ * after it with the call's result. */
+void tw_registry_join_begin(struct tw_thread *t);
+void tw_registry_join_end(struct tw_thread *t, int result);
+void tw_registry_detach_begin(struct tw_thread *t);
+void tw_registry_detach_end(struct tw_thread *t, int result);
 void tw_registry_set_name(pthread_t h, const char *name);
 
 /* The owner's ring, mapped on its first event. Owner thread only; async-signal-safe. NULL if no

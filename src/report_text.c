@@ -57,10 +57,11 @@ static void text_cycle(struct tw_out *o, const struct tw_report *r) {
   }
   for (uint32_t i = 0; i < r->nedges; i++) {
     const struct tw_report_edge *e = &r->edges[i];
-    const struct tw_report_lock *from = &r->locks[e->from], *to = &r->locks[e->to];
+    const struct tw_report_lock *from = &r->locks[e->from];
+    uint8_t to_kind = e->to < r->nlocks ? r->locks[e->to].kind : 0; /* cut cycles: not listed */
     tw_out_fmt(o, "  M%u => M%u: T%llu took M%u%s while holding M%u%s (order seen %u time%s):\n",
                e->from + 1, e->to + 1, (unsigned long long)e->thread, e->to + 1,
-               mode_name(e->to_mode, to->kind), e->from + 1, mode_name(e->from_mode, from->kind),
+               mode_name(e->to_mode, to_kind), e->from + 1, mode_name(e->from_mode, from->kind),
                e->seen, e->seen == 1 ? "" : "s");
     text_stack(o, e->stack_to, "    ");
     tw_out_fmt(o, "   M%u had been taken at:\n", e->from + 1);

@@ -166,11 +166,16 @@ static void on_lock_edge(const struct tw_event *ev, uint64_t thread) {
   }
 }
 
-static void on_event(const struct tw_event *ev, uint64_t thread, void *ctx) {
-  (void)ctx;
-  tw_stat_add(events, 1);
+/* Lock events of one drain, applied in their sequence order once every ring is drained. */
+struct pending {
+  struct tw_event ev;
+  uint64_t thread;
+};
+static struct pending *batch;
+static size_t nbatch, capbatch;
+
+static void on_lock_event(const struct tw_event *ev, uint64_t thread) {
   switch (ev->type) {
-    case TW_EV_FD_IO: tw_fdfacts_on_event(ev); break;
     case TW_EV_LOCK_EDGE: on_lock_edge(ev, thread); break;
     case TW_EV_LOCK_INIT: set_class((uintptr_t)ev->a, (uintptr_t)ev->c); break;
     case TW_EV_LOCK_RESET:
@@ -179,6 +184,32 @@ static void on_event(const struct tw_event *ev, uint64_t thread, void *ctx) {
       break;
     default: break;
   }
+}
+
+static void on_event(const struct tw_event *ev, uint64_t thread, void *ctx) {
+  (void)ctx;
+  tw_stat_add(events, 1);
+  if (ev->type == TW_EV_FD_IO) {
+    tw_fdfacts_on_event(ev);
+    return;
+  }
+  if (nbatch == capbatch) {
+    size_t ncap = capbatch ? capbatch * 2 : 1024;
+    struct pending *nb = realloc(batch, sizeof(*nb) * ncap);
+    if (!nb) { /* no memory to order them: apply as they come */
+      on_lock_event(ev, thread);
+      return;
+    }
+    batch = nb;
+    capbatch = ncap;
+  }
+  batch[nbatch++] = (struct pending){*ev, thread};
+}
+
+/* Sequence numbers wrap: compare by signed difference (a batch spans far less than 2^31). */
+static int by_seq(const void *a, const void *b) {
+  int32_t d = (int32_t)(((const struct pending *)a)->ev.aux32 - ((const struct pending *)b)->ev.aux32);
+  return d < 0 ? -1 : d > 0;
 }
 
 
@@ -212,7 +243,10 @@ static void summary_line(uint64_t now) {
 static uint64_t last_drained;
 
 void tw_reporter_tick(uint64_t now_ns, bool final) {
+  nbatch = 0;
   last_drained = tw_registry_drain(on_event, NULL);
+  qsort(batch, nbatch, sizeof(*batch), by_seq);
+  for (size_t i = 0; i < nbatch; i++) on_lock_event(&batch[i].ev, batch[i].thread);
   int due = 2;
   if (atomic_compare_exchange_strong(&surge_state, &due, 3)) tw_leaks_report_surge();
   if (!final && tw__opt.interval_ns && now_ns - last_summary_ns >= tw__opt.interval_ns)

@@ -31,9 +31,14 @@ TW_NOINLINE void spawn_leaker(void) {
 }
 
 TW_NOINLINE void spawn_finisher(void) {
+  /* Created detached: a pthread_detach after pthread_create would race with the finisher's exit(0)
+   * (at that moment the thread really is still joinable, and would be reported). */
   pthread_t t;
-  TW_OK(pthread_create(&t, NULL, finisher, NULL));
-  TW_OK(pthread_detach(t));
+  pthread_attr_t attr;
+  TW_OK(pthread_attr_init(&attr));
+  TW_OK(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED));
+  TW_OK(pthread_create(&t, &attr, finisher, NULL));
+  TW_OK(pthread_attr_destroy(&attr));
 }
 
 int main(void) {
