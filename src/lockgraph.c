@@ -480,10 +480,20 @@ static bool try_insert(struct tw_lockgraph *g, uint32_t ei, struct tw_report *r)
       g->cycles_gated++;
       return false;
     }
+    /* The cycle in order, starting at its oldest edge (edges are numbered as they arrive; the story
+     * then reads in the order it happened). */
+    uint32_t all = g->path.n + 1, start = 0, oldest = ei;
+    for (uint32_t i = 0; i < g->path.n; i++)
+      if (path[i] < oldest) {
+        oldest = path[i];
+        start = g->path.n - i; /* position of path[i] in the cycle: ei first, then path reversed */
+      }
     uint32_t cyc[TW_REPORT_MAX_CYCLE * 4];
     uint32_t len = 0;
-    cyc[len++] = ei;
-    for (uint32_t i = g->path.n; i-- > 0 && len < TW_ARRAY_LEN(cyc);) cyc[len++] = path[i];
+    for (uint32_t k = 0; k < all && len < TW_ARRAY_LEN(cyc); k++) {
+      uint32_t pos = (start + k) % all;
+      cyc[len++] = pos == 0 ? ei : path[g->path.n - pos];
+    }
     uintptr_t addrs[TW_ARRAY_LEN(cyc)];
     for (uint32_t i = 0; i < len; i++) addrs[i] = g->nodes[g->edges[cyc[i]].from].addr;
     uint64_t sig = cycle_signature(addrs, len) ^ total;

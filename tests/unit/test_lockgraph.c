@@ -47,11 +47,11 @@ static void test_lockgraph_two_lock_cycle_reported_with_both_edges(void **state)
   assert_int_equal(rep.nlocks, 2);
   assert_int_equal(rep.nedges, 2);
   assert_int_equal(rep.cycle_len, 2);
-  /* M1 is the closing edge's held lock: B; the edge threads are both named. */
-  assert_int_equal(rep.locks[0].addr, B);
-  assert_int_equal(rep.locks[1].addr, A);
-  assert_int_equal(rep.edges[0].thread, 3);
-  assert_int_equal(rep.edges[1].thread, 2);
+  /* The cycle starts at its oldest edge (A -> B by T2): M1 = A; both edge threads are named. */
+  assert_int_equal(rep.locks[0].addr, A);
+  assert_int_equal(rep.locks[1].addr, B);
+  assert_int_equal(rep.edges[0].thread, 2);
+  assert_int_equal(rep.edges[1].thread, 3);
   assert_int_equal(rep.count, 2);
   assert_non_null(strstr(rep.message, "potential deadlock"));
   assert_true(rep.hint[0] != '\0');
@@ -78,9 +78,11 @@ static void test_lockgraph_three_lock_cycle(void **state) {
   assert_int_equal(rep.nlocks, 3);
   /* The cycle in order: each edge leads from lock i to lock i+1. */
   for (uint32_t i = 0; i < 3; i++) assert_int_equal(rep.edges[i].to, (i + 1) % 3);
-  assert_int_equal(rep.locks[0].addr, C);
-  assert_int_equal(rep.locks[1].addr, A);
-  assert_int_equal(rep.locks[2].addr, B);
+  assert_int_equal(rep.locks[0].addr, A);
+  assert_int_equal(rep.locks[1].addr, B);
+  assert_int_equal(rep.locks[2].addr, C);
+  assert_int_equal(rep.edges[0].thread, 2);
+  assert_int_equal(rep.edges[2].thread, 4);
   tw_lockgraph_free(g);
 }
 
@@ -95,6 +97,12 @@ static void test_lockgraph_five_lock_cycle_in_any_insertion_order(void **state) 
   assert_true(edge(g, 6, E, A));
   assert_int_equal(rep.cycle_len, 5);
   assert_int_equal(rep.count, 5);
+  /* Starting at the oldest edge (D -> E by T5), each edge leads to the next lock. */
+  assert_int_equal(rep.locks[0].addr, D);
+  assert_int_equal(rep.edges[0].thread, 5);
+  for (uint32_t i = 0; i < 5; i++) assert_int_equal(rep.edges[i].to, (i + 1) % 5);
+  assert_int_equal(rep.locks[1].addr, E);
+  assert_int_equal(rep.locks[2].addr, A);
   tw_lockgraph_free(g);
 }
 
@@ -231,8 +239,8 @@ static void test_lockgraph_names_locks(void **state) {
   tw_lockgraph_name(g, A, "accounts");
   assert_false(edge(g, 2, A, B));
   assert_true(edge(g, 3, B, A));
-  assert_string_equal(rep.locks[1].name, "accounts");
-  assert_string_equal(rep.locks[0].name, "");
+  assert_string_equal(rep.locks[0].name, "accounts");
+  assert_string_equal(rep.locks[1].name, "");
   tw_lockgraph_free(g);
 }
 
