@@ -24,11 +24,20 @@ TEST_KEYS = {"exit", "reports", "json_files", "stdout", "stdout_not", "stderr", 
              "stderr_lines", "log", "log_re", "logfile", "no_file"}
 # Keys that belong to the expected report opened by the last "kind:" line.
 REPORT_KEYS = {"what", "count", "count_min", "wait_call", "frame", "stack_frame", "created_frame",
-               "group_count_min", "group_frame"}
+               "group_count_min", "group_frame",
+               # lock-order-cycle reports
+               "cycle_length", "locks", "edge_threads", "edge_frame", "held_frame",
+               "first_seen_frame", "lock_kind", "lock_name", "edge_mode"}
 REPEATABLE = {"env", "stdout", "stdout_not", "stderr", "stderr_not", "log", "log_re", "no_file",
-              "frame", "stack_frame", "created_frame", "wait_call", "group_frame"}
+              "frame", "stack_frame", "created_frame", "wait_call", "group_frame",
+              "edge_frame", "held_frame", "first_seen_frame", "lock_kind", "lock_name",
+              "edge_mode"}
 INT_KEYS = {"exit", "reports", "json_files", "stderr_lines", "count", "count_min",
-            "group_count_min", "timeout"}
+            "group_count_min", "timeout", "cycle_length", "locks", "edge_threads"}
+# A lock-order-cycle report lists at most this many locks (and edges) of its cycle.
+MAX_LISTED_LOCKS = 16
+LOCK_KINDS = {"mutex", "rwlock"}
+LOCK_MODES = {"read", "write"}
 
 
 class ExpectError(Exception):
@@ -59,6 +68,12 @@ def parse_expect(path, subst):
                     int(value)
                 except ValueError:
                     raise ExpectError(f"{where}: {key} needs an integer, got {value!r}") from None
+            if key == "edge_mode" and (len(value.split()) != 2
+                                       or not set(value.split()) <= LOCK_MODES):
+                raise ExpectError(f"{where}: edge_mode needs 'HELD ACQUIRE', each read or write, "
+                                  f"got {value!r}")
+            if key == "lock_kind" and value not in LOCK_KINDS:
+                raise ExpectError(f"{where}: lock_kind is mutex or rwlock, got {value!r}")
             if key == "kind":
                 if value not in KINDS:
                     raise ExpectError(f"{where}: unknown kind {value!r}")
@@ -161,6 +176,123 @@ def schema_errors(rep):
                     errs.append(f"groups[{i}].count {g['count']} is more than the {rep['count']} "
                                 "live threads the report counts")
                 errs.extend(frame_errors(g.get("created_at"), f"groups[{i}].created_at"))
+    if rep.get("kind") == "lock-order-cycle":
+        errs.extend(lock_cycle_errors(rep, threads))
+    return errs
+
+
+def lock_cycle_errors(rep, threads):
+    """The lock-order-cycle fields: cycle_length, locks, edges, hint, and threads that match the
+    edges (one per edge thread, its stack the acquisition that formed its edge)."""
+    errs = []
+    if rep.get("what") not in ("lock-order", "class-order"):
+        errs.append(f"lock-order-cycle with what {rep.get('what')!r}, expected lock-order or "
+                    "class-order")
+    total = rep.get("cycle_length")
+    locks, edges = rep.get("locks"), rep.get("edges")
+    if not isinstance(total, int) or isinstance(total, bool) or total < 2:
+        errs.append(f"cycle_length {total!r} is not an integer >= 2")
+        total = None
+    if not isinstance(locks, list) or not isinstance(edges, list):
+        return errs + ["lock-order-cycle without 'locks' and 'edges' arrays"]
+    if not isinstance(rep.get("hint"), str) or not rep["hint"].strip():
+        errs.append("lock-order-cycle without a non-empty 'hint'")
+    n = len(locks)
+    if total is not None and n != min(total, MAX_LISTED_LOCKS):
+        errs.append(f"{n} locks listed for a cycle of {total}, expected "
+                    f"{min(total, MAX_LISTED_LOCKS)} (at most {MAX_LISTED_LOCKS})")
+    cut = total is not None and total > n
+    kinds = {}
+    for i, lk in enumerate(locks):
+        where = f"locks[{i}]"
+        if not isinstance(lk, dict):
+            errs.append(f"{where} is not an object")
+            continue
+        if lk.get("id") != f"M{i + 1}":
+            errs.append(f"{where}.id is {lk.get('id')!r}, expected 'M{i + 1}'")
+        addr = lk.get("address")
+        if not isinstance(addr, str) or not re.fullmatch(r"0x[0-9a-fA-F]+", addr):
+            errs.append(f"{where}.address {addr!r} is not a hex string")
+        if lk.get("kind") not in LOCK_KINDS:
+            errs.append(f"{where}.kind {lk.get('kind')!r} is not mutex or rwlock")
+        if not isinstance(lk.get("name"), str):
+            errs.append(f"{where}: missing string 'name'")
+        if not isinstance(lk.get("first_seen"), list):
+            errs.append(f"{where}: missing array 'first_seen'")
+        errs.extend(frame_errors(lk.get("first_seen"), f"{where}.first_seen"))
+        kinds[lk.get("id")] = lk.get("kind")
+    # Edge i goes from M(i+1) to M(i+2), the last one back to M1; in a cut report (cycle_length
+    # larger than the locks listed) the last edge leads to the next lock, M(n+1), not listed: an
+    # edge from the last listed lock back to M1 was never seen.
+    if len(edges) != n:
+        errs.append(f"{len(edges)} edges for {n} locks, expected {n}")
+    ids = [f"M{i + 1}" for i in range(n)]
+    edge_threads = []
+    for i, e in enumerate(edges):
+        where = f"edges[{i}]"
+        if not isinstance(e, dict):
+            errs.append(f"{where} is not an object")
+            continue
+        frm, to = e.get("from"), e.get("to")
+        if i < n and frm != ids[i]:
+            errs.append(f"{where}.from is {frm!r}, expected {ids[i]!r}")
+        if i + 1 < n and to != ids[i + 1]:
+            errs.append(f"{where}.to is {to!r}, expected {ids[i + 1]!r}")
+        elif i + 1 == n and not cut and to != ids[0]:
+            errs.append(f"{where}.to is {to!r}, expected {ids[0]!r} (the edge closing the cycle)")
+        elif i + 1 == n and cut and to != f"M{n + 1}":
+            errs.append(f"{where}.to is {to!r}, expected 'M{n + 1}' (the cycle has {total} locks, "
+                        f"{n} listed: the lock after {frm} is not listed)")
+        t = e.get("thread")
+        if not isinstance(t, int) or isinstance(t, bool):
+            errs.append(f"{where}.thread {t!r} is not a thread id")
+        else:
+            edge_threads.append(t)
+        for key, lock_id in (("held_mode", frm), ("acquire_mode", to)):
+            mode = e.get(key)
+            if mode not in LOCK_MODES:
+                errs.append(f"{where}.{key} {mode!r} is not read or write")
+            elif mode == "read" and kinds.get(lock_id) == "mutex":
+                errs.append(f"{where}.{key} is 'read' but {lock_id} is a mutex")
+        seen = e.get("seen")
+        if not isinstance(seen, int) or isinstance(seen, bool) or seen < 1:
+            errs.append(f"{where}.seen {seen!r} is not a count >= 1")
+        acq = e.get("acquired_at")
+        if not isinstance(acq, list) or not acq:
+            errs.append(f"{where}.acquired_at is not a non-empty array of frames")
+        if not isinstance(e.get("held_since"), list):
+            errs.append(f"{where}: missing array 'held_since'")
+        errs.extend(frame_errors(acq, f"{where}.acquired_at"))
+        errs.extend(frame_errors(e.get("held_since"), f"{where}.held_since"))
+    # Threads: one per distinct edge thread (at most MAX_LISTED_THREADS listed), each with the
+    # stack of an acquisition that formed one of its edges.
+    listed = [t.get("id") for t in threads if isinstance(t, dict)]
+    distinct = set(edge_threads)
+    if len(set(listed)) != len(listed):
+        errs.append(f"a thread is listed twice: {listed}")
+    for tid in listed:
+        if tid not in distinct:
+            errs.append(f"thread T{tid} is listed but takes none of the edges "
+                        f"(edge threads: {sorted(distinct)})")
+    omitted = rep.get("omitted_threads")
+    if isinstance(omitted, int) and len(distinct) != len(listed) + omitted:
+        errs.append(f"{len(distinct)} distinct edge threads, but {len(listed)} listed + "
+                    f"{omitted} omitted")
+    if isinstance(rep.get("count"), int) and isinstance(omitted, int) \
+            and rep["count"] != len(listed) + omitted:
+        errs.append(f"count {rep['count']} != {len(listed)} listed + {omitted} omitted threads")
+    for t in threads:
+        if not isinstance(t, dict) or not isinstance(t.get("stack"), list):
+            continue
+        pcs = [fr.get("pc") for fr in t["stack"] if isinstance(fr, dict)]
+        mine = [[fr.get("pc") for fr in e.get("acquired_at") or [] if isinstance(fr, dict)]
+                for e in edges if isinstance(e, dict) and e.get("thread") == t.get("id")]
+        if not pcs:
+            errs.append(f"thread T{t.get('id')} has an empty stack; expected the acquisition "
+                        "that formed its edge")
+        elif mine and pcs not in mine:
+            errs.append(f"thread T{t.get('id')}'s stack is not the acquired_at of any of its "
+                        "edges")
     return errs
 
 
@@ -212,6 +344,7 @@ def report_problems(rep, exp):
             if not any(function_matches(want, n) for n in names):
                 probs.append(f"no {'/'.join(which)} frame in function {want!r} "
                              f"(functions: {sorted(set(map(str, names)))})")
+    probs.extend(lock_problems(rep, exp))
     if "group_count_min" in exp or "group_frame" in exp:
         groups = rep.get("groups")
         g0 = groups[0] if isinstance(groups, list) and groups and isinstance(groups[0], dict) \
@@ -226,6 +359,50 @@ def report_problems(rep, exp):
             if not any(function_matches(want, n) for n in names):
                 probs.append(f"groups[0].created_at has no frame in {want!r} "
                              f"(functions: {names})")
+    return probs
+
+
+def lock_problems(rep, exp):
+    """The lock-order-cycle keys of an expected report."""
+    probs = []
+    locks = [lk for lk in rep.get("locks") or [] if isinstance(lk, dict)]
+    edges = [e for e in rep.get("edges") or [] if isinstance(e, dict)]
+    if "cycle_length" in exp and rep.get("cycle_length") != int(one(exp, "cycle_length")):
+        probs.append(f"cycle_length {rep.get('cycle_length')!r}, expected "
+                     f"{one(exp, 'cycle_length')}")
+    if "locks" in exp and len(locks) != int(one(exp, "locks")):
+        probs.append(f"{len(locks)} locks listed, expected {one(exp, 'locks')}")
+    threads = {e.get("thread") for e in edges}
+    if "edge_threads" in exp and len(threads) != int(one(exp, "edge_threads")):
+        probs.append(f"{len(threads)} distinct edge threads {sorted(map(str, threads))}, "
+                     f"expected {one(exp, 'edge_threads')}")
+
+    def functions(items, key):
+        return [fr.get("function") for it in items for fr in it.get(key) or []
+                if isinstance(fr, dict)]
+
+    for key, items, field in (("edge_frame", edges, "acquired_at"),
+                              ("held_frame", edges, "held_since"),
+                              ("first_seen_frame", locks, "first_seen")):
+        for want in exp.get(key, []):
+            names = functions(items, field)
+            if not any(function_matches(want, n) for n in names):
+                what = "edge's" if items is edges else "lock's"
+                probs.append(f"no {what} {field} frame in function {want!r} "
+                             f"(functions: {sorted(set(map(str, names)))})")
+    for want in exp.get("lock_kind", []):
+        if not any(lk.get("kind") == want for lk in locks):
+            probs.append(f"no listed lock is a {want} (kinds: {[lk.get('kind') for lk in locks]})")
+    for want in exp.get("lock_name", []):
+        if not any(want in str(lk.get("name")) for lk in locks):
+            probs.append(f"no lock name contains {want!r} "
+                         f"(names: {[lk.get('name') for lk in locks]})")
+    for want in exp.get("edge_mode", []):
+        held, acquire = want.split()
+        modes = [f"{e.get('held_mode')} {e.get('acquire_mode')}" for e in edges]
+        if f"{held} {acquire}" not in modes:
+            probs.append(f"no edge held {held} and acquired {acquire} "
+                         f"(held/acquire modes: {modes})")
     return probs
 
 

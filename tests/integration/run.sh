@@ -48,12 +48,28 @@
 #       created_frame: F     F is in some thread's `created_at`
 #       group_count_min: N   groups[0].count >= N (thread-surge)
 #       group_frame: F       F is in groups[0].created_at (thread-surge)
+#     lock-order-cycle reports (locks M1.., edges Mi => Mi+1 in cycle order):
+#       cycle_length: N      its `cycle_length` is N (the whole cycle, listed or not)
+#       locks: N             exactly N locks are listed (at most 16 are)
+#       edge_threads: N      the edges are taken by exactly N distinct threads
+#       edge_frame: F        F is in some edge's `acquired_at`
+#       held_frame: F        F is in some edge's `held_since`
+#       first_seen_frame: F  F is in some lock's `first_seen`
+#       lock_kind: K         some listed lock has kind K (mutex, rwlock); repeatable
+#       lock_name: TEXT      TEXT appears in some lock's `name`; repeatable
+#       edge_mode: H A       some edge has held_mode H and acquire_mode A (read/write); repeatable
 #     A function matches its plain name, a qualified/demangled form (ns::f(int)) or a mangled one.
 # Always checked: every JSON line parses and follows docs/report-format.md (kind/what/message/pid/
 # count/threads/omitted_threads/dropped_events; each thread's id/tid/name/state/parent/stack/
 # created_at, `wait` exactly when blocked; frames with pc/function/module and no threadwatch frame;
 # `groups` for thread-surge, none counting more threads than the report; count = listed + omitted
-# for thread-leak); a report's pid matches its %p file; and each report has its text headline
+# for thread-leak; for lock-order-cycle: what lock-order/class-order, cycle_length >= 2, locks
+# M1..Mn (n = min(cycle_length, 16)) with hex address, kind mutex/rwlock, name, first_seen; edges
+# Mi => Mi+1 closing back to M1 (in a cut cycle the last one leads to the unlisted Mn+1), each with
+# a thread, read/write held_mode/acquire_mode (write for a mutex), seen >= 1, non-empty
+# acquired_at, held_since; a hint; listed threads are distinct edge threads, listed + omitted =
+# count = distinct edge threads, each thread's stack the acquired_at of one of its edges); a
+# report's pid matches its %p file; and each report has its text headline
 # "==PID== threadwatch: KIND: MESSAGE" in the text report (the logfile:, or stderr when
 # THREADWATCH_LOG is not set).
 #
