@@ -411,11 +411,13 @@ static void fill_report(struct tw_lockgraph *g, const uint32_t *cyc, uint32_t n,
   }
   r->count = nt;
 
-  /* Message: who takes what in which order. */
+  /* Message: who takes what in which order; a long cycle names its first three edges and counts
+   * the rest, so the sentence always ends. */
   char buf[sizeof(r->message)];
   size_t len = 0;
+  uint32_t told = shown <= 4 ? shown : 3;
   len += (size_t)snprintf(buf + len, sizeof(buf) - len, "potential deadlock: ");
-  for (uint32_t i = 0; i < shown && len < sizeof(buf); i++) {
+  for (uint32_t i = 0; i < told && len < sizeof(buf); i++) {
     const struct tw_report_edge *e = &r->edges[i];
     char where[160];
     tw_report_where(e->stack_to, where, sizeof(where));
@@ -425,9 +427,10 @@ static void fill_report(struct tw_lockgraph *g, const uint32_t *cyc, uint32_t n,
                             mode_word(e->from_mode, r->locks[e->from].kind), e->to + 1,
                             mode_word(e->to_mode, to_kind), where);
   }
+  if (len < sizeof(buf) && told < total)
+    len += (size_t)snprintf(buf + len, sizeof(buf) - len, "; and %u more edges", total - told);
   if (len < sizeof(buf))
-    snprintf(buf + len, sizeof(buf) - len, "%s (a cycle of %u locks, not yet a hang)",
-             shown < total ? " ..." : "", total);
+    snprintf(buf + len, sizeof(buf) - len, " (a cycle of %u locks, not yet a hang)", total);
   snprintf(r->message, sizeof(r->message), "%s", buf);
 
   /* Hint: the order seen least often is the likely odd one out. */

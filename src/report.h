@@ -34,6 +34,7 @@ struct tw_report_lock {
   uint8_t kind;          /* enum tw_lock_kind (lockgraph.h) */
   uint32_t first_seen;   /* stack where it was first seen taken (or initialised) */
   char name[48];         /* threadwatch_name_lock() name, "" if none */
+  char symbol[64];       /* the global variable it lies in ("accounts+40"), "" if none */
 };
 
 /* One edge of a lock-order cycle: thread took lock `to` while holding lock `from`. */

@@ -88,6 +88,10 @@ void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid) {
       tw_out_fmt(o, "%s{\"id\":\"M%u\",\"address\":\"0x%lx\",\"kind\":\"%s\",\"name\":", i ? "," : "",
                  i + 1, (unsigned long)l->addr, l->kind == 1 ? "rwlock" : "mutex");
       tw_out_json_str(o, l->name);
+      if (l->symbol[0]) {
+        tw_out_str(o, ",\"symbol\":");
+        tw_out_json_str(o, l->symbol);
+      }
       tw_out_str(o, ",\"first_seen\":");
       json_stack(o, l->first_seen);
       tw_out_str(o, "}");

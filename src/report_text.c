@@ -51,6 +51,7 @@ static void text_cycle(struct tw_out *o, const struct tw_report *r) {
     if (strncmp(l->name, "class ", 6) == 0) /* class-order: a class is a site, not an address */
       tw_out_fmt(o, "  M%u = %s locks of the %s", i + 1, lock_kind(l->kind), l->name);
     else tw_out_fmt(o, "  M%u = %s 0x%lx", i + 1, lock_kind(l->kind), (unsigned long)l->addr);
+    if (l->symbol[0]) tw_out_fmt(o, " (%s)", l->symbol);
     if (l->name[0] && strncmp(l->name, "class ", 6) != 0) tw_out_fmt(o, " \"%s\"", l->name);
     tw_out_str(o, ", first seen taken at:\n");
     text_stack(o, l->first_seen, "    ");

@@ -134,6 +134,8 @@ static void on_lock_edge(const struct tw_event *ev, uint64_t thread) {
   };
   static struct tw_report r; /* reporter-owned (analysis lock held), too big for its stack */
   if (tw_lockgraph_add(graph, &o, &r)) {
+    for (uint32_t i = 0; i < r.nlocks; i++)
+      tw_symbolize_data(r.locks[i].addr, r.locks[i].symbol, sizeof(r.locks[i].symbol));
     cycle_threads(&r, tw__now_ns());
     r.dropped = tw_registry_dropped();
     tw_report_emit(&r);

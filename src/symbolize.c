@@ -6,6 +6,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -183,6 +184,21 @@ int tw_symbolize(uintptr_t pc, struct tw_frame *out, int max) {
   int n = e->n < max ? e->n : max;
   memcpy(out, e->f, sizeof(*out) * (size_t)n);
   return n;
+}
+
+bool tw_symbolize_data(uintptr_t addr, char *out, size_t n) {
+  out[0] = '\0';
+  Dwfl *d = session(0);
+  Dwfl_Module *m = d ? dwfl_addrmodule(d, addr) : NULL;
+  if (!m) return false;
+  GElf_Off off = 0;
+  GElf_Sym sym;
+  const char *name = dwfl_module_addrinfo(m, addr, &off, &sym, NULL, NULL, NULL);
+  if (!name || (GELF_ST_TYPE(sym.st_info) != STT_OBJECT && GELF_ST_TYPE(sym.st_info) != STT_TLS))
+    return false;
+  if (off) snprintf(out, n, "%s+%llu", name, (unsigned long long)off);
+  else snprintf(out, n, "%s", name);
+  return true;
 }
 
 void tw_symbolize_reset(void) {

@@ -2,6 +2,8 @@
 #ifndef TW_SYMBOLIZE_H
 #define TW_SYMBOLIZE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct tw_frame {
@@ -19,6 +21,10 @@ struct tw_frame {
  * innermost first: functions inlined at that pc, then the function that contains them. Returns the
  * count (at least 1). Strings stay valid until tw_symbolize_reset(). */
 int tw_symbolize(uintptr_t pc, struct tw_frame *out, int max);
+
+/* The global variable that contains data address `addr`, as "name" or "name+OFFSET", into out[n].
+ * Returns false (out = "") for heap and stack addresses or when no symbol covers it. */
+bool tw_symbolize_data(uintptr_t addr, char *out, size_t n);
 
 /* Forgets cached modules and results (new libraries loaded, after fork). */
 void tw_symbolize_reset(void);
