@@ -9,7 +9,6 @@
 
 #include "fdtrack.h"
 #include "hooks.h"
-#include "reporter.h"
 #include "ring.h"
 
 /* Tells the reporter that this thread reads/writes `fd` (first time in a row only). */
@@ -19,9 +18,11 @@ static void note_io(struct tw_tls *t, struct tw_thread *self, int fd, unsigned d
   t->io_fd = fd;
   t->io_gen = gen;
   t->io_dir = dir;
+  /* The reporter is not started for this: fd facts are only drained when it runs (it starts with
+   * the first thread, and the exit path drains everything), and this push never waits. A forked
+   * child that writes to a pipe and execs thus never gets a thread of ours. */
   tw_ring_t *r = tw__ring_of(self);
   if (!r) return;
-  tw_reporter_ensure_started();
   struct tw_event ev = {.type = TW_EV_FD_IO, .aux = (uint16_t)dir, .a = (uint64_t)fd,
                         .b = self->id, .aux32 = gen};
   if (!tw_ring_push(r, &ev)) t->io_fd = -1; /* retry the fact next time */
