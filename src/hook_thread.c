@@ -72,7 +72,18 @@ TW_HOOK int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn
   return r;
 }
 
-/* Shared body of the four joins. `kind` picks the real call. */
+/* A join cancelled while it waits (pthread_join is a cancellation point) ends the join in progress
+ * (the target was not joined). The cancelled thread always exits, and tw__thread_ended (our TSD
+ * destructor) ends it there: a cleanup handler in this frame is not reliably run by glibc's
+ * cancellation unwind (observed with glibc 2.36). */
+void tw__join_abandoned(struct tw_tls *t) {
+  struct tw_thread *target = t->joining;
+  if (!target) return;
+  t->joining = NULL;
+  tw_registry_join_end(target, ECANCELED);
+}
+
+/* Shared body of the four joins. `call` (and `try_only`) pick the real call. */
 static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only, clockid_t clk,
                        const struct timespec *ts) {
   struct tw_tls *t = tw_tls();
@@ -84,6 +95,7 @@ static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only
     tw_guard_enter(t);
     target = tw_registry_lookup(th); /* before the handle can be reused */
     if (target) tw_registry_join_begin(target);
+    t->joining = target;
     tw_guard_leave(t);
     if (watched) self = tw_wait_enter(t, call, (uintptr_t)th, 0, -1);
     TW_ERRNO_RESTORE();
@@ -98,6 +110,7 @@ static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only
   if (target) {
     int saved = errno;
     tw_guard_enter(t);
+    t->joining = NULL;
     tw_registry_join_end(target, r);
     tw_guard_leave(t);
     errno = saved;

@@ -64,4 +64,7 @@ static inline void tw_wait_leave(struct tw_tls *t, struct tw_thread *self) {
 /* Cancellation cleanup for waits that are cancellation points (hazard 4). */
 void tw__wait_cancel_cleanup(void *self);
 
+/* The thread leaves while inside pthread_join (it was cancelled there): end that join unfinished. */
+void tw__join_abandoned(struct tw_tls *t);
+
 #endif

@@ -33,6 +33,7 @@ static void on_thread_exit(void *p) {
   struct tw_thread *self = p;
   struct tw_tls *t = tw_tls();
   tw_guard_enter(t);
+  tw__join_abandoned(t);
   tw_registry_exited(self);
   if (t->held && t->held != t->inline_held) free(t->held);
   t->held = NULL;

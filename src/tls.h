@@ -30,6 +30,7 @@ struct tw_tls {
   uint32_t io_gen;
   uint32_t io_dir;
   struct tw_edge_cache *ecache; /* lock-order edges this thread already sent; NULL until needed */
+  struct tw_thread *joining;    /* the record this thread is inside pthread_join on, if any */
   uint32_t nheld;
   uint32_t cap;             /* capacity of `held` */
   struct tw_held *held;     /* inline_held, or a heap array when more are held at once */
