@@ -1,5 +1,6 @@
 /* Process lifecycle: constructor/destructor, thread exit, fork, and the exit status rule. */
 #include "init.h"
+#include "control.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -95,6 +96,7 @@ static void finish(void) {
   tw_analysis_lock();
   tw_reporter_tick(tw__now_ns(), true);
   tw_leaks_check_exit();
+  tw_control_stop();
   tw_analysis_unlock();
   tw_guard_leave(t);
 }

@@ -92,5 +92,9 @@ void tw_report_thread_from_snap(struct tw_report_thread *rt, const struct tw_thr
 struct tw_out;
 void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid);
 void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid);
+/* One stack: text frames (`#N 0xPC in f file:line (module)`, each line prefixed by `indent`), or a
+ * JSON array of frame objects. */
+void tw_report_text_stack(struct tw_out *o, uint32_t stack, const char *indent);
+void tw_report_json_stack(struct tw_out *o, uint32_t stack);
 
 #endif

@@ -10,7 +10,7 @@ static const char *state_name(enum tw_tstate s) {
   return s == TW_TS_BLOCKED ? "blocked" : s == TW_TS_EXITED ? "exited" : "running";
 }
 
-static void json_stack(struct tw_out *o, uint32_t stack) {
+void tw_report_json_stack(struct tw_out *o, uint32_t stack) {
   const uintptr_t *pcs;
   int n = tw_depot_get(stack, &pcs);
   tw_out_str(o, "[");
@@ -52,9 +52,9 @@ static void json_thread(struct tw_out *o, const struct tw_report_thread *t) {
     tw_out_fmt(o, ",\"for_ms\":%llu}", (unsigned long long)(t->wait_ns / 1000000));
   }
   tw_out_fmt(o, ",\"parent\":%llu,\"stack\":", (unsigned long long)t->parent);
-  json_stack(o, t->stack);
+  tw_report_json_stack(o, t->stack);
   tw_out_str(o, ",\"created_at\":");
-  json_stack(o, t->created_at);
+  tw_report_json_stack(o, t->created_at);
   tw_out_str(o, "}");
 }
 
@@ -76,7 +76,7 @@ void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid) {
     tw_out_fmt(o, ",\"limit\":%llu,\"groups\":[", (unsigned long long)r->limit);
     for (uint32_t g = 0; g < r->ngroups; g++) {
       tw_out_fmt(o, "%s{\"count\":%u,\"created_at\":", g ? "," : "", r->groups[g].count);
-      json_stack(o, r->groups[g].created_at);
+      tw_report_json_stack(o, r->groups[g].created_at);
       tw_out_str(o, "}");
     }
     tw_out_str(o, "]");
@@ -93,7 +93,7 @@ void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid) {
         tw_out_json_str(o, l->symbol);
       }
       tw_out_str(o, ",\"first_seen\":");
-      json_stack(o, l->first_seen);
+      tw_report_json_stack(o, l->first_seen);
       tw_out_str(o, "}");
     }
     tw_out_str(o, "],\"edges\":[");
@@ -103,9 +103,9 @@ void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid) {
                  "\"acquire_mode\":\"%s\",\"seen\":%u,\"acquired_at\":", i ? "," : "", e->from + 1,
                  e->to + 1, (unsigned long long)e->thread, e->from_mode ? "read" : "write",
                  e->to_mode ? "read" : "write", e->seen);
-      json_stack(o, e->stack_to);
+      tw_report_json_stack(o, e->stack_to);
       tw_out_str(o, ",\"held_since\":");
-      json_stack(o, e->stack_from);
+      tw_report_json_stack(o, e->stack_from);
       tw_out_str(o, "}");
     }
     tw_out_str(o, "],\"hint\":");

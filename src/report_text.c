@@ -11,7 +11,7 @@ static const char *state_name(enum tw_tstate s) {
   return s == TW_TS_BLOCKED ? "blocked" : s == TW_TS_EXITED ? "exited" : "running";
 }
 
-static void text_stack(struct tw_out *o, uint32_t stack, const char *indent) {
+void tw_report_text_stack(struct tw_out *o, uint32_t stack, const char *indent) {
   const uintptr_t *pcs;
   int n = tw_depot_get(stack, &pcs);
   if (n == 0) {
@@ -54,7 +54,7 @@ static void text_cycle(struct tw_out *o, const struct tw_report *r) {
     if (l->symbol[0]) tw_out_fmt(o, " (%s)", l->symbol);
     if (l->name[0] && strncmp(l->name, "class ", 6) != 0) tw_out_fmt(o, " \"%s\"", l->name);
     tw_out_str(o, ", first seen taken at:\n");
-    text_stack(o, l->first_seen, "    ");
+    tw_report_text_stack(o, l->first_seen, "    ");
   }
   for (uint32_t i = 0; i < r->nedges; i++) {
     const struct tw_report_edge *e = &r->edges[i];
@@ -64,9 +64,9 @@ static void text_cycle(struct tw_out *o, const struct tw_report *r) {
                e->from + 1, e->to + 1, (unsigned long long)e->thread, e->to + 1,
                mode_name(e->to_mode, to_kind), e->from + 1, mode_name(e->from_mode, from->kind),
                e->seen, e->seen == 1 ? "" : "s");
-    text_stack(o, e->stack_to, "    ");
+    tw_report_text_stack(o, e->stack_to, "    ");
     tw_out_fmt(o, "   M%u had been taken at:\n", e->from + 1);
-    text_stack(o, e->stack_from, "    ");
+    tw_report_text_stack(o, e->stack_from, "    ");
   }
   if (r->hint[0]) tw_out_fmt(o, "  hint: %s\n", r->hint);
 }
@@ -97,19 +97,19 @@ void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
       format_duration(d, sizeof(d), t->wait_ns);
       tw_out_fmt(o, " blocked in %s() on %s for %s%s%s:\n", tw_call_name(t->wait.call), t->object, d,
                  t->note[0] ? "; " : "", t->note);
-      text_stack(o, t->stack, "    ");
+      tw_report_text_stack(o, t->stack, "    ");
     } else {
       tw_out_fmt(o, " %s%s\n", state_name(t->state),
                  t->state == TW_TS_RUNNING ? " (not in a watched blocking call)" : "");
     }
     if (t->created_at) {
       tw_out_fmt(o, "  created by T%llu at:\n", (unsigned long long)t->parent);
-      text_stack(o, t->created_at, "    ");
+      tw_report_text_stack(o, t->created_at, "    ");
     }
   }
   for (uint32_t g = 0; g < r->ngroups; g++) {
     tw_out_fmt(o, "  %u live thread%s created at:\n", r->groups[g].count, r->groups[g].count == 1 ? "" : "s");
-    text_stack(o, r->groups[g].created_at, "    ");
+    tw_report_text_stack(o, r->groups[g].created_at, "    ");
   }
   if (r->same_stacks && r->count > shown && shown > 0) {
     /* The other threads of a group, by number: the listed ones first, then the rest. */

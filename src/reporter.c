@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "fdtrack.h"
 #include "leaks.h"
 #include "lockgraph.h"
@@ -253,6 +254,7 @@ void tw_reporter_tick(uint64_t now_ns, bool final) {
   if (atomic_compare_exchange_strong(&surge_state, &due, 3)) tw_leaks_report_surge();
   if (!final && tw__opt.interval_ns && now_ns - last_summary_ns >= tw__opt.interval_ns)
     summary_line(now_ns);
+  if (!final) tw_control_poll();
 }
 
 void tw_reporter_note_surge(uint64_t live) {
@@ -270,6 +272,9 @@ static void *reporter_main(void *arg) {
   t->guard = 1; /* for good: every hooked call this thread makes goes straight through */
   t->gone = true;
   last_summary_ns = tw__now_ns();
+  tw_analysis_lock();
+  tw_control_start();
+  tw_analysis_unlock();
   for (;;) {
     /* Sleep a tick, or less after a busy drain, or until a producer with a full ring nudges. */
     tw_ring_wait_nudge(last_drained > TW_RING_SLOTS / 8 ? TW_TICK_BUSY_NS : TW_TICK_NS);
@@ -319,4 +324,5 @@ void tw_reporter_after_fork_child(void) {
   tw_store_relaxed(&started, 0); /* no reporter thread in the child until it is needed */
   tw_store_relaxed(&exit_wanted, 0);
   tw_store_relaxed(&surge_state, 0);
+  tw_control_after_fork_child();
 }

@@ -1,0 +1,18 @@
+/* Live blocking analysis on the reporter thread: the wait-for graph (deadlocks: wait cycles,
+ * self-relock, all threads asleep), stalls and lost wakeups. Analysis lock held. */
+#ifndef TW_WAITS_H
+#define TW_WAITS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+
+/* One scan of every live thread's wait state; reports what it finds. */
+void tw_waits_scan(uint64_t now_ns);
+/* A condvar signal/broadcast that found no waiter (TW_EV_COND_NOWAITER). */
+void tw_waits_on_event(const struct tw_event *ev, uint64_t thread);
+/* Scans completed so far (a hook waiting for its self-relock report watches it). */
+extern _Atomic uint32_t tw__scans_done;
+
+#endif
