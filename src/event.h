@@ -19,6 +19,9 @@ enum tw_event_type {
   /* A lock was initialised (sent only with THREADWATCH_LOCK_CLASSES=1): a = address, c = the return
    * address of the init call (its class). */
   TW_EV_LOCK_INIT,
+  /* pthread_cond_signal (aux 0) or _broadcast (aux 1) found no thread waiting on the condvar:
+   * a = condvar, c = when (ns, monotonic), stack = where. Lost-wakeup evidence. */
+  TW_EV_COND_NOWAITER,
   TW_EV_TYPE_COUNT
 };
 

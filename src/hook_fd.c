@@ -9,6 +9,7 @@
 
 #include "fdtrack.h"
 #include "hooks.h"
+#include "reporter.h"
 #include "ring.h"
 
 /* Tells the reporter that this thread reads/writes `fd` (first time in a row only). */
@@ -24,7 +25,7 @@ static void note_io(struct tw_tls *t, struct tw_thread *self, int fd, unsigned d
   tw_ring_t *r = tw__ring_of(self);
   if (!r) return;
   struct tw_event ev = {.type = TW_EV_FD_IO, .aux = (uint16_t)dir, .a = (uint64_t)fd,
-                        .b = self->id, .aux32 = gen};
+                        .b = self->id, .c = tw_load_relaxed(&tw__fdobj[fd]), .aux32 = gen};
   if (!tw_ring_push(r, &ev)) t->io_fd = -1; /* retry the fact next time */
 }
 
@@ -101,27 +102,53 @@ TW_HOOK int eventfd_write(int fd, eventfd_t value) {
                        TW_REAL_FN(eventfd_write)(fd, value));
 }
 
+/* A blocked reader of a pipe or eventfd is watched by the reporter thread: start it now, outside
+ * any signal handler (read/write may run in one). */
 static void track_pipe(const int fds[2], int flags) {
+  tw_reporter_ensure_started();
   uint8_t nb = (flags & O_NONBLOCK) ? TW_FD_NONBLOCK : 0;
-  tw_fd_track(fds[0], TW_FD_PIPE_R | nb, fds[1]);
-  tw_fd_track(fds[1], TW_FD_PIPE_W | nb, fds[0]);
+  uint32_t obj = tw_fd_new_obj();
+  tw_fd_track(fds[0], TW_FD_PIPE_R | nb, obj);
+  tw_fd_track(fds[1], TW_FD_PIPE_W | nb, obj);
 }
 
-TW_HOOK int pipe(int fds[2]) {
-  int r = TW_REAL_FN(pipe)(fds);
-  if (r == 0) track_pipe(fds, 0);
+/* A pipe made by tool code (libunwind makes one to probe memory while we unwind) is not the
+ * application's: it is not tracked, and it is moved above the low fd numbers the application expects
+ * to get (its first open() must return what it would without us). */
+static void move_tool_fds(int fds[2]) {
+  for (int i = 0; i < 2; i++) {
+    int high = TW_REAL_FN(fcntl)(fds[i], F_DUPFD_CLOEXEC, TW_TOOL_FD_BASE);
+    if (high < 0) continue; /* keep the low one: it still works */
+    TW_REAL_FN(close)(fds[i]);
+    fds[i] = high;
+  }
+}
+
+static int pipe_common(int fds[2], int flags) {
+  struct tw_tls *t = tw_tls();
+  int r = flags ? TW_REAL_FN(pipe2)(fds, flags) : TW_REAL_FN(pipe)(fds);
+  if (r != 0) return r;
+  if (TW_BYPASS(t)) {
+    if (t->guard) {
+      int saved = errno;
+      move_tool_fds(fds);
+      errno = saved;
+    }
+    return r;
+  }
+  track_pipe(fds, flags);
   return r;
 }
 
-TW_HOOK int pipe2(int fds[2], int flags) {
-  int r = TW_REAL_FN(pipe2)(fds, flags);
-  if (r == 0) track_pipe(fds, flags);
-  return r;
-}
+TW_HOOK int pipe(int fds[2]) { return pipe_common(fds, 0); }
+
+TW_HOOK int pipe2(int fds[2], int flags) { return pipe_common(fds, flags); }
 
 TW_HOOK int eventfd(unsigned int initval, int flags) {
   int fd = TW_REAL_FN(eventfd)(initval, flags);
-  if (fd >= 0) tw_fd_track(fd, TW_FD_EVENTFD | ((flags & EFD_NONBLOCK) ? TW_FD_NONBLOCK : 0), -1);
+  if (fd < 0 || TW_BYPASS(tw_tls())) return fd;
+  tw_reporter_ensure_started();
+  tw_fd_track(fd, TW_FD_EVENTFD | ((flags & EFD_NONBLOCK) ? TW_FD_NONBLOCK : 0), tw_fd_new_obj());
   return fd;
 }
 

@@ -2,7 +2,14 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "hooks.h"
+#include "ring.h"
+#include "stackdepot.h"
+#include "waits.h"
 #include "options.h"
 
 /* Hot path (uncontended lock taken with no other lock held): TLS load, guard test, one load of the
@@ -26,10 +33,56 @@ static int mutex_real(pthread_mutex_t *m, enum tw_call call, clockid_t clk,
   }
 }
 
+/* The held-stack entry of m, NULL if this thread does not hold it. */
+static const struct tw_held *held_entry(const struct tw_tls *t, uintptr_t m) {
+  for (uint32_t i = t->nheld; i-- > 0;)
+    if (t->held[i].lock == m) return &t->held[i];
+  return NULL;
+}
+
+/* Whether an untimed lock of m by this thread can never return: m is a normal (default or adaptive,
+ * robust or not, PI or not) mutex that this thread already owns. glibc then blocks forever (an
+ * error-checking mutex returns EDEADLK and a recursive one counts: neither hangs). The owner field
+ * and the kind are glibc's x86-64 ABI layout of pthread_mutex_t, as gdb reads them. */
+static bool relock_hangs(const struct tw_tls *t, pthread_mutex_t *m) {
+  int kind = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & 3; /* PTHREAD_MUTEX_KIND_MASK_NP */
+  if (kind == PTHREAD_MUTEX_RECURSIVE_NP || kind == PTHREAD_MUTEX_ERRORCHECK_NP) return false;
+  int owner = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
+  return owner != 0 && owner == tw_load_relaxed(&t->self->tid) && held_entry(t, (uintptr_t)m);
+}
+
+/* A self-relock is reported before the thread blocks: wake the reporter and give it up to
+ * TW_SELF_RELOCK_WAIT_NS to write the report (it finds the wait on its next scan). The wait is a
+ * raw futex, not a cancellation point: pthread_mutex_lock is not one either. */
+static void await_report(void) {
+  uint32_t seen = tw_load_acquire(&tw__scans_done);
+  uint64_t deadline = tw__now_ns() + TW_SELF_RELOCK_WAIT_NS;
+  tw_ring_nudge();
+  for (uint64_t now = tw__now_ns(); now < deadline; now = tw__now_ns()) {
+    uint32_t cur = tw_load_acquire(&tw__scans_done);
+    if (cur - seen >= 2) return; /* a whole scan ran after the wait was published */
+    uint64_t left = deadline - now;
+    struct timespec ts = {(time_t)(left / 1000000000ull), (long)(left % 1000000000ull)};
+    syscall(SYS_futex, &tw__scans_done, FUTEX_WAIT_PRIVATE, cur, &ts, NULL, 0);
+  }
+}
+
 static TW_NOINLINE int lock_contended(struct tw_tls *t, pthread_mutex_t *m, enum tw_call call,
                                       clockid_t clk, const struct timespec *ts) {
   TW_ERRNO_SAVE();
-  struct tw_thread *self = tw_wait_enter(t, call, (uintptr_t)m, 0, -1);
+  struct tw_thread *self;
+  if (call == TW_CALL_MUTEX_LOCK && t->self && relock_hangs(t, m)) {
+    tw_guard_enter(t);
+    const struct tw_held *h = held_entry(t, (uintptr_t)m);
+    uint32_t first = tw_stack_capture_earlier(h->pc, h->sp);
+    tw_guard_leave(t);
+    self = tw_wait_enter_aux(t, call, (uintptr_t)m, 0, -1, first);
+    tw_guard_enter(t);
+    await_report();
+    tw_guard_leave(t);
+  } else {
+    self = tw_wait_enter(t, call, (uintptr_t)m, 0, -1);
+  }
   TW_ERRNO_RESTORE();
   int r = mutex_real(m, call, clk, ts);
   tw_wait_leave(t, self);

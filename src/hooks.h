@@ -44,15 +44,23 @@
 #define TW_CALLER_SP() ((uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *))
 
 /* Blocking-wait bracket. The wait state is set only for the outermost watched call of a thread (a
- * signal handler's I/O inside a condvar wait leaves the condvar wait in place). */
-static inline struct tw_thread *tw_wait_enter(struct tw_tls *t, enum tw_call call, uintptr_t obj,
-                                              uintptr_t obj2, int fd) {
+ * signal handler's I/O inside a condvar wait leaves the condvar wait in place). The wait publishes
+ * the locks the thread holds (but not a condvar wait's mutex, which it does not hold meanwhile). */
+void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call call, uintptr_t obj,
+                      uintptr_t obj2, int fd, uint32_t aux_stack);
+static inline struct tw_thread *tw_wait_enter_aux(struct tw_tls *t, enum tw_call call,
+                                                  uintptr_t obj, uintptr_t obj2, int fd,
+                                                  uint32_t aux_stack) {
   struct tw_thread *self = tw_self(t);
   if (t->in_wait++ != 0 || !self) return NULL;
   tw_guard_enter(t);
-  tw_wait_begin(self, call, obj, obj2, fd);
+  tw__wait_publish(t, self, call, obj, obj2, fd, aux_stack);
   tw_guard_leave(t);
   return self;
+}
+static inline struct tw_thread *tw_wait_enter(struct tw_tls *t, enum tw_call call, uintptr_t obj,
+                                              uintptr_t obj2, int fd) {
+  return tw_wait_enter_aux(t, call, obj, obj2, fd, 0);
 }
 
 /* Every tw_wait_enter is matched by exactly one tw_wait_leave (or the cancellation cleanup). */

@@ -1,6 +1,7 @@
 /* Process lifecycle: constructor/destructor, thread exit, fork, and the exit status rule. */
 #include "init.h"
 #include "control.h"
+#include "fdtrack.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -139,6 +140,7 @@ TW_HOOK int __libc_start_main(int (*main_fn)(int, char **, char **), int argc, c
 }
 
 void tw__fork_prepare(void) {
+  tw_fd_note_fork(); /* the child may keep pipe ends: their readers may be fed from outside */
   tw_reporter_fork_prepare(); /* takes the analysis lock: no report is half-written in the child */
   tw_registry_fork_prepare();
 }
@@ -156,6 +158,25 @@ void tw__fork_child(void) {
   tw_store_relaxed(&exit_status_known, 0);
   tw_store_relaxed(&main_left, 0);
   tw_store_relaxed(&finished, 0);
+}
+
+/* Spawned processes inherit the pipes that are not close-on-exec: from now on a blocked reader of
+ * one of them may be fed from outside the process. */
+TW_HOOK int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                        const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+  tw_fd_note_fork();
+  return TW_REAL_FN(posix_spawn)(pid, path, fa, attr, argv, envp);
+}
+
+TW_HOOK int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                         const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
+  tw_fd_note_fork();
+  return TW_REAL_FN(posix_spawnp)(pid, file, fa, attr, argv, envp);
+}
+
+TW_HOOK int system(const char *cmd) {
+  tw_fd_note_fork();
+  return TW_REAL_FN(system)(cmd);
 }
 
 TW_HOOK pid_t fork(void) {

@@ -30,6 +30,18 @@
  * never tracked; stated in the README's limitations. */
 #define TW_MAX_FDS 65536
 
+/* Distinct reader and writer threads remembered per pipe/eventfd (the wait-for graph: a blocked
+ * reader waits for the writers). Past this many, "many threads" can end the wait. */
+#define TW_FD_FACT_THREADS 4
+
+/* Held locks published with a blocking wait (the wait-for graph needs the rwlocks a blocked thread
+ * holds; reports list them). A thread holding more publishes its innermost ones. */
+#define TW_WAIT_HELD 8
+
+/* fds the tool itself needs (libunwind's probe pipe, the control socket) are moved to this number
+ * or above, so the application's own opens get the numbers they would get without us. */
+#define TW_TOOL_FD_BASE 900
+
 /* Held locks kept inline per thread before the stack spills to the heap (no fixed cap). */
 #define TW_HELD_INLINE 32
 
@@ -53,5 +65,13 @@
  * After a busy drain the reporter comes back after TW_TICK_BUSY_NS instead. */
 #define TW_TICK_NS (100ull * 1000 * 1000)
 #define TW_TICK_BUSY_NS (1ull * 1000 * 1000)
+
+/* A thread about to relock its own mutex waits this long at most for the reporter to write the
+ * self-relock report before it blocks (forever: the wait costs nothing it would not lose anyway). */
+#define TW_SELF_RELOCK_WAIT_NS (1000ull * 1000 * 1000)
+
+/* Before a deadlock is reported, the blocked threads must still be in the same waits this much
+ * later: a thread seen blocked may have been just leaving its wait. */
+#define TW_DEADLOCK_CONFIRM_NS (20ull * 1000 * 1000)
 
 #endif

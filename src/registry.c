@@ -44,6 +44,18 @@ enum tw_wait_class tw_call_class(enum tw_call c) {
   return (unsigned)c < TW_CALL_COUNT ? call_classes[c] : TW_WC_NONE;
 }
 
+bool tw_call_timed(enum tw_call c) {
+  switch (c) {
+    case TW_CALL_MUTEX_TIMEDLOCK: case TW_CALL_MUTEX_CLOCKLOCK:
+    case TW_CALL_RWLOCK_TIMEDRDLOCK: case TW_CALL_RWLOCK_CLOCKRDLOCK:
+    case TW_CALL_RWLOCK_TIMEDWRLOCK: case TW_CALL_RWLOCK_CLOCKWRLOCK:
+    case TW_CALL_COND_TIMEDWAIT: case TW_CALL_COND_CLOCKWAIT:
+    case TW_CALL_TIMEDJOIN: case TW_CALL_CLOCKJOIN:
+      return true;
+    default: return false;
+  }
+}
+
 void tw_registry_lock(void) { TW_REAL_FN(pthread_mutex_lock)(&reg_lock); }
 void tw_registry_unlock(void) { TW_REAL_FN(pthread_mutex_unlock)(&reg_lock); }
 
@@ -276,18 +288,25 @@ bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev) {
   return tw_ring_push(r, ev); /* still full: counted as dropped */
 }
 
-void tw_wait_begin(struct tw_thread *t, enum tw_call call, uintptr_t obj, uintptr_t obj2, int fd) {
+void tw_wait_begin(struct tw_thread *t, const struct tw_wait_snap *in) {
   struct tw_wait *w = &t->wait;
   uint32_t stack = tw_stack_capture();
   uint32_t seq = tw_load_relaxed(&w->seq);
   tw_store_relaxed(&w->seq, seq + 1);
   tw_fence_release(); /* partner: the acquire fence in tw_wait_read */
   tw_store_relaxed(&w->stack, stack);
-  tw_store_relaxed(&w->fd, fd);
-  tw_store_relaxed(&w->obj, obj);
-  tw_store_relaxed(&w->obj2, obj2);
+  tw_store_relaxed(&w->fd, in->fd);
+  tw_store_relaxed(&w->obj, in->obj);
+  tw_store_relaxed(&w->obj2, in->obj2);
+  tw_store_relaxed(&w->aux_stack, in->aux_stack);
+  uint32_t n = in->nheld < TW_WAIT_HELD ? in->nheld : TW_WAIT_HELD;
+  for (uint32_t i = 0; i < n; i++) {
+    tw_store_relaxed(&w->held[i], in->held[i]);
+    tw_store_relaxed(&w->held_mode[i], in->held_mode[i]);
+  }
+  tw_store_relaxed(&w->nheld, n);
   tw_store_relaxed(&w->since_ns, tw__now_ns());
-  tw_store_relaxed(&w->call, (uint32_t)call);
+  tw_store_relaxed(&w->call, (uint32_t)in->call);
   tw_store_release(&w->seq, seq + 2);
 }
 
@@ -311,6 +330,14 @@ void tw_wait_read(const struct tw_wait *cw, struct tw_wait_snap *out) {
     out->obj = tw_load_relaxed(&w->obj);
     out->obj2 = tw_load_relaxed(&w->obj2);
     out->since_ns = tw_load_relaxed(&w->since_ns);
+    out->aux_stack = tw_load_relaxed(&w->aux_stack);
+    uint32_t n = tw_load_relaxed(&w->nheld);
+    out->nheld = n < TW_WAIT_HELD ? n : TW_WAIT_HELD;
+    for (uint32_t i = 0; i < out->nheld; i++) {
+      out->held[i] = tw_load_relaxed(&w->held[i]);
+      out->held_mode[i] = tw_load_relaxed(&w->held_mode[i]);
+    }
+    out->episode = s1;
     tw_fence_acquire(); /* partner: the release fence in tw_wait_begin */
     if (!(s1 & 1) && s1 == tw_load_relaxed(&w->seq)) return;
     if (tries > 1000) { /* the owner is being rescheduled mid-write: call it "not waiting" */

@@ -10,6 +10,7 @@
 #include <uthash.h>
 
 #include "atomic.h"
+#include "limits.h"
 #include "ring.h"
 
 enum tw_call {
@@ -24,6 +25,8 @@ enum tw_wait_class { TW_WC_NONE, TW_WC_MUTEX, TW_WC_RWLOCK, TW_WC_COND, TW_WC_JO
 
 const char *tw_call_name(enum tw_call c);
 enum tw_wait_class tw_call_class(enum tw_call c);
+/* Whether the call has a timeout (it ends by itself: never part of a deadlock). */
+bool tw_call_timed(enum tw_call c);
 
 /* What a thread is blocked in right now. Written only by the owning thread, read by the reporter:
  * a sequence lock (seq odd while writing) gives the reader a consistent copy. */
@@ -35,6 +38,10 @@ struct tw_wait {
   _Atomic uintptr_t obj;  /* lock/condvar address, pthread_t of a join target */
   _Atomic uintptr_t obj2; /* the mutex of a condvar wait */
   _Atomic uint64_t since_ns;
+  _Atomic uint32_t aux_stack; /* self-relock: where the lock was first taken */
+  _Atomic uint32_t nheld;     /* locks held during the wait (published: the wait-for graph) */
+  _Atomic uintptr_t held[TW_WAIT_HELD];
+  _Atomic uint8_t held_mode[TW_WAIT_HELD]; /* enum tw_held_mode (tls.h) */
 };
 
 /* A consistent copy of a struct tw_wait. */
@@ -44,6 +51,11 @@ struct tw_wait_snap {
   int32_t fd;
   uintptr_t obj, obj2;
   uint64_t since_ns;
+  uint32_t episode;   /* changes with every wait the thread enters: tells wait episodes apart */
+  uint32_t aux_stack;
+  uint32_t nheld;
+  uintptr_t held[TW_WAIT_HELD];
+  uint8_t held_mode[TW_WAIT_HELD];
 };
 
 enum tw_life { TW_LIFE_RUNNING = 0, TW_LIFE_EXITED = 1 };
@@ -126,8 +138,9 @@ tw_ring_t *tw__ring_of(struct tw_thread *t);
  * TW_RING_FULL_WAIT_NS; then the event is dropped and counted. Returns true if queued. */
 bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev);
 
-/* Wait-state writers: only the owning thread calls them. */
-void tw_wait_begin(struct tw_thread *t, enum tw_call call, uintptr_t obj, uintptr_t obj2, int fd);
+/* Wait-state writers: only the owning thread calls them. `w` gives call, fd, obj, obj2, aux_stack
+ * and the held locks; the stack and the start time are taken here. */
+void tw_wait_begin(struct tw_thread *t, const struct tw_wait_snap *w);
 void tw_wait_end(struct tw_thread *t);
 void tw_wait_read(const struct tw_wait *w, struct tw_wait_snap *out);
 

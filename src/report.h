@@ -21,6 +21,8 @@ struct tw_report_thread {
   char note[96];            /* a fact about the object worth a sentence ("no thread has written to it") */
   uint32_t stack;           /* where it is now (blocked threads), 0 if unknown */
   uint32_t created_at;
+  uint8_t nheld_by;         /* lock waits: the threads holding the lock (deadlock, stall), if known */
+  uint64_t held_by[4];
 };
 
 struct tw_report_group {
@@ -65,6 +67,10 @@ struct tw_report {
   struct tw_report_edge edges[TW_REPORT_MAX_CYCLE];
   uint32_t cycle_len;      /* locks in the whole cycle (may exceed TW_REPORT_MAX_CYCLE) */
   char hint[256];          /* one line of advice, "" if none */
+  uint32_t locked_at;      /* self-relock: where the thread first took the lock */
+  uint64_t threshold_ns;   /* stall: THREADWATCH_STALL (0: not a stall report) */
+  uint64_t signalled_by;   /* lost-wakeup: the thread whose signal found no waiter */
+  uint32_t signalled_at;   /*   and where it signalled */
   uint64_t dropped; /* events lost to full rings before this report */
 };
 

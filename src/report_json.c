@@ -49,7 +49,17 @@ static void json_thread(struct tw_out *o, const struct tw_report_thread *t) {
     }
     if (tw_call_class(t->wait.call) == TW_WC_FD) tw_out_fmt(o, ",\"fd\":%d", t->wait.fd);
     else tw_out_fmt(o, ",\"address\":\"0x%lx\"", (unsigned long)t->wait.obj);
+    if (t->nheld_by) {
+      tw_out_str(o, ",\"held_by\":[");
+      for (uint8_t i = 0; i < t->nheld_by; i++)
+        tw_out_fmt(o, "%s%llu", i ? "," : "", (unsigned long long)t->held_by[i]);
+      tw_out_str(o, "]");
+    }
     tw_out_fmt(o, ",\"for_ms\":%llu}", (unsigned long long)(t->wait_ns / 1000000));
+  }
+  if (t->state != TW_TS_BLOCKED && t->note[0]) {
+    tw_out_str(o, ",\"note\":");
+    tw_out_json_str(o, t->note);
   }
   tw_out_fmt(o, ",\"parent\":%llu,\"stack\":", (unsigned long long)t->parent);
   tw_report_json_stack(o, t->stack);
@@ -110,6 +120,16 @@ void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid) {
     }
     tw_out_str(o, "],\"hint\":");
     tw_out_json_str(o, r->hint);
+  }
+  if (r->locked_at) {
+    tw_out_str(o, ",\"locked_at\":");
+    tw_report_json_stack(o, r->locked_at);
+  }
+  if (r->threshold_ns)
+    tw_out_fmt(o, ",\"threshold_ms\":%llu", (unsigned long long)(r->threshold_ns / 1000000));
+  if (r->signalled_by) {
+    tw_out_fmt(o, ",\"signalled_by\":%llu,\"signalled_at\":", (unsigned long long)r->signalled_by);
+    tw_report_json_stack(o, r->signalled_at);
   }
   tw_out_fmt(o, ",\"dropped_events\":%llu}\n", (unsigned long long)r->dropped);
 }

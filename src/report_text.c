@@ -95,12 +95,15 @@ void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
     if (t->state == TW_TS_BLOCKED) {
       char d[32];
       format_duration(d, sizeof(d), t->wait_ns);
-      tw_out_fmt(o, " blocked in %s() on %s for %s%s%s:\n", tw_call_name(t->wait.call), t->object, d,
-                 t->note[0] ? "; " : "", t->note);
+      char held[64] = "";
+      if (t->nheld_by) snprintf(held, sizeof(held), " (held by T%llu)", (unsigned long long)t->held_by[0]);
+      tw_out_fmt(o, " blocked in %s() on %s%s for %s%s%s:\n", tw_call_name(t->wait.call), t->object,
+                 held, d, t->note[0] ? "; " : "", t->note);
       tw_report_text_stack(o, t->stack, "    ");
     } else {
-      tw_out_fmt(o, " %s%s\n", state_name(t->state),
-                 t->state == TW_TS_RUNNING ? " (not in a watched blocking call)" : "");
+      tw_out_fmt(o, " %s%s%s%s\n", state_name(t->state),
+                 t->state == TW_TS_RUNNING ? " (not in a watched blocking call)" : "",
+                 t->note[0] ? ": " : "", t->note);
     }
     if (t->created_at) {
       tw_out_fmt(o, "  created by T%llu at:\n", (unsigned long long)t->parent);
@@ -120,6 +123,15 @@ void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
     for (uint32_t i = 0; i < r->nmore; i++, named++)
       tw_out_fmt(o, "%sT%llu", named ? ", " : "", (unsigned long long)r->more_ids[i]);
     tw_out_str(o, total > named ? ", ...)\n" : ")\n");
+  }
+  if (r->locked_at) {
+    tw_out_str(o, "  the lock was first taken at:\n");
+    tw_report_text_stack(o, r->locked_at, "    ");
+  }
+  if (r->signalled_by) {
+    tw_out_fmt(o, "  T%llu signalled the condvar when no thread was waiting, at:\n",
+               (unsigned long long)r->signalled_by);
+    tw_report_text_stack(o, r->signalled_at, "    ");
   }
   if (r->dropped)
     tw_out_fmt(o, "  note: %llu events were dropped (full rings); this report may be incomplete\n",

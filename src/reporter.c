@@ -21,6 +21,7 @@
 #include "stats.h"
 #include "symbolize.h"
 #include "tls.h"
+#include "waits.h"
 
 #include <uthash.h>
 
@@ -196,6 +197,10 @@ static void on_event(const struct tw_event *ev, uint64_t thread, void *ctx) {
     tw_fdfacts_on_event(ev);
     return;
   }
+  if (ev->type == TW_EV_COND_NOWAITER) {
+    tw_waits_on_event(ev, thread);
+    return;
+  }
   if (nbatch == capbatch) {
     size_t ncap = capbatch ? capbatch * 2 : 1024;
     struct pending *nb = realloc(batch, sizeof(*nb) * ncap);
@@ -254,6 +259,7 @@ void tw_reporter_tick(uint64_t now_ns, bool final) {
   if (atomic_compare_exchange_strong(&surge_state, &due, 3)) tw_leaks_report_surge();
   if (!final && tw__opt.interval_ns && now_ns - last_summary_ns >= tw__opt.interval_ns)
     summary_line(now_ns);
+  if (!final) tw_waits_scan(now_ns);
   if (!final) tw_control_poll();
 }
 

@@ -29,6 +29,9 @@ struct tw_tls {
   int32_t io_fd;            /* last tracked fd this thread reported I/O on (dedups TW_EV_FD_IO) */
   uint32_t io_gen;
   uint32_t io_dir;
+  uintptr_t nowaiter_cond;  /* the last condvar signal sent as "found no waiter", and its site */
+  uintptr_t nowaiter_pc;
+  uint64_t nowaiter_ns;
   struct tw_edge_cache *ecache; /* lock-order edges this thread already sent; NULL until needed */
   struct tw_thread *joining;    /* the record this thread is inside pthread_join on, if any */
   uint32_t nheld;

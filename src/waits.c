@@ -1,4 +1,767 @@
+/* Live blocking analysis: every tick the reporter reads each thread's wait state and decides which
+ * blocked threads can never be woken (deadlocks), which have waited too long (stalls), and whether a
+ * stalled condvar waiter missed a signal sent before it began waiting (lost wakeups).
+ *
+ * The wait-for graph. Each blocked thread has a rule saying who can end its wait:
+ *   mutex, rwlock   the holder(s): the mutex owner (glibc's __owner), the rwlock writer
+ *                   (__cur_writer), and blocked threads whose published held set has the rwlock.
+ *                   The wait is stuck if some holder is stuck (or the owner has exited).
+ *   join            the target thread: stuck if the target is stuck.
+ *   pipe, eventfd   the threads that wrote (for a reader; read, for a writer) it before: stuck if all
+ *                   of them are stuck. Nobody known: anyone else could, as for a condvar. Never stuck
+ *                   when another process may hold the object (it existed at a fork or spawn, the other
+ *                   end is not open here) or when a signal handler is installed (self-pipe trick).
+ *   condvar         anyone: stuck only if every other thread is stuck.
+ *   timed waits     never stuck: they end by themselves.
+ * The stuck set is the greatest fixpoint: start from every thread in an untimed wait, drop those whose
+ * rule some non-stuck thread can satisfy, repeat. Cycles among stuck threads are `wait-cycle`
+ * deadlocks; a thread relocking its own mutex is `self-relock`; every thread stuck is `all-asleep`.
+ * Threads seen blocked may be leaving their waits at that moment, so a deadlock is reported only when
+ * a second look TW_DEADLOCK_CONFIRM_NS later finds the same threads in the same wait episodes. */
 #include "waits.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/futex.h>
+
+#include <uthash.h>
+
+#include "fdtrack.h"
+#include "options.h"
+#include "out.h"
+#include "registry.h"
+#include "report.h"
+#include "stackdepot.h"
+#include "tls.h"
+#include "tw.h"
+
 _Atomic uint32_t tw__scans_done;
-void tw_waits_scan(uint64_t now_ns) { (void)now_ns; }
-void tw_waits_on_event(const struct tw_event *ev, uint64_t thread) { (void)ev; (void)thread; }
+
+enum rule {
+  R_NEVER,  /* not stuck: running, timed, or something outside the process can end it */
+  R_ALWAYS, /* stuck whatever others do: the lock's owner has exited */
+  R_SOME,   /* stuck if some ender (holder, join target) is stuck */
+  R_ALL,    /* stuck if every ender (known writers/readers) is stuck */
+  R_OTHERS, /* stuck if every other thread is stuck (condvar; fd with nobody known) */
+};
+
+#define MAX_ENDERS 8
+
+struct node {
+  struct tw_thread_snap s;
+  enum rule rule;
+  bool stuck;
+  bool self_relock;  /* waits for a lock it holds itself */
+  uint32_t nend;
+  uint32_t end[MAX_ENDERS]; /* node indices */
+  int32_t owner_tid;        /* lock waits: the holder's tid from the lock word (0 if none) */
+};
+
+struct graph {
+  struct node *n;
+  size_t count, cap;
+  size_t alive;         /* nodes that have not exited */
+  bool untracked;       /* the process has threads threadwatch does not know */
+};
+
+/* --- facts kept across scans ------------------------------------------------------------------ */
+
+/* Signals that found no waiter, by condvar (the latest one). Bounded: past TW_NOWAITER_MAX condvars
+ * the oldest evidence is forgotten, which only turns a later lost-wakeup into a plain stall. */
+#define TW_NOWAITER_MAX 4096
+struct nowaiter {
+  uintptr_t cond;
+  uint64_t when_ns, thread;
+  uint32_t stack;
+  UT_hash_handle hh;
+};
+static struct nowaiter *nowaiters;
+static size_t nnowaiters;
+
+/* Per thread: the wait episodes already reported, so each is reported once. */
+struct seen {
+  uint64_t id;
+  uint32_t stall_episode, dead_episode;
+  bool stalled, dead;
+  bool alive; /* seen in this scan (records of reaped threads are dropped) */
+  UT_hash_handle hh;
+};
+static struct seen *seen_tab;
+
+static struct seen *seen_of(uint64_t id) {
+  struct seen *e = NULL;
+  HASH_FIND(hh, seen_tab, &id, sizeof(id), e);
+  if (!e && (e = calloc(1, sizeof(*e)))) {
+    e->id = id;
+    HASH_ADD(hh, seen_tab, id, sizeof(uint64_t), e);
+  }
+  return e;
+}
+
+void tw_waits_on_event(const struct tw_event *ev, uint64_t thread) {
+  if (ev->type != TW_EV_COND_NOWAITER) return;
+  uintptr_t cond = (uintptr_t)ev->a;
+  struct nowaiter *w = NULL;
+  HASH_FIND(hh, nowaiters, &cond, sizeof(cond), w);
+  if (!w) {
+    if (nnowaiters >= TW_NOWAITER_MAX) { /* forget the oldest (the hash keeps insertion order) */
+      struct nowaiter *old = nowaiters;
+      HASH_DEL(nowaiters, old);
+      free(old);
+      nnowaiters--;
+    }
+    if (!(w = calloc(1, sizeof(*w)))) return;
+    w->cond = cond;
+    HASH_ADD(hh, nowaiters, cond, sizeof(uintptr_t), w);
+    nnowaiters++;
+  }
+  w->when_ns = ev->c;
+  w->thread = thread;
+  w->stack = ev->stack;
+}
+
+/* --- reading the process ---------------------------------------------------------------------- */
+
+/* Reads an int of the application's memory without trusting it is still mapped: the lock may have
+ * been freed since its waiter was seen. process_vm_readv on ourselves fails with EFAULT instead of
+ * faulting; where it is not allowed, a direct read (the waiter still blocks on it, so it is there). */
+static int read_int(const void *addr, int *out) {
+  struct iovec local = {out, sizeof(*out)}, remote = {(void *)addr, sizeof(*out)};
+  ssize_t r = syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0);
+  if (r == (ssize_t)sizeof(*out)) return 0;
+  if (r < 0 && errno == EFAULT) return -1;
+  *out = __atomic_load_n((const int *)addr, __ATOMIC_RELAXED);
+  return 0;
+}
+
+static bool task_exists(int32_t tid) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/self/task/%d", tid);
+  return access(path, F_OK) == 0;
+}
+
+/* Threads of this process that are not ours to see (not application threads we know, not the
+ * reporter): their existence means a condvar waiter might yet be signalled. */
+static bool has_untracked_threads(size_t alive) {
+  DIR *d = opendir("/proc/self/task");
+  if (!d) return true; /* cannot tell: assume someone may wake the waiters */
+  size_t tasks = 0;
+  for (struct dirent *e; (e = readdir(d));)
+    if (e->d_name[0] != '.') tasks++;
+  closedir(d);
+  return tasks > alive + 1; /* + the reporter */
+}
+
+/* A handler for any catchable signal may write a pipe or eventfd (the self-pipe trick). */
+static bool signal_handlers_installed(void) {
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    struct sigaction sa;
+    if (sigaction(sig, NULL, &sa) != 0) continue;
+    if ((sa.sa_flags & SA_SIGINFO) || (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN))
+      return true;
+  }
+  return false;
+}
+
+/* --- the graph ------------------------------------------------------------------------------- */
+
+static int by_id(const void *a, const void *b) {
+  const struct node *x = a, *y = b;
+  return x->s.id < y->s.id ? -1 : x->s.id > y->s.id;
+}
+
+static int32_t index_of_id(const struct graph *g, uint64_t id) {
+  size_t lo = 0, hi = g->count;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (g->n[mid].s.id == id) return (int32_t)mid;
+    if (g->n[mid].s.id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1;
+}
+
+static int32_t index_of_tid(const struct graph *g, int32_t tid) {
+  for (size_t i = 0; i < g->count; i++)
+    if (g->n[i].s.tid == tid && g->n[i].s.life != TW_LIFE_EXITED) return (int32_t)i;
+  return -1;
+}
+
+static int32_t index_of_handle(const struct graph *g, uintptr_t h) {
+  for (size_t i = 0; i < g->count; i++)
+    if (g->n[i].s.handle == h && g->n[i].s.life != TW_LIFE_EXITED) return (int32_t)i;
+  return -1;
+}
+
+static void add_ender(struct node *nd, int32_t idx) {
+  if (idx < 0) return;
+  for (uint32_t i = 0; i < nd->nend; i++)
+    if (nd->end[i] == (uint32_t)idx) return;
+  if (nd->nend < MAX_ENDERS) nd->end[nd->nend++] = (uint32_t)idx;
+}
+
+/* A lock wait whose holder's tid is `owner`. */
+static void lock_owner_rule(struct graph *g, size_t i, int32_t owner) {
+  struct node *nd = &g->n[i];
+  nd->owner_tid = owner;
+  if (owner == 0) return; /* no owner recorded: a reader holds it, or it is changing hands */
+  if (owner == nd->s.tid) {
+    /* The hook marks a real relock (aux_stack); without the mark, the thread has just taken the
+     * lock and not yet cleared its wait. */
+    if (nd->s.wait.aux_stack) {
+      nd->self_relock = true;
+      nd->rule = R_SOME;
+      add_ender(nd, (int32_t)i);
+    }
+    return;
+  }
+  int32_t h = index_of_tid(g, owner);
+  if (h >= 0) {
+    nd->rule = R_SOME;
+    add_ender(nd, h);
+  } else if (!task_exists(owner)) {
+    nd->rule = R_ALWAYS; /* held by a thread that has exited: nobody will unlock it */
+  }
+}
+
+static void rwlock_rule(struct graph *g, size_t i) {
+  struct node *nd = &g->n[i];
+  pthread_rwlock_t *l = (pthread_rwlock_t *)nd->s.wait.obj;
+  int writer = 0;
+  if (read_int(&l->__data.__cur_writer, &writer) != 0) return;
+  if (writer) {
+    lock_owner_rule(g, i, writer);
+    return;
+  }
+  /* Readers: the threads whose published held set has the lock (blocked ones publish it). */
+  for (size_t j = 0; j < g->count; j++) {
+    const struct tw_wait_snap *w = &g->n[j].s.wait;
+    if (g->n[j].s.life == TW_LIFE_EXITED || w->call == TW_CALL_NONE) continue;
+    for (uint32_t k = 0; k < w->nheld; k++) {
+      if (w->held[k] != nd->s.wait.obj) continue;
+      if (j == i) nd->self_relock = true; /* holds it for reading, waits to write: forever */
+      nd->rule = R_SOME;
+      add_ender(nd, (int32_t)j);
+    }
+  }
+}
+
+static void fd_rule(struct graph *g, size_t i, bool *handlers_checked, bool *handlers) {
+  struct node *nd = &g->n[i];
+  int fd = nd->s.wait.fd;
+  uint8_t kind = tw_fd_get(fd) & TW_FD_KIND_MASK;
+  if (!kind) return; /* closed or no longer ours to follow */
+  uint32_t obj = (unsigned)fd < TW_MAX_FDS ? tw_load_relaxed(&tw__fdobj[fd]) : 0;
+  if (!obj || obj <= tw_load_relaxed(&tw__fdobj_at_fork)) return; /* another process may feed it */
+  bool reading = nd->s.wait.call == TW_CALL_READ || nd->s.wait.call == TW_CALL_EVENTFD_READ;
+  if (kind != TW_FD_EVENTFD && !tw_fd_obj_open(fd, reading ? TW_FD_PIPE_W : TW_FD_PIPE_R))
+    return; /* the other end is not open here, yet the call blocks: another process holds it */
+  if (!*handlers_checked) {
+    *handlers = signal_handlers_installed();
+    *handlers_checked = true;
+  }
+  if (*handlers) return;
+  uint64_t ids[TW_FD_FACT_THREADS];
+  unsigned n = tw_fdfacts_threads(fd, reading ? TW_EV_IO_WRITE : TW_EV_IO_READ, ids,
+                                  TW_FD_FACT_THREADS);
+  nd->rule = R_OTHERS;
+  if (n == 0 || n > TW_FD_FACT_THREADS) return;
+  for (unsigned k = 0; k < n; k++) {
+    int32_t j = index_of_id(g, ids[k]);
+    if (j >= 0 && (size_t)j != i && g->n[j].s.life != TW_LIFE_EXITED) add_ender(nd, j);
+  }
+  if (nd->nend) nd->rule = R_ALL; /* else the known ones are gone: anyone else might write */
+}
+
+static void build_rules(struct graph *g) {
+  bool handlers_checked = false, handlers = false;
+  for (size_t i = 0; i < g->count; i++) {
+    struct node *nd = &g->n[i];
+    const struct tw_wait_snap *w = &nd->s.wait;
+    nd->rule = R_NEVER;
+    if (nd->s.life == TW_LIFE_EXITED || w->call == TW_CALL_NONE || tw_call_timed(w->call)) continue;
+    switch (tw_call_class(w->call)) {
+      case TW_WC_MUTEX: {
+        int owner = 0;
+        if (read_int(&((pthread_mutex_t *)w->obj)->__data.__owner, &owner) == 0)
+          lock_owner_rule(g, i, owner);
+        break;
+      }
+      case TW_WC_RWLOCK: rwlock_rule(g, i); break;
+      case TW_WC_JOIN: {
+        int32_t t = index_of_handle(g, w->obj);
+        if (t >= 0) {
+          nd->rule = R_SOME;
+          add_ender(nd, t);
+        }
+        break;
+      }
+      case TW_WC_COND: nd->rule = R_OTHERS; break;
+      case TW_WC_FD: fd_rule(g, i, &handlers_checked, &handlers); break;
+      default: break;
+    }
+  }
+}
+
+/* The greatest fixpoint of "stuck". `keep`, when given, limits the start to the nodes it marks. */
+static size_t solve(struct graph *g, const bool *keep) {
+  size_t nstuck = 0;
+  for (size_t i = 0; i < g->count; i++) {
+    g->n[i].stuck = g->n[i].rule != R_NEVER && (!keep || keep[i]);
+    nstuck += g->n[i].stuck;
+  }
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t i = 0; i < g->count; i++) {
+      struct node *nd = &g->n[i];
+      if (!nd->stuck) continue;
+      bool ok = true;
+      switch (nd->rule) {
+        case R_SOME:
+          ok = false;
+          for (uint32_t k = 0; k < nd->nend && !ok; k++) ok = g->n[nd->end[k]].stuck;
+          break;
+        case R_ALL:
+          for (uint32_t k = 0; k < nd->nend && ok; k++) ok = g->n[nd->end[k]].stuck;
+          break;
+        case R_OTHERS: ok = !g->untracked && nstuck == g->alive; break;
+        default: break;
+      }
+      if (!ok) {
+        nd->stuck = false;
+        nstuck--;
+        changed = true;
+      }
+    }
+  }
+  return nstuck;
+}
+
+static bool graph_load(struct graph *g) {
+  for (;;) {
+    size_t got = tw_registry_snapshot(NULL, 0);
+    if (got + 16 > g->cap) {
+      size_t cap = got + 64;
+      struct node *n = realloc(g->n, sizeof(*n) * cap);
+      if (!n) return false;
+      g->n = n;
+      g->cap = cap;
+    }
+    struct tw_thread_snap *snaps = malloc(sizeof(*snaps) * g->cap);
+    if (!snaps) return false;
+    got = tw_registry_snapshot(snaps, g->cap);
+    if (got > g->cap) { /* grew meanwhile: again */
+      free(snaps);
+      continue;
+    }
+    g->count = 0;
+    g->alive = 0;
+    for (size_t i = 0; i < got; i++) {
+      if (snaps[i].life == TW_LIFE_EXITED) continue; /* exited: not part of any wait */
+      memset(&g->n[g->count], 0, sizeof(g->n[0]));
+      g->n[g->count++].s = snaps[i];
+      g->alive++;
+    }
+    free(snaps);
+    qsort(g->n, g->count, sizeof(*g->n), by_id);
+    return true;
+  }
+}
+
+/* --- reports -------------------------------------------------------------------------------- */
+
+static void fill_thread(struct tw_report_thread *rt, const struct graph *g, const struct node *nd,
+                        uint64_t now) {
+  tw_report_thread_from_snap(rt, &nd->s, now);
+  enum tw_wait_class c = tw_call_class(nd->s.wait.call);
+  if (c != TW_WC_MUTEX && c != TW_WC_RWLOCK) return;
+  for (uint32_t k = 0; k < nd->nend && rt->nheld_by < TW_ARRAY_LEN(rt->held_by); k++)
+    rt->held_by[rt->nheld_by++] = g->n[nd->end[k]].s.id;
+}
+
+/* "pthread_mutex_lock() on mutex 0x... (held by T3) at f (x.c:3)" */
+static void wait_phrase(char *buf, size_t n, const struct tw_report_thread *rt) {
+  char where[200], held[48] = "";
+  tw_report_where(rt->stack, where, sizeof(where));
+  if (rt->nheld_by) snprintf(held, sizeof(held), " (held by T%llu)", (unsigned long long)rt->held_by[0]);
+  snprintf(buf, n, "%s() on %s%s at %s", tw_call_name(rt->wait.call), rt->object, held, where);
+}
+
+static void emit_deadlock(struct tw_report *r) {
+  r->dropped = tw_registry_dropped();
+  bool written = tw_report_emit(r);
+  if (written && tw__opt.on_deadlock == TW_ON_DEADLOCK_ABORT) {
+    static const char msg[] =
+        "threadwatch: THREADWATCH_ON_DEADLOCK=abort: aborting so that a core dump shows the hang\n";
+    tw__write_all(2, msg, sizeof(msg) - 1);
+    abort();
+  }
+}
+
+static void mark_dead(const struct node *nd) {
+  struct seen *e = seen_of(nd->s.id);
+  if (!e) return;
+  e->dead = true;
+  e->dead_episode = nd->s.wait.episode;
+}
+
+static bool dead_reported(const struct node *nd) {
+  struct seen *e = NULL;
+  HASH_FIND(hh, seen_tab, &nd->s.id, sizeof(uint64_t), e);
+  return e && e->dead && e->dead_episode == nd->s.wait.episode;
+}
+
+static void report_self_relock(const struct graph *g, const struct node *nd, uint64_t now) {
+  static struct tw_report r;
+  memset(&r, 0, sizeof(r));
+  r.kind = "deadlock";
+  r.what = "self-relock";
+  r.count = 1;
+  r.nthreads = 1;
+  fill_thread(&r.threads[0], g, nd, now);
+  r.locked_at = nd->s.wait.aux_stack;
+  char where[200], first[200];
+  tw_report_where(r.threads[0].stack, where, sizeof(where));
+  tw_report_where(r.locked_at, first, sizeof(first));
+  const char *what = tw_call_class(nd->s.wait.call) == TW_WC_RWLOCK ? "rwlock" : "mutex";
+  snprintf(r.message, sizeof(r.message),
+           "T%llu locks %s %#lx again at %s while it already holds it (taken at %s): it blocks "
+           "forever", (unsigned long long)nd->s.id, what, (unsigned long)nd->s.wait.obj, where, first);
+  emit_deadlock(&r);
+}
+
+/* A cycle of definite waits: each member waits for exactly the next one. */
+static void report_cycle(const struct graph *g, const uint32_t *cyc, size_t len, uint64_t now) {
+  static struct tw_report r;
+  memset(&r, 0, sizeof(r));
+  r.kind = "deadlock";
+  r.what = "wait-cycle";
+  r.count = (uint32_t)len;
+  for (size_t k = 0; k < len && r.nthreads < TW_REPORT_MAX_THREADS; k++)
+    fill_thread(&r.threads[r.nthreads++], g, &g->n[cyc[k]], now);
+  size_t off = 0;
+  char names[96] = "";
+  for (size_t k = 0; k < len && k < 6; k++)
+    off += (size_t)snprintf(names + off, sizeof(names) - off, "%sT%llu",
+                            k == 0 ? "" : k + 1 == len ? " and " : ", ",
+                            (unsigned long long)g->n[cyc[k]].s.id);
+  off = (size_t)snprintf(r.message, sizeof(r.message),
+                         "%s are blocked forever, each waiting for the next:", names);
+  for (uint32_t k = 0; k < r.nthreads && off < sizeof(r.message); k++) {
+    char phrase[320];
+    wait_phrase(phrase, sizeof(phrase), &r.threads[k]);
+    off += (size_t)snprintf(r.message + off, sizeof(r.message) - off, "%s T%llu in %s",
+                            k ? ";" : "", (unsigned long long)r.threads[k].id, phrase);
+  }
+  emit_deadlock(&r);
+}
+
+static void report_all_asleep(const struct graph *g, uint64_t now) {
+  static struct tw_report r;
+  memset(&r, 0, sizeof(r));
+  r.kind = "deadlock";
+  r.what = "all-asleep";
+  r.count = (uint32_t)g->alive;
+  for (size_t i = 0; i < g->count && r.nthreads < TW_REPORT_MAX_THREADS; i++)
+    if (g->n[i].stuck) fill_thread(&r.threads[r.nthreads++], g, &g->n[i], now);
+  size_t off = g->alive == 1
+                   ? (size_t)snprintf(r.message, sizeof(r.message),
+                                      "the only thread is asleep: it is blocked in a wait that no "
+                                      "thread of the process can end:")
+                   : (size_t)snprintf(r.message, sizeof(r.message),
+                                      "all %zu threads are asleep: each is blocked in a wait that "
+                                      "no thread of the process can end:", g->alive);
+  for (uint32_t k = 0; k < r.nthreads && k < 3 && off < sizeof(r.message); k++) {
+    char phrase[320];
+    wait_phrase(phrase, sizeof(phrase), &r.threads[k]);
+    off += (size_t)snprintf(r.message + off, sizeof(r.message) - off, "%s T%llu in %s",
+                            k ? ";" : "", (unsigned long long)r.threads[k].id, phrase);
+  }
+  if (r.nthreads > 3 && off < sizeof(r.message))
+    snprintf(r.message + off, sizeof(r.message) - off, "; ...");
+  emit_deadlock(&r);
+}
+
+/* The one node a stuck node waits for, when there is exactly one (cycles are walked along it). */
+static int32_t definite_next(const struct graph *g, const struct node *nd) {
+  if (nd->rule == R_SOME) {
+    for (uint32_t k = 0; k < nd->nend; k++)
+      if (g->n[nd->end[k]].stuck) return (int32_t)nd->end[k];
+  }
+  if (nd->rule == R_ALL && nd->nend == 1) return (int32_t)nd->end[0];
+  return -1;
+}
+
+/* Reports the deadlocks of the (confirmed) stuck set. */
+static void report_deadlocks(struct graph *g, uint64_t now) {
+  bool any = false;
+  for (size_t i = 0; i < g->count; i++) {
+    struct node *nd = &g->n[i];
+    if (nd->stuck && nd->self_relock) {
+      if (!dead_reported(nd)) report_self_relock(g, nd, now);
+      mark_dead(nd);
+      any = true;
+    }
+  }
+  /* Cycles: walk the definite waits from each stuck node; color 1 = on the current walk. */
+  uint8_t *color = calloc(g->count ? g->count : 1, 1);
+  uint32_t *path = malloc(sizeof(uint32_t) * (g->count ? g->count : 1));
+  for (size_t i = 0; color && path && i < g->count; i++) {
+    if (!g->n[i].stuck || color[i]) continue;
+    size_t len = 0;
+    int32_t cur = (int32_t)i;
+    while (cur >= 0 && g->n[cur].stuck && !color[cur]) {
+      color[cur] = 1;
+      path[len++] = (uint32_t)cur;
+      cur = definite_next(g, &g->n[cur]);
+    }
+    if (cur >= 0 && color[cur] == 1) { /* closed a cycle on this walk: from cur to the end */
+      size_t start = 0;
+      while (path[start] != (uint32_t)cur) start++;
+      size_t clen = len - start;
+      bool fresh = false;
+      for (size_t k = start; k < len; k++) fresh |= !dead_reported(&g->n[path[k]]);
+      if (clen >= 2 && fresh) report_cycle(g, path + start, clen, now);
+      if (clen >= 2) any = true;
+    }
+    for (size_t k = 0; k < len; k++) color[path[k]] = 2;
+  }
+  free(color);
+  free(path);
+  size_t nstuck = 0;
+  bool fresh = false;
+  for (size_t i = 0; i < g->count; i++) {
+    nstuck += g->n[i].stuck;
+    fresh |= g->n[i].stuck && !dead_reported(&g->n[i]);
+  }
+  if (!any && fresh && nstuck == g->alive && !g->untracked) {
+    report_all_asleep(g, now);
+    any = true;
+  }
+  /* Whatever else is stuck waits on a deadlock just reported (or on an exited owner, which the stall
+   * report explains): it is not reported again as a deadlock. */
+  if (any)
+    for (size_t i = 0; i < g->count; i++)
+      if (g->n[i].stuck) mark_dead(&g->n[i]);
+}
+
+/* --- stalls --------------------------------------------------------------------------------- */
+
+static const char *stall_what(const struct tw_wait_snap *w) {
+  switch (tw_call_class(w->call)) {
+    case TW_WC_MUTEX: return "mutex";
+    case TW_WC_RWLOCK: return "rwlock";
+    case TW_WC_COND: return "condvar";
+    case TW_WC_JOIN: return "join";
+    case TW_WC_FD: return (tw_fd_get(w->fd) & TW_FD_KIND_MASK) == TW_FD_EVENTFD ? "eventfd" : "pipe";
+    default: return "wait";
+  }
+}
+
+/* The system call a running thread is in, from /proc/self/task/TID/syscall ("running" when none):
+ * said of a lock holder that is not in a watched call. */
+static void holder_note(struct tw_report_thread *rt) {
+  char path[64], buf[256];
+  snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", rt->tid);
+  FILE *f = fopen(path, "re");
+  if (!f) return;
+  bool got = fgets(buf, sizeof(buf), f) != NULL;
+  fclose(f);
+  if (!got) return;
+  long nr = strtol(buf, NULL, 10);
+  static const struct { long nr; const char *name; } names[] = {
+      {0, "read"}, {1, "write"}, {7, "poll"}, {23, "select"}, {34, "pause"}, {35, "nanosleep"},
+      {43, "accept"}, {45, "recvfrom"}, {47, "recvmsg"}, {61, "wait4"}, {202, "futex"},
+      {230, "clock_nanosleep"}, {232, "epoll_wait"}, {270, "pselect6"}, {271, "ppoll"},
+      {281, "epoll_pwait"}, {288, "accept4"}};
+  if (strncmp(buf, "running", 7) == 0) {
+    snprintf(rt->note, sizeof(rt->note), "running (not in a system call)");
+    return;
+  }
+  const char *name = NULL;
+  for (size_t i = 0; i < TW_ARRAY_LEN(names); i++)
+    if (names[i].nr == nr) name = names[i].name;
+  if (name) snprintf(rt->note, sizeof(rt->note), "in system call %s, not a watched call", name);
+  else snprintf(rt->note, sizeof(rt->note), "in system call %ld, not a watched call", nr);
+}
+
+static void report_stall(const struct graph *g, const uint32_t *idx, size_t k, uint64_t now) {
+  static struct tw_report r;
+  memset(&r, 0, sizeof(r));
+  const struct node *first = &g->n[idx[0]];
+  const struct tw_wait_snap *w = &first->s.wait;
+  r.kind = "stall";
+  r.what = stall_what(w);
+  r.threshold_ns = tw__opt.stall_ns;
+  for (size_t j = 0; j < k && r.nthreads < TW_REPORT_MAX_THREADS; j++)
+    fill_thread(&r.threads[r.nthreads++], g, &g->n[idx[j]], now);
+  uint32_t stalled = (uint32_t)k;
+  const struct tw_report_thread *t0 = &r.threads[0];
+  char phrase[320], d[32], who[48];
+  wait_phrase(phrase, sizeof(phrase), t0);
+  snprintf(d, sizeof(d), "%.2fs", (double)t0->wait_ns / 1e9);
+  if (k == 1) snprintf(who, sizeof(who), "T%llu has", (unsigned long long)t0->id);
+  else snprintf(who, sizeof(who), "%zu threads (T%llu, ...) have", k, (unsigned long long)t0->id);
+  size_t off = (size_t)snprintf(r.message, sizeof(r.message), "%s been blocked for %s in %s", who,
+                                d, phrase);
+  /* Lock stalls: the holder, and where it is now. */
+  uint32_t holders = 0;
+  for (uint32_t e = 0; e < first->nend && r.nthreads < TW_REPORT_MAX_THREADS; e++) {
+    const struct node *h = &g->n[first->end[e]];
+    if (h == first) continue;
+    struct tw_report_thread *ht = &r.threads[r.nthreads++];
+    fill_thread(ht, g, h, now);
+    holders++;
+    if (ht->state == TW_TS_BLOCKED) {
+      char hp[320];
+      wait_phrase(hp, sizeof(hp), ht);
+      off += (size_t)snprintf(r.message + off, sizeof(r.message) - off,
+                              "; the holder T%llu is itself blocked in %s", (unsigned long long)h->s.id, hp);
+    } else {
+      holder_note(ht);
+      off += (size_t)snprintf(r.message + off, sizeof(r.message) - off, "; the holder T%llu is %s",
+                              (unsigned long long)h->s.id, ht->note[0] ? ht->note : "running");
+    }
+    if (off >= sizeof(r.message)) off = sizeof(r.message) - 1;
+  }
+  if (first->rule == R_ALWAYS && off < sizeof(r.message))
+    off += (size_t)snprintf(r.message + off, sizeof(r.message) - off,
+                            "; it is held by thread %d, which has exited without unlocking it",
+                            first->owner_tid);
+  if (off >= sizeof(r.message)) off = sizeof(r.message) - 1;
+  /* Condvar stalls: a signal that found nobody waiting before this wait began is a lost wakeup. */
+  if (tw_call_class(w->call) == TW_WC_COND) {
+    struct nowaiter *nw = NULL;
+    HASH_FIND(hh, nowaiters, &w->obj, sizeof(uintptr_t), nw);
+    if (nw && nw->when_ns <= w->since_ns) {
+      r.what = "lost-wakeup";
+      r.signalled_by = nw->thread;
+      r.signalled_at = nw->stack;
+      char where[200];
+      tw_report_where(nw->stack, where, sizeof(where));
+      snprintf(r.message + off, sizeof(r.message) - off,
+               ": a lost wakeup: T%llu signalled this condvar at %s %.2fs before the wait began, "
+               "when no thread was waiting", (unsigned long long)nw->thread, where,
+               (double)(w->since_ns - nw->when_ns) / 1e9);
+    }
+  }
+  r.count = stalled + holders;
+  r.same_stacks = false;
+  r.dropped = tw_registry_dropped();
+  tw_report_emit(&r);
+}
+
+struct stall_key {
+  uint32_t call, stack;
+  uintptr_t obj;
+  int32_t fd;
+};
+
+static bool same_stall(const struct node *a, const struct node *b) {
+  return a->s.wait.call == b->s.wait.call && a->s.wait.stack == b->s.wait.stack &&
+         a->s.wait.obj == b->s.wait.obj && a->s.wait.fd == b->s.wait.fd;
+}
+
+static void report_stalls(struct graph *g, uint64_t now) {
+  uint64_t limit = tw__opt.stall_ns;
+  if (limit == 0) return;
+  uint32_t *due = malloc(sizeof(uint32_t) * (g->count ? g->count : 1));
+  if (!due) return;
+  size_t ndue = 0;
+  for (size_t i = 0; i < g->count; i++) {
+    const struct node *nd = &g->n[i];
+    const struct tw_wait_snap *w = &nd->s.wait;
+    if (w->call == TW_CALL_NONE || now < w->since_ns || now - w->since_ns < limit) continue;
+    if (dead_reported(nd)) continue; /* a deadlock report explains it */
+    struct seen *e = seen_of(nd->s.id);
+    if (!e || (e->stalled && e->stall_episode == w->episode)) continue;
+    e->stalled = true;
+    e->stall_episode = w->episode;
+    due[ndue++] = (uint32_t)i;
+  }
+  /* Threads stalled at the same place on the same object in this scan make one report. */
+  uint32_t *group = malloc(sizeof(uint32_t) * (ndue ? ndue : 1));
+  for (size_t i = 0; group && i < ndue; i++) {
+    if (due[i] == UINT32_MAX) continue;
+    size_t k = 0;
+    group[k++] = due[i];
+    for (size_t j = i + 1; j < ndue; j++)
+      if (due[j] != UINT32_MAX && same_stall(&g->n[due[i]], &g->n[due[j]])) {
+        group[k++] = due[j];
+        due[j] = UINT32_MAX;
+      }
+    report_stall(g, group, k, now);
+  }
+  free(group);
+  free(due);
+}
+
+/* --- the scan ------------------------------------------------------------------------------- */
+
+static struct graph g1, g2;
+
+static bool needs_confirm(const struct graph *g) {
+  for (size_t i = 0; i < g->count; i++)
+    if (g->n[i].stuck && !dead_reported(&g->n[i])) return true;
+  return false;
+}
+
+static void forget_gone_threads(const struct graph *g) {
+  struct seen *e, *tmp;
+  HASH_ITER(hh, seen_tab, e, tmp) e->alive = false;
+  for (size_t i = 0; i < g->count; i++) {
+    HASH_FIND(hh, seen_tab, &g->n[i].s.id, sizeof(uint64_t), e);
+    if (e) e->alive = true;
+  }
+  HASH_ITER(hh, seen_tab, e, tmp) {
+    if (e->alive) continue;
+    HASH_DEL(seen_tab, e);
+    free(e);
+  }
+}
+
+static void scan_once(uint64_t now_ns) {
+  if (!graph_load(&g1)) return;
+  g1.untracked = has_untracked_threads(g1.alive);
+  build_rules(&g1);
+  solve(&g1, NULL);
+  struct graph *g = &g1;
+  if (needs_confirm(&g1)) {
+    /* A second look: only threads still in the same wait episodes, still stuck, are deadlocked. */
+    struct timespec pause = {0, (long)TW_DEADLOCK_CONFIRM_NS};
+    nanosleep(&pause, NULL);
+    if (graph_load(&g2)) {
+      g2.untracked = has_untracked_threads(g2.alive);
+      build_rules(&g2);
+      bool *keep = calloc(g2.count ? g2.count : 1, sizeof(bool));
+      if (keep) {
+        for (size_t i = 0; i < g2.count; i++) {
+          int32_t j = index_of_id(&g1, g2.n[i].s.id);
+          keep[i] = j >= 0 && g1.n[j].stuck && g1.n[j].s.wait.episode == g2.n[i].s.wait.episode;
+        }
+        solve(&g2, keep);
+        free(keep);
+        g = &g2;
+        now_ns = tw__now_ns();
+      }
+    }
+  }
+  if (g == &g2 || !needs_confirm(g)) report_deadlocks(g, now_ns);
+  report_stalls(g, now_ns);
+  forget_gone_threads(g);
+}
+
+void tw_waits_scan(uint64_t now_ns) {
+  scan_once(now_ns);
+  tw_add_acq_rel(&tw__scans_done, 1);
+  syscall(SYS_futex, &tw__scans_done, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
