@@ -74,14 +74,16 @@ static void leak_message(struct group *g) {
   const char *never = one ? "was never joined" : "were never joined";
   switch (t->state) {
     case TW_TS_BLOCKED:
-      snprintf(r->message, sizeof(r->message), "%s created at %s %s still blocked in %s() on %s and %s%s%s",
-               who, where, one ? "is" : "are", tw_call_name(t->wait.call),
-               g->same_object ? t->object : "different objects", never,
+      snprintf(r->message, sizeof(r->message),
+               "%s created at %s %s still blocked in %s() on %s (for %.2fs) and %s%s%s", who, where,
+               one ? "is" : "are", tw_call_name(t->wait.call),
+               g->same_object ? t->object : "different objects", (double)t->wait_ns / 1e9, never,
                g->same_object && t->note[0] ? "; " : "", g->same_object ? t->note : "");
       break;
     case TW_TS_RUNNING:
-      snprintf(r->message, sizeof(r->message), "%s created at %s %s still running at exit and %s",
-               who, where, one ? "is" : "are", never);
+      snprintf(r->message, sizeof(r->message), "%s created at %s %s still running at exit%s%s%s and %s",
+               who, where, one ? "is" : "are", t->note[0] ? " (" : "", t->note,
+               t->note[0] ? ")" : "", never);
       break;
     case TW_TS_EXITED:
       snprintf(r->message, sizeof(r->message), "%s created at %s exited but %s (nor detached)", who,
@@ -96,11 +98,14 @@ void tw_leaks_check_exit(void) {
   if (!snaps) return;
   uint64_t now = tw__now_ns();
   struct group *groups = NULL, **order = NULL;
-  size_t ngroups = 0;
+  size_t ngroups = 0, located = 0;
   for (size_t i = 0; i < n; i++) {
     if (!is_leak(&snaps[i])) continue;
     struct tw_report_thread rt;
     tw_report_thread_from_snap(&rt, &snaps[i], now);
+    /* Where a running thread is (its stack, if stopped in a system call): for the first
+     * TW_LEAK_LOCATE_MAX of them; past that, they group by creation stack alone. */
+    if (rt.state == TW_TS_RUNNING && located++ < TW_LEAK_LOCATE_MAX) tw_report_thread_locate(&rt);
     struct group_key key = {snaps[i].created_at, rt.state, rt.wait.call, rt.stack};
     struct group *g = NULL;
     HASH_FIND(hh, groups, &key, sizeof(key), g);

@@ -55,6 +55,10 @@
 /* Locks of a lock-order cycle shown in one report (longer cycles are cut, and say so). */
 #define TW_REPORT_MAX_CYCLE 16
 
+/* Running threads whose stacks are read at exit for the leak report (each read costs a few hundred
+ * system calls). */
+#define TW_LEAK_LOCATE_MAX 64
+
 /* Creation-stack groups listed in one thread-surge report. */
 #define TW_REPORT_MAX_GROUPS 5
 

@@ -13,6 +13,7 @@
 #include "stats.h"
 #include "suppress.h"
 #include "symbolize.h"
+#include "unwind_other.h"
 
 /* One output per destination, opened on the first report. Analysis lock held for all of this. */
 struct sink {
@@ -222,4 +223,30 @@ void tw_report_thread_from_snap(struct tw_report_thread *rt, const struct tw_thr
   } else {
     rt->state = TW_TS_RUNNING;
   }
+}
+
+void tw_report_thread_locate(struct tw_report_thread *rt) {
+  if (rt->state != TW_TS_RUNNING) return;
+  long nr = -1;
+  rt->stack = rt->tid > 0 ? tw_unwind_other(rt->tid, &nr) : 0;
+  static const struct { long nr; const char *name; } names[] = {
+      {0, "read"}, {1, "write"}, {7, "poll"}, {23, "select"}, {34, "pause"}, {35, "nanosleep"},
+      {43, "accept"}, {45, "recvfrom"}, {47, "recvmsg"}, {61, "wait4"}, {202, "futex"},
+      {230, "clock_nanosleep"}, {232, "epoll_wait"}, {270, "pselect6"}, {271, "ppoll"},
+      {281, "epoll_pwait"}, {288, "accept4"}};
+  if (nr < 0) {
+    snprintf(rt->note, sizeof(rt->note), "running (not in a system call)");
+    return;
+  }
+  const char *name = NULL;
+  for (size_t i = 0; i < TW_ARRAY_LEN(names); i++)
+    if (names[i].nr == nr) name = names[i].name;
+  char where[120] = "";
+  if (rt->stack) {
+    char w[100];
+    tw_report_where(rt->stack, w, sizeof(w));
+    snprintf(where, sizeof(where), " at %s", w);
+  }
+  if (name) snprintf(rt->note, sizeof(rt->note), "in system call %s%s", name, where);
+  else snprintf(rt->note, sizeof(rt->note), "in system call %ld%s", nr, where);
 }

@@ -94,6 +94,11 @@ void tw_report_where(uint32_t stack, char *buf, size_t n);
 void tw_report_thread_from_snap(struct tw_report_thread *rt, const struct tw_thread_snap *s,
                                 uint64_t now_ns);
 
+/* A running thread (not in a watched call): its stack and the system call it is stopped in, read
+ * without stopping it (unwind_other.h), as `stack` and `note`; "running (not in a system call)"
+ * when it is on a CPU. Slow: for reports about a few threads. */
+void tw_report_thread_locate(struct tw_report_thread *rt);
+
 /* Writers: render `r` into the caller's buffer-backed output. */
 struct tw_out;
 void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid);

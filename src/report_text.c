@@ -101,9 +101,10 @@ void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
                  held, d, t->note[0] ? "; " : "", t->note);
       tw_report_text_stack(o, t->stack, "    ");
     } else {
-      tw_out_fmt(o, " %s%s%s%s\n", state_name(t->state),
+      tw_out_fmt(o, " %s%s%s%s%s\n", state_name(t->state),
                  t->state == TW_TS_RUNNING ? " (not in a watched blocking call)" : "",
-                 t->note[0] ? ": " : "", t->note);
+                 t->note[0] ? ": " : "", t->note, t->stack ? ":" : "");
+      if (t->stack) tw_report_text_stack(o, t->stack, "    ");
     }
     if (t->created_at) {
       tw_out_fmt(o, "  created by T%llu at:\n", (unsigned long long)t->parent);

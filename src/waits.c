@@ -567,33 +567,6 @@ static const char *stall_what(const struct tw_wait_snap *w) {
   }
 }
 
-/* The system call a running thread is in, from /proc/self/task/TID/syscall ("running" when none):
- * said of a lock holder that is not in a watched call. */
-static void holder_note(struct tw_report_thread *rt) {
-  char path[64], buf[256];
-  snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", rt->tid);
-  FILE *f = fopen(path, "re");
-  if (!f) return;
-  bool got = fgets(buf, sizeof(buf), f) != NULL;
-  fclose(f);
-  if (!got) return;
-  long nr = strtol(buf, NULL, 10);
-  static const struct { long nr; const char *name; } names[] = {
-      {0, "read"}, {1, "write"}, {7, "poll"}, {23, "select"}, {34, "pause"}, {35, "nanosleep"},
-      {43, "accept"}, {45, "recvfrom"}, {47, "recvmsg"}, {61, "wait4"}, {202, "futex"},
-      {230, "clock_nanosleep"}, {232, "epoll_wait"}, {270, "pselect6"}, {271, "ppoll"},
-      {281, "epoll_pwait"}, {288, "accept4"}};
-  if (strncmp(buf, "running", 7) == 0) {
-    snprintf(rt->note, sizeof(rt->note), "running (not in a system call)");
-    return;
-  }
-  const char *name = NULL;
-  for (size_t i = 0; i < TW_ARRAY_LEN(names); i++)
-    if (names[i].nr == nr) name = names[i].name;
-  if (name) snprintf(rt->note, sizeof(rt->note), "in system call %s, not a watched call", name);
-  else snprintf(rt->note, sizeof(rt->note), "in system call %ld, not a watched call", nr);
-}
-
 static void report_stall(const struct graph *g, const uint32_t *idx, size_t k, uint64_t now) {
   static struct tw_report r;
   memset(&r, 0, sizeof(r));
@@ -627,7 +600,7 @@ static void report_stall(const struct graph *g, const uint32_t *idx, size_t k, u
       off += (size_t)snprintf(r.message + off, sizeof(r.message) - off,
                               "; the holder T%llu is itself blocked in %s", (unsigned long long)h->s.id, hp);
     } else {
-      holder_note(ht);
+      tw_report_thread_locate(ht);
       off += (size_t)snprintf(r.message + off, sizeof(r.message) - off, "; the holder T%llu is %s",
                               (unsigned long long)h->s.id, ht->note[0] ? ht->note : "running");
     }
