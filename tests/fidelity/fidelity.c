@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -1734,6 +1735,34 @@ static void test_signals(void) {
 }
 
 /* ---------------------------------------------------------------------------------------------- */
+/* posix_spawn, posix_spawnp, system (hooked: they make the pipes open at the time shareable) */
+
+extern char **environ;
+
+/* glibc's spawn code may leave errno set on success: only the result is compared to expectations
+ * (errno still has to match the run without the preload). */
+static void spawn_rep(const char *name, struct res r, int want) {
+  check(name, ename(r.ret), r.err, "", ename(want), ANY, "");
+}
+
+static void test_spawn(void) {
+  pid_t pid = 0;
+  char *argv_true[] = {"true", NULL};
+  struct res r;
+  RCALL(r, posix_spawn(&pid, "/bin/true", NULL, NULL, argv_true, environ));
+  spawn_rep("posix_spawn", r, 0);
+  int st = -1;
+  if (r.ret == 0) waitpid(pid, &st, 0);
+  RCALL(r, posix_spawn(&pid, "/nonexistent/prog", NULL, NULL, argv_true, environ));
+  if (r.ret == 0) waitpid(pid, &st, 0);
+  spawn_rep("posix_spawn.missing", r, ENOENT);
+  RCALL(r, posix_spawnp(&pid, "true", NULL, NULL, argv_true, environ));
+  spawn_rep("posix_spawnp", r, 0);
+  if (r.ret == 0) waitpid(pid, &st, 0);
+  RCALL(r, system("exit 3"));
+  check("system.exit3", num(r.ret), r.err, "", num(3 << 8), ANY, "");
+}
+
 /* fork */
 
 static void *child_thread_prints(void *p) {
@@ -1865,6 +1894,7 @@ int main(int argc, char **argv) {
       {"dup_fcntl_close", test_dup_fcntl_close},
       {"regular_file", test_regular_file},
       {"signals", test_signals},
+      {"spawn", test_spawn},
       {"fork", test_fork},
   };
   const size_t nsections = sizeof sections / sizeof sections[0];
