@@ -331,4 +331,5 @@ void tw_reporter_after_fork_child(void) {
   tw_store_relaxed(&exit_wanted, 0);
   tw_store_relaxed(&surge_state, 0);
   tw_control_after_fork_child();
+  tw_waits_after_fork_child();
 }

@@ -89,8 +89,8 @@ static size_t nnowaiters;
 /* Per thread: the wait episodes already reported, so each is reported once. */
 struct seen {
   uint64_t id;
-  uint32_t stall_episode, dead_episode;
-  bool stalled, dead;
+  uint32_t stall_episode, dead_episode, checked_episode;
+  bool stalled, dead, checked; /* checked: confirmed stuck (reported or deliberately not) */
   bool alive; /* seen in this scan (records of reaped threads are dropped) */
   UT_hash_handle hh;
 };
@@ -347,6 +347,7 @@ static size_t solve(struct graph *g, const bool *keep) {
 }
 
 static bool graph_load(struct graph *g) {
+  g->untracked = false;
   for (;;) {
     size_t got = tw_registry_snapshot(NULL, 0);
     if (got + 16 > g->cap) {
@@ -682,10 +683,25 @@ static void report_stalls(struct graph *g, uint64_t now) {
 
 static struct graph g1, g2;
 
+/* Stuck threads not yet confirmed in their current wait episode. */
 static bool needs_confirm(const struct graph *g) {
-  for (size_t i = 0; i < g->count; i++)
-    if (g->n[i].stuck && !dead_reported(&g->n[i])) return true;
+  for (size_t i = 0; i < g->count; i++) {
+    const struct node *nd = &g->n[i];
+    if (!nd->stuck) continue;
+    struct seen *e = NULL;
+    HASH_FIND(hh, seen_tab, &nd->s.id, sizeof(uint64_t), e);
+    if (!e || !e->checked || e->checked_episode != nd->s.wait.episode) return true;
+  }
   return false;
+}
+
+static void mark_checked(const struct graph *g) {
+  for (size_t i = 0; i < g->count; i++) {
+    struct seen *e = g->n[i].stuck ? seen_of(g->n[i].s.id) : NULL;
+    if (!e) continue;
+    e->checked = true;
+    e->checked_episode = g->n[i].s.wait.episode;
+  }
 }
 
 static void forget_gone_threads(const struct graph *g) {
@@ -702,35 +718,71 @@ static void forget_gone_threads(const struct graph *g) {
   }
 }
 
+static bool any_blocked(const struct graph *g) {
+  for (size_t i = 0; i < g->count; i++)
+    if (g->n[i].s.wait.call != TW_CALL_NONE) return true;
+  return false;
+}
+
+/* Whether some wait's rule depends on every other thread (then threads we do not know matter). */
+static bool any_others_rule(const struct graph *g) {
+  for (size_t i = 0; i < g->count; i++)
+    if (g->n[i].rule == R_OTHERS) return true;
+  return false;
+}
+
+static bool analyse(struct graph *g, const bool *keep) {
+  if (!graph_load(g)) return false;
+  build_rules(g);
+  g->untracked = any_others_rule(g) && has_untracked_threads(g->alive);
+  solve(g, keep);
+  return true;
+}
+
 static void scan_once(uint64_t now_ns) {
-  if (!graph_load(&g1)) return;
-  g1.untracked = has_untracked_threads(g1.alive);
-  build_rules(&g1);
-  solve(&g1, NULL);
-  struct graph *g = &g1;
-  if (needs_confirm(&g1)) {
-    /* A second look: only threads still in the same wait episodes, still stuck, are deadlocked. */
-    struct timespec pause = {0, (long)TW_DEADLOCK_CONFIRM_NS};
-    nanosleep(&pause, NULL);
-    if (graph_load(&g2)) {
-      g2.untracked = has_untracked_threads(g2.alive);
-      build_rules(&g2);
-      bool *keep = calloc(g2.count ? g2.count : 1, sizeof(bool));
-      if (keep) {
-        for (size_t i = 0; i < g2.count; i++) {
-          int32_t j = index_of_id(&g1, g2.n[i].s.id);
-          keep[i] = j >= 0 && g1.n[j].stuck && g1.n[j].s.wait.episode == g2.n[i].s.wait.episode;
-        }
-        solve(&g2, keep);
-        free(keep);
-        g = &g2;
-        now_ns = tw__now_ns();
-      }
-    }
+  if (!analyse(&g1, NULL)) return;
+  if (!any_blocked(&g1)) {
+    forget_gone_threads(&g1);
+    return;
   }
-  if (g == &g2 || !needs_confirm(g)) report_deadlocks(g, now_ns);
-  report_stalls(g, now_ns);
-  forget_gone_threads(g);
+  if (!needs_confirm(&g1)) { /* nothing new is stuck: only stalls can be due */
+    report_stalls(&g1, now_ns);
+    forget_gone_threads(&g1);
+    return;
+  }
+  /* A second look: only threads still in the same wait episodes, still stuck, are deadlocked. */
+  struct timespec pause = {0, (long)TW_DEADLOCK_CONFIRM_NS};
+  nanosleep(&pause, NULL);
+  if (!graph_load(&g2)) return;
+  bool *keep = calloc(g2.count ? g2.count : 1, sizeof(bool));
+  if (!keep) return;
+  for (size_t i = 0; i < g2.count; i++) {
+    int32_t j = index_of_id(&g1, g2.n[i].s.id);
+    keep[i] = j >= 0 && g1.n[j].stuck && g1.n[j].s.wait.episode == g2.n[i].s.wait.episode;
+  }
+  build_rules(&g2);
+  g2.untracked = any_others_rule(&g2) && has_untracked_threads(g2.alive);
+  solve(&g2, keep);
+  free(keep);
+  now_ns = tw__now_ns();
+  report_deadlocks(&g2, now_ns);
+  mark_checked(&g2);
+  report_stalls(&g2, now_ns);
+  forget_gone_threads(&g2);
+}
+
+void tw_waits_after_fork_child(void) {
+  struct seen *e, *tmp;
+  HASH_ITER(hh, seen_tab, e, tmp) {
+    HASH_DEL(seen_tab, e);
+    free(e);
+  }
+  struct nowaiter *w, *wtmp;
+  HASH_ITER(hh, nowaiters, w, wtmp) {
+    HASH_DEL(nowaiters, w);
+    free(w);
+  }
+  nnowaiters = 0;
 }
 
 void tw_waits_scan(uint64_t now_ns) {
