@@ -12,6 +12,11 @@
 #include "report.h"
 #include "tw.h"
 
+/* Running threads whose stacks are read (the system call each is stopped in, and where): each read
+ * costs a few hundred system calls, so a dump of thousands stays well under a second. Past the
+ * bound, running threads group by creation stack alone. */
+#define DUMP_LOCATE_MAX 256
+
 /* Thread ids listed on a text group's "threads:" line; the rest are counted ("and 4800 more"): a
  * 5000-thread pool should be one readable group, and `dump --all` lists every thread anyway. The
  * JSON lists every id. */
@@ -86,7 +91,7 @@ static int dump_collect(struct dump *d) {
     struct tw_report_thread *rt = &d->threads[d->n++];
     tw_report_thread_from_snap(rt, &snaps[i], now);
     if (rt->state == TW_TS_BLOCKED) d->blocked++;
-    else d->running++;
+    else if (d->running++ < DUMP_LOCATE_MAX) tw_report_thread_locate(rt);
   }
   free(snaps);
   return 0;
@@ -172,7 +177,10 @@ static void text_header(struct tw_out *o, const struct dump *d) {
 static void text_state(struct tw_out *o, const struct tw_report_thread *t,
                        const struct group_facts *f) {
   if (t->state != TW_TS_BLOCKED) {
-    tw_out_fmt(o, "%s (not in a watched blocking call)\n", state_name(t->state));
+    /* Where it is, when it is stopped in a system call we do not watch (tw_report_thread_locate). */
+    bool note = f->same_note && t->note[0];
+    tw_out_fmt(o, "%s (not in a watched blocking call)%s%s%s\n", state_name(t->state),
+               note ? ": " : "", note ? t->note : "", t->stack ? ":" : "");
     return;
   }
   char lo[32], hi[32];
@@ -205,7 +213,7 @@ static void text_group(struct tw_out *o, const struct dump *d, const struct grou
   }
   if (g->count > listed) tw_out_fmt(o, " and %zu more (dump --all lists them)", g->count - listed);
   tw_out_str(o, "\n");
-  if (t0->state == TW_TS_BLOCKED) tw_report_text_stack(o, t0->stack, "    ");
+  if (t0->stack) tw_report_text_stack(o, t0->stack, "    ");
   text_created(o, t0, f.same_parent);
 }
 
@@ -215,7 +223,7 @@ static void text_thread(struct tw_out *o, const struct tw_report_thread *t) {
   text_who(o, t);
   tw_out_str(o, " ");
   text_state(o, t, &f);
-  if (t->state == TW_TS_BLOCKED) tw_report_text_stack(o, t->stack, "    ");
+  if (t->stack) tw_report_text_stack(o, t->stack, "    ");
   text_created(o, t, true);
 }
 
@@ -240,6 +248,14 @@ static void json_wait(struct tw_out *o, const struct tw_report_thread *t,
   tw_out_str(o, "}");
 }
 
+/* A running thread's "note": the system call it is stopped in and where, as reports give it. */
+static void json_note(struct tw_out *o, const struct tw_report_thread *t,
+                      const struct group_facts *f) {
+  if (!f->same_note || !t->note[0]) return;
+  tw_out_str(o, ",\"note\":");
+  tw_out_json_str(o, t->note);
+}
+
 /* A thread object with the field names of a report's thread (docs/report-format.md). */
 static void json_thread(struct tw_out *o, const struct tw_report_thread *t) {
   struct group_facts f = {true, true, true, t->wait_ns, t->wait_ns};
@@ -247,6 +263,7 @@ static void json_thread(struct tw_out *o, const struct tw_report_thread *t) {
   tw_out_json_str(o, t->name);
   tw_out_fmt(o, ",\"state\":\"%s\"", state_name(t->state));
   if (t->state == TW_TS_BLOCKED) json_wait(o, t, &f, false);
+  else json_note(o, t, &f);
   tw_out_fmt(o, ",\"parent\":%llu,\"stack\":", (unsigned long long)t->parent);
   tw_report_json_stack(o, t->stack);
   tw_out_str(o, ",\"created_at\":");
@@ -259,6 +276,7 @@ static void json_group(struct tw_out *o, const struct dump *d, const struct grou
   struct group_facts f = group_facts(d, g);
   tw_out_fmt(o, "{\"count\":%zu,\"state\":\"%s\"", g->count, state_name(t0->state));
   if (t0->state == TW_TS_BLOCKED) json_wait(o, t0, &f, true);
+  else json_note(o, t0, &f);
   tw_out_str(o, ",\"ids\":[");
   for (size_t i = 0; i < g->count; i++)
     tw_out_fmt(o, "%s%llu", i ? "," : "", (unsigned long long)d->threads[g->first + i].id);
