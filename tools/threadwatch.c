@@ -1,9 +1,17 @@
-/* threadwatch CLI: run a program under the preloaded library, print the option table. */
+/* threadwatch CLI: run a program under the preloaded library, dump a running program's threads,
+ * print the option table. */
 #include <errno.h>
 #include <linux/limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "options.h"
@@ -11,6 +19,8 @@
 static void usage(FILE *f) {
   fprintf(f,
           "usage: threadwatch run [--] PROGRAM [ARGS...]   run PROGRAM with libthreadwatch.so preloaded\n"
+          "       threadwatch dump [--all|-a] [--json] PID  print the threads of a running PID\n"
+          "                                                 (grouped by stack; --all: one by one)\n"
           "       threadwatch options [--markdown]          list the THREADWATCH_* options\n"
           "       threadwatch version\n");
 }
@@ -79,12 +89,199 @@ static int cmd_run(int argc, char **argv) {
   return 127;
 }
 
+/* --- threadwatch dump PID: ask a running process for its thread dump (docs/dump.md) --- */
+
+/* How long the CLI waits for the process to say something. The process looks at its socket every
+ * 100 ms and renders the whole dump before sending it; 5 s covers a large dump on a busy machine. */
+#define DUMP_ANSWER_MS 5000
+
+static int dump_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int dump_fail(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("threadwatch: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputs("\n", stderr);
+  va_end(ap);
+  return 1;
+}
+
+static int dump_denied(long pid) {
+  return dump_fail("permission denied: process %ld belongs to another user; threadwatch dump "
+                   "answers only to the user who runs the process", pid);
+}
+
+static int dump_not_started(long pid) {
+  return dump_fail("process %ld has not started its reporter thread yet (it starts with the first "
+                   "thread or blocking wait)", pid);
+}
+
+/* The process exists, we may look at it, and it has libthreadwatch.so mapped. Sets *owner to its
+ * uid. Returns 0, or 1 after saying why not. */
+static int dump_check_process(long pid, uid_t *owner) {
+  char path[64];
+  struct stat st;
+  snprintf(path, sizeof(path), "/proc/%ld", pid);
+  if (stat(path, &st) != 0) return dump_fail("no process %ld", pid);
+  *owner = st.st_uid;
+  if (st.st_uid != geteuid() && geteuid() != 0) return dump_denied(pid);
+  snprintf(path, sizeof(path), "/proc/%ld/maps", pid);
+  FILE *f = fopen(path, "re");
+  if (!f) {
+    if (errno == ENOENT || errno == ESRCH) return dump_fail("no process %ld", pid);
+    if (errno == EACCES || errno == EPERM) return dump_denied(pid);
+    return dump_fail("cannot read %s: %s", path, strerror(errno));
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  bool loaded = false;
+  while (!loaded && getline(&line, &cap, f) > 0) loaded = strstr(line, "libthreadwatch") != NULL;
+  free(line);
+  fclose(f);
+  if (!loaded)
+    return dump_fail("process %ld is not running under libthreadwatch.so (start it with "
+                     "LD_PRELOAD=.../libthreadwatch.so or `threadwatch run`)", pid);
+  return 0;
+}
+
+/* The process's control directory must be as private as the process itself makes it: someone else's
+ * directory could hold a socket that answers with anything. Returns 0, or 1 after saying why not. */
+static int dump_check_dir(long pid, const char *dir, uid_t owner) {
+  struct stat st;
+  if (lstat(dir, &st) != 0) {
+    if (errno == ENOENT) return dump_not_started(pid);
+    if (errno == EACCES || errno == EPERM) return dump_denied(pid);
+    return dump_fail("cannot look at %s: %s", dir, strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode) || st.st_uid != owner || (st.st_mode & 077))
+    return dump_fail("the control directory %s is not private (not a directory owned by uid %u "
+                     "with mode 0700); not using it", dir, (unsigned)owner);
+  return 0;
+}
+
+/* Connects to the socket of `pid` and checks that the process itself listens on it. Returns the fd,
+ * or -1 after saying why not. */
+static int dump_connect(long pid, const char *path) {
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (s < 0) return dump_fail("socket: %s", strerror(errno)), -1;
+  if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+    int e = errno;
+    close(s);
+    if (e == ENOENT) dump_not_started(pid);
+    else if (e == EACCES || e == EPERM) dump_denied(pid);
+    else if (e == ECONNREFUSED)
+      dump_fail("process %ld does not answer on %s (connection refused: the socket is stale, or "
+                "the program closed it)", pid, path);
+    else if (e == EAGAIN) dump_fail("process %ld has too many dump requests waiting; try again", pid);
+    else dump_fail("cannot connect to %s: %s", path, strerror(e));
+    return -1;
+  }
+  struct ucred cred;
+  socklen_t len = sizeof(cred);
+  if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid != (pid_t)pid) {
+    close(s);
+    dump_fail("%s is served by process %ld, not %ld; not using it", path, (long)cred.pid, pid);
+    return -1;
+  }
+  return s;
+}
+
+/* Waits up to DUMP_ANSWER_MS for bytes, then reads them. Returns the count, 0 at the end, -1 on
+ * error or timeout (said). */
+static ssize_t dump_recv(int s, long pid, char *buf, size_t n, bool started) {
+  for (;;) {
+    ssize_t r = recv(s, buf, n, 0);
+    if (r >= 0) return r;
+    if (errno == EINTR) continue;
+    if (errno == ECONNRESET && started) return 0; /* it closed with our request unread: the end */
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      dump_fail("reading the answer of process %ld: %s", pid, strerror(errno));
+      return -1;
+    }
+    struct pollfd pfd = {.fd = s, .events = POLLIN};
+    int rc = poll(&pfd, 1, DUMP_ANSWER_MS);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc == 0) {
+      if (started) dump_fail("process %ld stopped answering for %d s; the dump is cut", pid,
+                             DUMP_ANSWER_MS / 1000);
+      else dump_fail("process %ld did not answer within %d s", pid, DUMP_ANSWER_MS / 1000);
+      return -1;
+    }
+  }
+}
+
+/* Copies the answer to stdout. An answer that is one "threadwatch: ..." line (refused, unknown
+ * request) goes to stderr and fails. Returns the exit status. */
+static int dump_copy(int s, long pid, int send_errno) {
+  static const char prefix[] = "threadwatch: ";
+  char buf[1 << 16];
+  size_t have = 0;
+  /* Enough bytes to tell a dump from an error line. */
+  while (have < sizeof(prefix) - 1) {
+    ssize_t r = dump_recv(s, pid, buf + have, sizeof(buf) - have, have > 0);
+    if (r < 0) return 1;
+    if (r == 0) break;
+    have += (size_t)r;
+  }
+  if (have == 0 && send_errno)
+    return dump_fail("cannot send the request to process %ld: %s", pid, strerror(send_errno));
+  if (have == 0) return dump_fail("process %ld closed the connection without an answer", pid);
+  bool error = have >= sizeof(prefix) - 1 && memcmp(buf, prefix, sizeof(prefix) - 1) == 0;
+  FILE *out = error ? stderr : stdout;
+  for (;;) {
+    if (fwrite(buf, 1, have, out) != have) break;
+    ssize_t r = dump_recv(s, pid, buf, sizeof(buf), true);
+    if (r <= 0) {
+      if (r < 0) error = true;
+      break;
+    }
+    have = (size_t)r;
+  }
+  if (fflush(out) != 0 || ferror(out)) return dump_fail("writing the dump: %s", strerror(errno));
+  return error ? 1 : 0;
+}
+
+static int cmd_dump(int argc, char **argv) {
+  bool all = false, json = false;
+  const char *pid_arg = NULL;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "-a") == 0) all = true;
+    else if (strcmp(argv[i], "--json") == 0) json = true;
+    else if (!pid_arg && argv[i][0] != '-') pid_arg = argv[i];
+    else pid_arg = NULL, argc = -1;
+  }
+  char *end = NULL;
+  long pid = pid_arg ? strtol(pid_arg, &end, 10) : 0;
+  if (argc < 0 || !pid_arg || *end != '\0' || pid <= 0) {
+    usage(stderr);
+    return 2;
+  }
+  uid_t owner = 0; /* set by dump_check_process on success */
+  if (dump_check_process(pid, &owner) != 0) return 1;
+  char dir[64], path[128];
+  snprintf(dir, sizeof(dir), "/tmp/threadwatch-%u", (unsigned)owner);
+  snprintf(path, sizeof(path), "%s/%ld.sock", dir, pid);
+  if (dump_check_dir(pid, dir, owner) != 0) return 1;
+  int s = dump_connect(pid, path);
+  if (s < 0) return 1;
+  char req[32];
+  int n = snprintf(req, sizeof(req), "dump%s%s\n", all ? " all" : "", json ? " json" : "");
+  /* A send that fails (the process hung up at once) is not the end: it may have said why. */
+  int send_errno = send(s, req, (size_t)n, MSG_NOSIGNAL) == n ? 0 : errno;
+  int rc = dump_copy(s, pid, send_errno);
+  close(s);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
     return 2;
   }
   if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 2, argv + 2);
+  if (strcmp(argv[1], "dump") == 0) return cmd_dump(argc - 2, argv + 2);
   if (strcmp(argv[1], "options") == 0)
     return cmd_options(argc > 2 && strcmp(argv[2], "--markdown") == 0);
   if (strcmp(argv[1], "version") == 0) {
