@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds threadwatch and runs every test layer: cmocka unit tests (plain, ASan+UBSan, TSan, with gcc
 # and clang), integration tests (misbehaving and clean programs under the preload), fidelity tests
-# (same results and errno with and without the preload), and a benchmark smoke run (never pass/fail
-# on timing). On a fresh Debian machine, run as root, it installs what it needs first.
+# (same results and errno with and without the preload), `threadwatch dump` tests (hung processes
+# asked for their threads), and a benchmark smoke run (never pass/fail on timing). On a fresh
+# Debian machine, run as root, it installs what it needs first.
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh --quick    one build (gcc), unit + integration + fidelity
+#   scripts/test.sh --quick    one build (gcc), unit + integration + fidelity + dump
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -58,6 +59,7 @@ step "build (gcc, RelWithDebInfo)" build "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo 
 step "unit tests (gcc)" unit "$B"
 step "integration tests (gcc build)" bash tests/integration/run.sh "$B"
 step "fidelity tests (gcc build)" bash tests/fidelity/run.sh "$B"
+step "dump tests (gcc build)" bash tests/dump/run.sh "$B"
 
 if [ $QUICK = 0 ]; then
   C=$ROOT/build-clang-debug

@@ -296,6 +296,8 @@ check "an unknown option: usage, exit 2" [ "$rc" = 2 ]
 # (e) the same-user rule
 if [ "$ME" != 0 ]; then
   echo "SKIP: another user is refused (needs root to run as nobody)"
+elif ! command -v setpriv >/dev/null; then
+  echo "SKIP: another user is refused (setpriv, from util-linux, is missing)"
 elif [ -e /tmp/threadwatch-65534 ] && [ "$(stat -c %u /tmp/threadwatch-65534)" != 65534 ]; then
   echo "SKIP: another user is refused (/tmp/threadwatch-65534 exists and is not nobody's)"
 else
@@ -317,8 +319,8 @@ else
 fi
 
 # A control directory that is not private: the process says so once and makes no socket.
-if [ "$ME" != 0 ]; then
-  echo "SKIP: a control directory that is not private (needs root to run as another user)"
+if [ "$ME" != 0 ] || ! command -v setpriv >/dev/null; then
+  echo "SKIP: a control directory that is not private (needs root and setpriv)"
 elif [ -e /tmp/threadwatch-65533 ]; then
   echo "SKIP: a control directory that is not private (/tmp/threadwatch-65533 exists already)"
 else
