@@ -15,25 +15,36 @@ import sys
 KINDS = {"thread-leak", "thread-surge", "lock-order-cycle", "deadlock", "stall", "misuse",
          "race-suspect"}
 STATES = {"running", "blocked", "exited"}
+DEADLOCK_WHATS = {"wait-cycle", "self-relock", "all-asleep"}
+STALL_WHATS = {"mutex", "rwlock", "condvar", "join", "pipe", "eventfd", "lost-wakeup"}
 MAX_LISTED_THREADS = 8
 
 # Keys that describe how to run the program (used by run.sh; accepted and ignored here).
 RUN_KEYS = {"program", "env", "args", "timeout"}
 # Keys checked once per test.
-TEST_KEYS = {"exit", "reports", "json_files", "stdout", "stdout_not", "stderr", "stderr_not",
-             "stderr_lines", "log", "log_re", "logfile", "no_file"}
+TEST_KEYS = {"exit", "hangs", "reports", "json_files", "stdout", "stdout_not", "stderr",
+             "stderr_not", "stderr_lines", "log", "log_re", "logfile", "no_file", "no_report",
+             "report_order"}
 # Keys that belong to the expected report opened by the last "kind:" line.
 REPORT_KEYS = {"what", "count", "count_min", "wait_call", "frame", "stack_frame", "created_frame",
                "group_count_min", "group_frame",
                # lock-order-cycle reports
                "cycle_length", "locks", "edge_threads", "edge_frame", "held_frame",
-               "first_seen_frame", "lock_kind", "lock_name", "edge_mode"}
+               "first_seen_frame", "lock_kind", "lock_name", "edge_mode",
+               # deadlock and stall reports
+               "wait_object", "held_by", "for_ms_max", "threshold_ms", "locked_at_frame",
+               "signalled_by", "signalled_frame", "thread_stack_frame", "thread_wait_call",
+               "thread_state"}
 REPEATABLE = {"env", "stdout", "stdout_not", "stderr", "stderr_not", "log", "log_re", "no_file",
-              "frame", "stack_frame", "created_frame", "wait_call", "group_frame",
+              "no_report", "frame", "stack_frame", "created_frame", "wait_call", "group_frame",
               "edge_frame", "held_frame", "first_seen_frame", "lock_kind", "lock_name",
-              "edge_mode"}
+              "edge_mode", "wait_object", "locked_at_frame", "signalled_frame",
+              "thread_stack_frame", "thread_wait_call", "thread_state"}
 INT_KEYS = {"exit", "reports", "json_files", "stderr_lines", "count", "count_min",
-            "group_count_min", "timeout", "cycle_length", "locks", "edge_threads"}
+            "group_count_min", "timeout", "cycle_length", "locks", "edge_threads", "for_ms_max",
+            "threshold_ms", "signalled_by"}
+# Keys whose value is "N REST": a listed thread's index (0 = threads[0]) and a value.
+INDEXED_KEYS = {"thread_stack_frame", "thread_wait_call", "thread_state"}
 # A lock-order-cycle report lists at most this many locks (and edges) of its cycle.
 MAX_LISTED_LOCKS = 16
 LOCK_KINDS = {"mutex", "rwlock"}
@@ -74,6 +85,21 @@ def parse_expect(path, subst):
                                   f"got {value!r}")
             if key == "lock_kind" and value not in LOCK_KINDS:
                 raise ExpectError(f"{where}: lock_kind is mutex or rwlock, got {value!r}")
+            if key in ("hangs", "held_by") and value not in ("yes", "no"):
+                raise ExpectError(f"{where}: {key} is yes or no, got {value!r}")
+            if key in INDEXED_KEYS:
+                idx, _, rest = value.partition(" ")
+                if not idx.isdigit() or not rest.strip():
+                    raise ExpectError(f"{where}: {key} needs 'INDEX VALUE', got {value!r}")
+                if key == "thread_state" and rest.strip() not in STATES:
+                    raise ExpectError(f"{where}: unknown thread state {rest.strip()!r}")
+            if key == "no_report":
+                words = value.split()
+                if not 1 <= len(words) <= 2 or words[0] not in KINDS:
+                    raise ExpectError(f"{where}: no_report needs 'KIND [WHAT]', got {value!r}")
+            if key == "report_order" and (len(value.split()) < 2
+                                          or not set(value.split()) <= KINDS):
+                raise ExpectError(f"{where}: report_order needs two or more kinds, got {value!r}")
             if key == "kind":
                 if value not in KINDS:
                     raise ExpectError(f"{where}: unknown kind {value!r}")
@@ -90,6 +116,8 @@ def parse_expect(path, subst):
             if key in target and key not in REPEATABLE:
                 raise ExpectError(f"{where}: {key} given twice")
             target.setdefault(key, []).append(value)
+    if one(test, "hangs") == "yes" and "exit" in test:
+        raise ExpectError(f"{path}: 'hangs: yes' and 'exit:' exclude each other")
     return test, reports
 
 
@@ -159,6 +187,8 @@ def schema_errors(rep):
             w = t.get("wait")
             if not isinstance(w, dict) or not isinstance(w.get("call"), str):
                 errs.append(f"{where}: blocked thread without a wait object with a 'call'")
+            else:
+                errs.extend(wait_errors(w, f"{where}.wait"))
         elif "wait" in t:
             errs.append(f"{where}: 'wait' present on a thread in state {state!r}")
         for name in ("stack", "created_at"):
@@ -178,6 +208,103 @@ def schema_errors(rep):
                 errs.extend(frame_errors(g.get("created_at"), f"groups[{i}].created_at"))
     if rep.get("kind") == "lock-order-cycle":
         errs.extend(lock_cycle_errors(rep, threads))
+    if rep.get("kind") == "deadlock":
+        errs.extend(deadlock_errors(rep, threads))
+    if rep.get("kind") == "stall":
+        errs.extend(stall_errors(rep, threads))
+    return errs
+
+
+def is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def wait_errors(w, where):
+    """The fields of a blocked thread's `wait` object: object, for_ms, and where present address,
+    fd and held_by."""
+    errs = []
+    if not isinstance(w.get("object"), str):
+        errs.append(f"{where}: missing string 'object'")
+    if not is_int(w.get("for_ms")) or w["for_ms"] < 0:
+        errs.append(f"{where}.for_ms {w.get('for_ms')!r} is not a number >= 0")
+    if "address" in w and not (isinstance(w["address"], str)
+                               and re.fullmatch(r"0x[0-9a-fA-F]+", w["address"])):
+        errs.append(f"{where}.address {w['address']!r} is not a hex string")
+    if "fd" in w and (not is_int(w["fd"]) or w["fd"] < 0):
+        errs.append(f"{where}.fd {w['fd']!r} is not a file descriptor")
+    if "held_by" in w and (not isinstance(w["held_by"], list)
+                           or not all(is_int(x) and x > 0 for x in w["held_by"])):
+        errs.append(f"{where}.held_by {w['held_by']!r} is not an array of thread ids")
+    return errs
+
+
+def deadlock_errors(rep, threads):
+    """deadlock: what wait-cycle/self-relock/all-asleep, count >= 1 = listed + omitted, every listed
+    thread blocked (with a wait, checked with the thread), distinct; self-relock has locked_at."""
+    errs = []
+    if rep.get("what") not in DEADLOCK_WHATS:
+        errs.append(f"deadlock with what {rep.get('what')!r}, expected one of "
+                    f"{sorted(DEADLOCK_WHATS)}")
+    count, omitted = rep.get("count"), rep.get("omitted_threads")
+    if is_int(count) and count < 1:
+        errs.append(f"deadlock with count {count}, expected >= 1")
+    if is_int(count) and is_int(omitted) and count != len(threads) + omitted:
+        errs.append(f"count {count} != {len(threads)} listed + {omitted} omitted threads")
+    if not threads:
+        errs.append("deadlock that lists no thread")
+    ids = [t.get("id") for t in threads if isinstance(t, dict)]
+    if len(set(ids)) != len(ids):
+        errs.append(f"a thread is listed twice: {ids}")
+    for i, t in enumerate(threads):
+        if isinstance(t, dict) and t.get("state") != "blocked":
+            errs.append(f"threads[{i}] is {t.get('state')!r} in a deadlock, expected 'blocked'")
+    if rep.get("what") == "self-relock":
+        at = rep.get("locked_at")
+        if not isinstance(at, list) or not at:
+            errs.append("self-relock without a non-empty 'locked_at' array of frames")
+        errs.extend(frame_errors(at, "locked_at"))
+    return errs
+
+
+def stall_errors(rep, threads):
+    """stall: what is a wait class, threshold_ms, threads[0] the stalled thread (blocked longer
+    than the threshold, in a call of that class); lost-wakeup has signalled_by and signalled_at."""
+    errs = []
+    what = rep.get("what")
+    if what not in STALL_WHATS:
+        errs.append(f"stall with what {what!r}, expected one of {sorted(STALL_WHATS)}")
+    threshold = rep.get("threshold_ms")
+    if not is_int(threshold) or threshold <= 0:
+        errs.append(f"stall without a 'threshold_ms' number > 0 (got {threshold!r})")
+        threshold = None
+    if is_int(rep.get("count")) and rep["count"] < 1:
+        errs.append(f"stall with count {rep['count']}, expected >= 1")
+    t0 = threads[0] if threads and isinstance(threads[0], dict) else None
+    if t0 is None:
+        return errs + ["stall without the stalled thread as threads[0]"]
+    w = t0.get("wait") if isinstance(t0.get("wait"), dict) else {}
+    if t0.get("state") != "blocked":
+        errs.append(f"threads[0] (the stalled thread) is {t0.get('state')!r}, expected 'blocked'")
+    elif threshold is not None and is_int(w.get("for_ms")) and w["for_ms"] < threshold:
+        errs.append(f"threads[0] blocked for {w['for_ms']} ms, under the threshold "
+                    f"{threshold} ms")
+    call = w.get("call") if isinstance(w.get("call"), str) else ""
+    prefix = {"mutex": "pthread_mutex_", "rwlock": "pthread_rwlock_", "condvar": "pthread_cond_",
+              "lost-wakeup": "pthread_cond_"}.get(what)
+    if call and prefix and not call.startswith(prefix):
+        errs.append(f"a {what} stall whose thread waits in {call!r}")
+    if call and what == "join" and "join" not in call:
+        errs.append(f"a join stall whose thread waits in {call!r}")
+    if what in ("pipe", "eventfd") and not is_int(w.get("fd")):
+        errs.append(f"a {what} stall whose wait has no 'fd'")
+    if what == "lost-wakeup":
+        if not is_int(rep.get("signalled_by")):
+            errs.append(f"lost-wakeup without a thread id 'signalled_by' "
+                        f"(got {rep.get('signalled_by')!r})")
+        at = rep.get("signalled_at")
+        if not isinstance(at, list) or not at:
+            errs.append("lost-wakeup without a non-empty 'signalled_at' array of frames")
+        errs.extend(frame_errors(at, "signalled_at"))
     return errs
 
 
@@ -345,6 +472,7 @@ def report_problems(rep, exp):
                 probs.append(f"no {'/'.join(which)} frame in function {want!r} "
                              f"(functions: {sorted(set(map(str, names)))})")
     probs.extend(lock_problems(rep, exp))
+    probs.extend(wait_problems(rep, exp))
     if "group_count_min" in exp or "group_frame" in exp:
         groups = rep.get("groups")
         g0 = groups[0] if isinstance(groups, list) and groups and isinstance(groups[0], dict) \
@@ -406,6 +534,72 @@ def lock_problems(rep, exp):
     return probs
 
 
+def wait_problems(rep, exp):
+    """The deadlock/stall keys of an expected report."""
+    probs = []
+    threads = [t for t in rep.get("threads") or [] if isinstance(t, dict)]
+    waits = [t["wait"] for t in threads if isinstance(t.get("wait"), dict)]
+
+    def fnames(frames):
+        return [fr.get("function") for fr in frames or [] if isinstance(fr, dict)] \
+            if isinstance(frames, list) else []
+
+    for want in exp.get("wait_object", []):
+        objects = [w.get("object") for w in waits]
+        if not any(isinstance(o, str) and want in o for o in objects):
+            probs.append(f"no listed thread's wait.object contains {want!r} (objects: {objects})")
+    if "held_by" in exp:
+        ids = {t.get("id") for t in threads}
+        holders = [(t.get("id"), t["wait"].get("held_by")) for t in threads
+                   if isinstance(t.get("wait"), dict) and t["wait"].get("held_by")]
+        if one(exp, "held_by") == "no":
+            if holders:
+                probs.append(f"a listed thread has a wait.held_by, expected none ({holders})")
+        elif not holders:
+            probs.append("no listed thread has a non-empty wait.held_by")
+        else:
+            for tid, hb in holders:
+                unlisted = [h for h in hb if h not in ids] if isinstance(hb, list) else hb
+                if unlisted:
+                    probs.append(f"T{tid}'s wait.held_by {hb} names thread(s) {unlisted} that "
+                                 "are not listed")
+    if "for_ms_max" in exp:
+        limit = int(one(exp, "for_ms_max"))
+        late = [(t.get("id"), t["wait"].get("for_ms")) for t in threads
+                if isinstance(t.get("wait"), dict) and not (
+                    is_int(t["wait"].get("for_ms")) and t["wait"]["for_ms"] <= limit)]
+        if late:
+            probs.append(f"wait.for_ms above {limit} (thread, for_ms): {late}")
+    for key in ("threshold_ms", "signalled_by"):
+        if key in exp and rep.get(key) != int(one(exp, key)):
+            probs.append(f"{key} {rep.get(key)!r}, expected {one(exp, key)}")
+    for key, field in (("locked_at_frame", "locked_at"), ("signalled_frame", "signalled_at")):
+        for want in exp.get(key, []):
+            names = fnames(rep.get(field))
+            if not any(function_matches(want, n) for n in names):
+                probs.append(f"no {field} frame in function {want!r} "
+                             f"(functions: {sorted(set(map(str, names)))})")
+    for key in sorted(INDEXED_KEYS):
+        for value in exp.get(key, []):
+            idx, _, want = value.partition(" ")
+            idx, want = int(idx), want.strip()
+            if idx >= len(threads):
+                probs.append(f"{key} {value}: only {len(threads)} thread(s) listed")
+                continue
+            t = threads[idx]
+            w = t.get("wait") if isinstance(t.get("wait"), dict) else {}
+            if key == "thread_state" and t.get("state") != want:
+                probs.append(f"threads[{idx}] is {t.get('state')!r}, expected {want!r}")
+            elif key == "thread_wait_call" and w.get("call") != want:
+                probs.append(f"threads[{idx}] waits in {w.get('call')!r}, expected {want!r}")
+            elif key == "thread_stack_frame":
+                names = fnames(t.get("stack"))
+                if not any(function_matches(want, n) for n in names):
+                    probs.append(f"threads[{idx}].stack has no frame in function {want!r} "
+                                 f"(functions: {names})")
+    return probs
+
+
 def read_text(path):
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -445,12 +639,19 @@ def main():
     stderr = read_text(os.path.join(args.tmp, "stderr"))
 
     # Exit status.
-    want_exit = int(one(test, "exit", "0" if args.good else "66"))
-    if args.timed_out:
-        fails.append(f"timed out after {args.timeout}s (status {args.status}); expected exit "
-                     f"{want_exit}")
-    elif args.status != want_exit:
-        fails.append(f"exit status {args.status}, expected {want_exit}")
+    if one(test, "hangs") == "yes":
+        # The program must still be running at its timeout; the reports below were then written
+        # before the kill (the files are read after it).
+        if not args.timed_out:
+            fails.append(f"exit status {args.status}, expected the program to hang until its "
+                         f"timeout ({args.timeout}s) and be killed (status 124 or 137)")
+    else:
+        want_exit = int(one(test, "exit", "0" if args.good else "66"))
+        if args.timed_out:
+            fails.append(f"timed out after {args.timeout}s (status {args.status}); expected exit "
+                         f"{want_exit}")
+        elif args.status != want_exit:
+            fails.append(f"exit status {args.status}, expected {want_exit}")
 
     # JSON Lines: every file THREADWATCH_JSON names (one per process when it holds %p).
     pattern = args.json.replace("%p", "*")
@@ -496,6 +697,21 @@ def main():
     if "json_files" in test and nonempty != int(one(test, "json_files")):
         fails.append(f"{nonempty} non-empty JSON file(s) matching {pattern}, expected "
                      f"{one(test, 'json_files')}")
+
+    for value in test.get("no_report", []):
+        words = value.split()
+        found = [i + 1 for i, r in enumerate(reports) if r.get("kind") == words[0]
+                 and (len(words) == 1 or r.get("what") == words[1])]
+        if found:
+            fails.append(f"report(s) {found} are {value!r}, expected none")
+    for value in test.get("report_order", []):
+        kinds = value.split()
+        firsts = [next((i for i, r in enumerate(reports) if r.get("kind") == k), None)
+                  for k in kinds]
+        if None in firsts or firsts != sorted(firsts):
+            got = [r.get("kind") for r in reports]
+            fails.append(f"the first reports of the kinds {kinds} do not come in that order "
+                         f"(reports in order: {got})")
 
     for exp in exp_reports:
         if any(not report_problems(r, exp) for r in reports):

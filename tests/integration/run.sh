@@ -10,13 +10,17 @@
 # Tests
 #   good/NAME.c, good/NAME.cpp   a clean program: it must exit 0, create no JSON report (no file, or
 #                                an empty one) and print nothing from threadwatch on stderr.
+#   good/NAME.env                optional: extra environment for good/NAME, one NAME=VALUE a line
+#                                (blank lines and `#` comment lines are skipped), as `env:` below;
+#                                e.g. THREADWATCH_STALL=1s to prove a short wait stays silent.
 #   bad/NAME.expect              one test each, checked against its expectations; the program is
 #                                bad/NAME.c or bad/NAME.cpp unless `program:` names another source.
 # Each program is built with `cc -g -O1 -pthread -D_GNU_SOURCE` (`c++ -std=c++17 ...` for .cpp,
 # -I tests/integration for tw_test.h), then run in its own temporary directory @TMP@ as
 #   timeout (30 s x TW_TEST_TIMEOUT_MULT) env LD_PRELOAD=BUILD_DIR/libthreadwatch.so \
 #       THREADWATCH_JSON=@TMP@/out.jsonl [env: ...] PROGRAM [args: ...]
-# with every other THREADWATCH_* variable of the caller removed, and stdin from /dev/null.
+# with every other THREADWATCH_* variable of the caller removed, stdin from /dev/null, and
+# `ulimit -c 0` (an abort leaves no core file). `timeout` sends SIGTERM, then SIGKILL 5 s later.
 #
 # The .expect format: `key: value` lines; `#` starts a comment line. In values, @TMP@ is the test's
 # temporary directory, @DIR@ the directory of the .expect file, @BUILD@ the build directory.
@@ -25,9 +29,15 @@
 #     env: NAME=VALUE        extra environment, repeatable; THREADWATCH_JSON=... replaces the
 #                            default (a %p in it makes one file per process, all of them are read)
 #     args: A B ...          program arguments, split on blanks
-#     timeout: SECONDS       default 30 (then multiplied by TW_TEST_TIMEOUT_MULT)
+#     timeout: SECONDS       default 30 (then multiplied by TW_TEST_TIMEOUT_MULT); a hang test
+#                            gives a short one (3-5 s), far above its THREADWATCH_STALL
 #   The process
-#     exit: N                expected exit status (default 66 in bad/, 0 in good/)
+#     exit: N                expected exit status (default 66 in bad/, 0 in good/); a program that
+#                            aborts (THREADWATCH_ON_DEADLOCK=abort) exits 134 (128 + SIGABRT)
+#     hangs: yes             the program must hang: still running at its timeout and killed
+#                            (status 124 or 137); excludes `exit:`. The JSON is read after the
+#                            kill, so every expected report was written while the program hung.
+#                            Without it a timeout is a failure.
 #     stdout: TEXT           TEXT appears in stdout (repeatable); stdout_not: TEXT must not
 #     stderr: TEXT           TEXT appears in stderr (repeatable); stderr_not: TEXT must not
 #     stderr_lines: N        stderr has exactly N lines
@@ -38,6 +48,9 @@
 #   The JSON Lines (all lines of all files THREADWATCH_JSON expands to)
 #     reports: N             exactly N reports
 #     json_files: N          exactly N non-empty JSON files (with %p in THREADWATCH_JSON)
+#     no_report: KIND [WHAT] no report has this kind (and this what); repeatable
+#     report_order: K1 K2 .. the first report of kind K1 comes before the first of K2, ... (in
+#                            the order of the JSON lines); every kind named must occur
 #     kind: KIND             opens an expected report: some report must have this kind and satisfy
 #                            every key below up to the next `kind:` line
 #       what: WHAT           its `what`
@@ -48,6 +61,18 @@
 #       created_frame: F     F is in some thread's `created_at`
 #       group_count_min: N   groups[0].count >= N (thread-surge)
 #       group_frame: F       F is in groups[0].created_at (thread-surge)
+#     deadlock and stall reports (threads[I] is the I-th listed thread, from 0):
+#       wait_object: TEXT    TEXT is in some listed thread's wait.object (`pipe fd`, `eventfd`)
+#       held_by: yes|no      yes: some listed thread has a non-empty wait.held_by, and every
+#                            holder it names is a listed thread; no: no listed thread has one
+#       for_ms_max: N        every listed thread's wait.for_ms is <= N (reported in time)
+#       threshold_ms: N      its `threshold_ms` is N (stall)
+#       locked_at_frame: F   F is in `locked_at` (self-relock: where the mutex was first locked)
+#       signalled_by: N      its `signalled_by` is thread id N (lost-wakeup)
+#       signalled_frame: F   F is in `signalled_at` (lost-wakeup: the signal that found no waiter)
+#       thread_stack_frame: I F    F is in threads[I].stack; repeatable
+#       thread_wait_call: I CALL   threads[I] is blocked with wait.call == CALL; repeatable
+#       thread_state: I STATE      threads[I].state is STATE; repeatable
 #     lock-order-cycle reports (locks M1.., edges Mi => Mi+1 in cycle order):
 #       cycle_length: N      its `cycle_length` is N (the whole cycle, listed or not)
 #       locks: N             exactly N locks are listed (at most 16 are)
@@ -63,13 +88,19 @@
 # count/threads/omitted_threads/dropped_events; each thread's id/tid/name/state/parent/stack/
 # created_at, `wait` exactly when blocked; frames with pc/function/module and no threadwatch frame;
 # `groups` for thread-surge, none counting more threads than the report; count = listed + omitted
-# for thread-leak; for lock-order-cycle: what lock-order/class-order, cycle_length >= 2, locks
-# M1..Mn (n = min(cycle_length, 16)) with hex address, kind mutex/rwlock, name, first_seen; edges
-# Mi => Mi+1 closing back to M1 (in a cut cycle the last one leads to the unlisted Mn+1), each with
-# a thread, read/write held_mode/acquire_mode (write for a mutex), seen >= 1, non-empty
-# acquired_at, held_since; a hint; listed threads are distinct edge threads, listed + omitted =
-# count = distinct edge threads, each thread's stack the acquired_at of one of its edges); a
-# report's pid matches its %p file; and each report has its text headline
+# for thread-leak; each blocked thread's wait has a string object, for_ms >= 0, and where present a
+# hex address, an fd and held_by (thread ids); for deadlock: what wait-cycle/self-relock/
+# all-asleep, count >= 1 = listed + omitted, every listed thread blocked and listed once,
+# self-relock with a non-empty locked_at; for stall: what mutex/rwlock/condvar/join/pipe/eventfd/
+# lost-wakeup, threshold_ms > 0, count >= 1, threads[0] blocked for >= threshold_ms in a call of
+# that class (pthread_mutex_*, pthread_rwlock_*, pthread_cond_*, a join, an fd wait), lost-wakeup
+# with signalled_by and a non-empty signalled_at; for lock-order-cycle: what lock-order/class-order,
+# cycle_length >= 2, locks M1..Mn (n = min(cycle_length, 16)) with hex address, kind mutex/rwlock,
+# name, first_seen; edges Mi => Mi+1 closing back to M1 (in a cut cycle the last one leads to the
+# unlisted Mn+1), each with a thread, read/write held_mode/acquire_mode (write for a mutex),
+# seen >= 1, non-empty acquired_at, held_since; a hint; listed threads are distinct edge threads,
+# listed + omitted = count = distinct edge threads, each thread's stack the acquired_at of one of
+# its edges); a report's pid matches its %p file; and each report has its text headline
 # "==PID== threadwatch: KIND: MESSAGE" in the text report (the logfile:, or stderr when
 # THREADWATCH_LOG is not set).
 #
@@ -207,14 +238,21 @@ run_test() {
       THREADWATCH_JSON=*) json=${line#THREADWATCH_JSON=} ;;
       THREADWATCH_LOG=*) log_env=${line#THREADWATCH_LOG=} ;;
     esac
-  done < <(expect_values "$expect" env "$tmp" "$dir")
+  done < <(
+    expect_values "$expect" env "$tmp" "$dir"
+    # good/NAME.env: NAME=VALUE lines, blank and `#` lines skipped.
+    if [[ $kind == good && -f $dir/$name.env ]]; then
+      sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^#/d' "$dir/$name.env"
+    fi
+  )
   read -r -a args <<<"$(expect_values "$expect" args "$tmp" "$dir" | head -n1)"
   secs=$(expect_values "$expect" timeout "$tmp" "$dir" | head -n1)
   secs=$(awk -v s="${secs:-30}" -v m="$mult" 'BEGIN { printf "%d", (s * m < 1 ? 1 : s * m) }')
 
   local status=0 timed_out=()
-  (cd "$tmp" && exec timeout -k 5 "$secs" env LD_PRELOAD="$lib" THREADWATCH_JSON="$json" \
-    "${envs[@]}" "$bin" "${args[@]}" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null) || status=$?
+  (cd "$tmp" && ulimit -c 0 && exec timeout -k 5 "$secs" env LD_PRELOAD="$lib" \
+    THREADWATCH_JSON="$json" "${envs[@]}" "$bin" "${args[@]}" \
+    >"$tmp/stdout" 2>"$tmp/stderr" </dev/null) || status=$?
   [[ $status == 124 || $status == 137 ]] && timed_out=(--timed-out)
 
   local -a check=(python3 "$here/check.py" --name "$test" --tmp "$tmp" --dir "$dir"

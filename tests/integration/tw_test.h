@@ -104,4 +104,33 @@ static inline void tw_test_wait_zombie(pid_t tid) {
   }
 }
 
+/*
+ * Keep the calling thread alive until the process is killed, in no call threadwatch watches: the
+ * thread counts as running, so the rest of the process is not "all asleep" and a hang test sees
+ * only the reports about the other threads.
+ */
+static inline void tw_test_idle_forever(void) {
+  for (;;) pause();
+}
+
+/* The state letter of process PID in /proc/PID/stat ('S' sleeping, 'R' running, ...); 0 when it
+ * cannot be read. */
+static inline char tw_test_proc_state(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *rp = strrchr(buf, ')'); /* the state follows "(comm) " */
+  return rp != NULL && rp[1] == ' ' ? rp[2] : 0;
+}
+
+/* Sleep MS milliseconds: a duration the test is about, never a way to order threads. */
+static inline void tw_test_sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000 * 1000};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) continue;
+}
+
 #endif /* TW_TEST_H */
