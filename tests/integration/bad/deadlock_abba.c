@@ -1,0 +1,45 @@
+/*
+ * A real ABBA deadlock: take_ab holds A and wants B, take_ba holds B and wants A. A barrier makes
+ * both hold their first lock before either takes its second, so the run always hangs.
+ *
+ * No argument: main joins both threads (blocked in pthread_join for good). Argument "idle": main
+ * stays in pause(), a call threadwatch does not watch, so only the two threads are blocked.
+ */
+#include <pthread.h>
+
+#include "tw_test.h"
+
+static pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
+static pthread_barrier_t both_hold_first;
+
+static void *take_ab(void *arg) {
+  (void)arg;
+  TW_OK(pthread_mutex_lock(&lock_a));
+  pthread_barrier_wait(&both_hold_first);
+  TW_OK(pthread_mutex_lock(&lock_b)); /* held by take_ba: blocks forever */
+  TW_OK(pthread_mutex_unlock(&lock_b));
+  TW_OK(pthread_mutex_unlock(&lock_a));
+  return NULL;
+}
+
+static void *take_ba(void *arg) {
+  (void)arg;
+  TW_OK(pthread_mutex_lock(&lock_b));
+  pthread_barrier_wait(&both_hold_first);
+  TW_OK(pthread_mutex_lock(&lock_a)); /* held by take_ab: blocks forever */
+  TW_OK(pthread_mutex_unlock(&lock_a));
+  TW_OK(pthread_mutex_unlock(&lock_b));
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  pthread_t t1, t2;
+  TW_OK(pthread_barrier_init(&both_hold_first, NULL, 2));
+  TW_OK(pthread_create(&t1, NULL, take_ab, NULL));
+  TW_OK(pthread_create(&t2, NULL, take_ba, NULL));
+  if (argc > 1 && strcmp(argv[1], "idle") == 0) tw_test_idle_forever();
+  TW_OK(pthread_join(t1, NULL));
+  TW_OK(pthread_join(t2, NULL));
+  return 0;
+}
