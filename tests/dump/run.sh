@@ -4,12 +4,13 @@
 #   tests/dump/run.sh BUILD_DIR
 #
 # Builds tests/dump/hung.c (`cc -g -O1 -pthread`), starts it in the background under
-# LD_PRELOAD=BUILD_DIR/libthreadwatch.so (THREADWATCH_STALL=0: no stall reports while we look), waits
-# until its dump shows every thread blocked (polling, never a blind sleep), and checks real output:
-# the grouped text dump, --all, --json, the errors (no process, no preload, no reporter yet, stale
-# socket, unknown request), the same-user rule (as root: runs the CLI and the program as nobody with
-# setpriv; skipped with a SKIP line when not root), a private-directory refusal, the socket's removal
-# at a normal exit, and fork (the child has its own socket, the parent's still works, no fd leaks).
+# LD_PRELOAD=BUILD_DIR/libthreadwatch.so (THREADWATCH_STALL=0: no stall reports while we look),
+# waits until its dump shows every thread where it should be (polling, never a blind sleep), and
+# checks real output: the grouped text dump, --all, --json, the errors (no process, no preload, no
+# reporter yet, stale socket, unknown request), the same-user rule (as root: the CLI and the
+# program run as nobody with setpriv; skipped with a SKIP line when not root), a directory that is
+# not private, the socket's removal at a normal exit and of dead processes' sockets at a start, and
+# fork (the child has its own socket, the parent's still works, no fd leaks into the other).
 #
 # Environment: TW_TEST_TIMEOUT_MULT (default 1) multiplies every wait; TW_TEST_KEEP=1 keeps the
 # temporary directory; CC (default cc).
@@ -27,6 +28,7 @@ unset "${!THREADWATCH_@}"
 
 passed=0
 failed=0
+rc=0
 TMP=$(mktemp -d /tmp/tw-dump.XXXXXX)
 chmod 755 "$TMP" # the programs and the CLI also run as nobody
 pids=()
@@ -34,17 +36,19 @@ made_dirs=()
 
 cleanup() {
   exec 2>/dev/null # no "Killed" notices from bash for the processes we end here
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
+  for p in "${pids[@]}"; do kill -KILL "$p"; done
+  wait
   # Killed processes cannot remove their sockets: remove those of our own processes.
   for p in "${pids[@]}"; do rm -f /tmp/threadwatch-*/"$p".sock; done
   for d in "${made_dirs[@]}"; do rm -rf "$d"; done
-  [ "${TW_TEST_KEEP:-0}" = 1 ] && echo "kept $TMP" || rm -rf "$TMP"
+  if [ "${TW_TEST_KEEP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
 
+# --- reporting ---
+
 pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-# fail NAME: says what the last CLI run printed.
+# fail NAME: says what the last CLI run (or what `shows` put in its place) printed.
 fail() {
   echo "FAIL: $1"
   echo "  exit status: $rc"
@@ -57,13 +61,16 @@ check() {
   local name=$1; shift
   if "$@"; then pass "$name"; else fail "$name"; fi
 }
+# shows FILE: makes FILE what a failure prints (for checks on files other than the CLI's output).
+shows() { rc=0; cp "$1" "$TMP/out"; : >"$TMP/err"; }
 finish() {
   echo "dump: $passed passed, $failed failed"
   [ "$failed" = 0 ]
   exit $?
 }
 
-# The library and the CLI, copied where nobody can read them (BUILD_DIR may sit in a private home).
+# --- set-up: the library and the CLI copied where nobody can read them ---
+
 mkdir -p "$TMP/bin"
 cp "$BUILD/libthreadwatch.so" "$BUILD/threadwatch" "$TMP/bin/"
 LIB=$TMP/bin/libthreadwatch.so
@@ -76,10 +83,14 @@ if ! ${CC:-cc} -g -O1 -pthread -o "$HUNG" "$HERE/hung.c"; then
 fi
 chmod -R a+rX "$TMP/bin"
 ME=$(id -u)
+DIR=/tmp/threadwatch-$ME
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+PRELOADED=(env LD_PRELOAD="$LIB" THREADWATCH_STALL=0)
 
-# cli [PREFIX...] -- ARGS...: runs the CLI (under PREFIX, e.g. setpriv), output in $TMP/out and
-# $TMP/err, status in $rc.
+# --- helpers ---
+
+# cli [PREFIX...] -- ARGS...: runs the CLI (under PREFIX, e.g. setpriv); output in $TMP/out and
+# $TMP/err, exit status in $rc.
 cli() {
   local prefix=()
   while [ "$1" != "--" ]; do prefix+=("$1"); shift; done
@@ -87,16 +98,29 @@ cli() {
   timeout $((15 * MULT)) "${prefix[@]}" "$CLI" "$@" >"$TMP/out" 2>"$TMP/err"
   rc=$?
 }
-out_has() { grep -qE -- "$1" "$TMP/out"; }
-err_has() { grep -qE -- "$1" "$TMP/err"; }
-# fails_with REGEX: the CLI exited 1, printed nothing on stdout and one line matching REGEX on
-# stderr.
+# has FILE ERE, lacks FILE ERE, count_is N FILE ERE: grep -E on a file.
+has() { grep -qE -- "$2" "$1"; }
+lacks() { ! grep -qE -- "$2" "$1"; }
+count_is() { [ "$(grep -cE -- "$3" "$2")" = "$1" ]; }
+# block FILE ERE: from the line matching ERE to the next blank line (one group of a dump).
+block() { awk -v re="$2" '$0 ~ re { f = 1 } f && /^$/ { exit } f' "$1"; }
+# block_has FILE START_ERE ERE: the block starting at START_ERE has a line matching ERE.
+block_has() { block "$1" "$2" | grep -qE -- "$3"; }
+# block_lacks: no line of the block matches; block_flat_has: the block with its lines joined by `~`
+# matches ERE (to check lines in their order).
+block_lacks() { ! block_has "$@"; }
+block_flat_has() { block "$1" "$2" | tr '\n' '~' | grep -qE -- "$3"; }
+# fails_with ERE: the CLI exited 1 with nothing on stdout and one line matching ERE on stderr.
 fails_with() {
-  [ "$rc" = 1 ] && [ ! -s "$TMP/out" ] && [ "$(wc -l <"$TMP/err")" = 1 ] && err_has "$1"
+  [ "$rc" = 1 ] && [ ! -s "$TMP/out" ] && [ "$(wc -l <"$TMP/err")" = 1 ] && has "$TMP/err" "$1"
 }
+# json FILE PID: runs the Python assertions on stdin against the JSON document in FILE.
+json() { python3 -c "import json, sys; d = json.load(open(sys.argv[1])); pid = int(sys.argv[2]);
+fn = lambda st: [f['function'] for f in st]
+exec(sys.stdin.read())" "$1" "$2"; }
 
-# start NAME [PREFIX...] -- PROGRAM ARGS...: starts a program in the background in its own directory
-# $TMP/NAME (writable by anyone), stderr in $TMP/NAME/err; its pid in $started.
+# start NAME [PREFIX...] -- PROGRAM ARGS...: starts a program in the background in its own
+# directory $TMP/NAME (writable by anyone), stdout/stderr in $TMP/NAME/out|err; its pid in $started.
 start() {
   local name=$1 prefix=(); shift
   while [ "$1" != "--" ]; do prefix+=("$1"); shift; done
@@ -107,8 +131,6 @@ start() {
   started=$!
   pids+=("$started")
 }
-PRELOADED=(env LD_PRELOAD="$LIB" THREADWATCH_STALL=0)
-
 # until_true TRIES COMMAND...: polls COMMAND every 50 ms, at most TRIES x MULT times.
 until_true() {
   local tries=$(($1 * MULT)); shift
@@ -119,70 +141,100 @@ until_true() {
   done
   return 1
 }
-# dump_shows PID REGEX [PREFIX...]: one dump of PID matches REGEX.
+# dump_shows PID ERE [PREFIX...]: one dump of PID (by the CLI under PREFIX) matches ERE.
 dump_shows() {
   local pid=$1 want=$2; shift 2
-  cli "$@" -- dump "$pid" && out_has "$want"
+  cli "$@" -- dump "$pid" && has "$TMP/out" "$want"
 }
-tasks() { ls "/proc/$1/task" 2>/dev/null | wc -l; }
-has_tasks() { [ "$(tasks "$1")" -ge "$2" ]; }
+has_tasks() { [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -ge "$2" ]; }
+# stale_socket PATH: a socket file nobody listens on (what a killed process leaves behind).
+stale_socket() {
+  python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$1"
+}
+# ask REQUEST: sends REQUEST as it is to the hung process's socket, prints the answer.
+ask() {
+  timeout $((10 * MULT)) python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode())
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode())' "$DIR/$H.sock" "$1" >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+}
+sockets_of() {
+  for f in /proc/"$1"/fd/*; do readlink "$f"; done 2>/dev/null | grep '^socket:' | sort
+}
 
-# --- a hung process under the preload: 3 condvar waiters, 1 pipe reader, 1 idler in pause(), main
-# joining ---
+# --- a hung process: 3 condvar waiters, 1 pipe reader, 1 idler in pause(), main joining ---
+
 start hung -- "${PRELOADED[@]}" "$HUNG"
 H=$started
-if ! until_true 200 dump_shows "$H" '^threadwatch dump of pid [0-9]+: 6 threads \(1 running, 5 blocked\)$'; then
+HEADER="^threadwatch dump of pid $H: 6 threads \(1 running, 5 blocked\)$"
+if ! until_true 200 dump_shows "$H" "$HEADER"; then
   fail "the hung program becomes ready (6 threads, 5 blocked)"
   finish
 fi
-cp "$TMP/out" "$TMP/grouped.txt"
 
-# (a) grouped text
+# (a) the grouped text dump
 g=$TMP/grouped.txt
-check "grouped: header names the pid and the counts" \
-  grep -qE "^threadwatch dump of pid $H: 6 threads \(1 running, 5 blocked\)$" "$g"
+cp "$TMP/out" "$g"
+CONDVAR='^3 threads: blocked in pthread_cond_wait\(\) on condvar 0x[0-9a-f]+ '
+CONDVAR+='\(mutex 0x[0-9a-f]+\) for '
+READER='^1 thread: blocked in read\(\) on pipe fd [0-9]+ for [0-9.]+m?s; '
+READER+='no thread has written to it:$'
+IDLER='^1 thread: running \(not in a watched blocking call\): in system call [a-z_0-9]+ at .*:$'
+MAIN='^1 thread: blocked in pthread_join\(\) on thread T2 for '
+check "grouped: the header names the pid and the counts" has "$g" "$HEADER"
 check "grouped: the condvar group comes first and counts 3 threads" \
-  bash -c "grep -E '^[0-9]+ threads?: ' '$g' | head -1 | grep -qE '^3 threads: blocked in pthread_cond_wait\(\) on condvar 0x[0-9a-f]+ \(mutex 0x[0-9a-f]+\) for '"
-check "grouped: the condvar group lists T2, T3, T4" grep -qE '^  threads: T2 \(tid [0-9]+\), T3 \(tid [0-9]+\), T4 \(tid [0-9]+\)$' "$g"
-check "grouped: the pipe reader is blocked in read() on a pipe fd nobody wrote" \
-  grep -qE '^1 thread: blocked in read\(\) on pipe fd [0-9]+ for [0-9.]+m?s; no thread has written to it:$' "$g"
-check "grouped: the reader's name is shown" grep -qE '^  threads: T5 "reader" \(tid [0-9]+\)$' "$g"
+  has <(grep -E '^[0-9]+ threads?: ' "$g" | head -1) "$CONDVAR"
+check "grouped: the condvar group lists T2, T3, T4" block_has "$g" "$CONDVAR" \
+  '^  threads: T2 \(tid [0-9]+\), T3 \(tid [0-9]+\), T4 \(tid [0-9]+\)$'
+check "grouped: the condvar group's stacks name the program's functions" \
+  block_flat_has "$g" "$CONDVAR" \
+  '~    #0 0x[0-9a-f]+ in cond_waiter [^~]*hung.c:[0-9]+ .*~  created by T1 at:~    #0 [^~]* in '\
+'start_waiters '
+check "grouped: each group prints its stack once" count_is 1 "$g" ' in cond_waiter '
+check "grouped: the pipe reader is blocked in read() on a pipe nobody wrote to" has "$g" "$READER"
+check "grouped: the reader's name is shown" \
+  block_has "$g" "$READER" '^  threads: T5 "reader" \(tid [0-9]+\)$'
+check "grouped: the reader's stacks name pipe_reader and start_reader" \
+  block_flat_has "$g" "$READER" \
+  '~    #0 0x[0-9a-f]+ in pipe_reader .*~  created by T1 at:~    #0 [^~]* in start_reader '
 # How far the stack of a thread in an unwatched call is read depends on the unwinder (a gcc build
 # reaches idler(), a clang -O0 build stops in libc): only its first frame is required.
-check "grouped: a thread in an unwatched call is running, with its system call and stack" \
-  bash -c "grep -A2 -E '^1 thread: running \(not in a watched blocking call\): in system call [a-z_0-9]+ at .*:$' '$g' | grep -A1 -E '^  threads: T6 \(tid [0-9]+\)$' | grep -qE '^    #0 0x[0-9a-f]+ in '"
-check "grouped: main is blocked in pthread_join() on T2" \
-  grep -qE '^1 thread: blocked in pthread_join\(\) on thread T2 for ' "$g"
-check "grouped: stacks name cond_waiter and pipe_reader (hung.c lines)" \
-  bash -c "grep -qE '#0 0x[0-9a-f]+ in cond_waiter .*hung.c:[0-9]+' '$g' && grep -qE '#0 0x[0-9a-f]+ in pipe_reader .*hung.c:[0-9]+' '$g'"
-check "grouped: creation stacks name start_waiters and start_reader" \
-  bash -c "grep -A1 '^  created by T1 at:' '$g' | grep -qE '#0 .* in start_waiters ' && grep -A1 '^  created by T1 at:' '$g' | grep -qE '#0 .* in start_reader '"
-check "grouped: each group prints its stack once (one cond_waiter frame for 3 threads)" \
-  bash -c "[ \$(grep -c ' in cond_waiter ' '$g') = 1 ]"
-check "grouped: the main thread has no creation stack" \
-  bash -c "! awk '/pthread_join\\(\\) on thread T2/ { f = 1 } f && /^$/ { exit } f' '$g' | grep -q created"
+check "grouped: a thread in an unwatched call is running, with its system call and a stack" \
+  block_flat_has "$g" "$IDLER" '^[^~]*~  threads: T6 \(tid [0-9]+\)~    #0 0x[0-9a-f]+ in '
+check "grouped: main is blocked in pthread_join() on T2" has "$g" "$MAIN"
+check "grouped: the main thread has no creation stack" block_lacks "$g" "$MAIN" created
 
-# (b) --all
+# (b) --all: every thread on its own
 cli -- dump --all "$H"
-cp "$TMP/out" "$TMP/all.txt"
+a=$TMP/all.txt
+cp "$TMP/out" "$a"
 check "--all: exits 0" [ "$rc" = 0 ]
-check "--all: lists T1..T6, one line each" \
-  bash -c "for i in 1 2 3 4 5 6; do [ \$(grep -cE \"^T\$i( \\\"[^\\\"]*\\\")? \\(tid [0-9]+\\) (blocked in|running) \" '$TMP/all.txt') = 1 ] || exit 1; done"
-check "--all: every tid listed is a thread of the process" \
-  bash -c "for t in \$(grep -oE '^T[0-9]+.*\\(tid [0-9]+\\)' '$TMP/all.txt' | grep -oE 'tid [0-9]+' | cut -d' ' -f2); do [ -d /proc/$H/task/\$t ] || exit 1; done"
-check "--all: each condvar waiter has its own stack" bash -c "[ \$(grep -c ' in cond_waiter ' '$TMP/all.txt') = 3 ]"
+check "--all: the same header" has "$a" "$HEADER"
+for i in 1 2 3 4 5 6; do
+  check "--all: T$i has one line" \
+    count_is 1 "$a" "^T$i( \"[^\"]*\")? \(tid [0-9]+\) (blocked in|running) "
+done
+check "--all: every tid listed is a thread of the process" bash -c "
+  for t in \$(grep -oE '^T[0-9]+.* \(tid [0-9]+\)' '$a' | grep -oE '[0-9]+\)' | tr -d ')'); do
+    [ -d /proc/$H/task/\$t ] || exit 1
+  done"
+check "--all: each condvar waiter has its own stack" count_is 3 "$a" ' in cond_waiter '
 cli -- dump -a "$H"
-check "-a is --all" out_has '^T5 "reader" \(tid [0-9]+\) blocked in read\(\) on pipe fd'
+check "-a is --all" has "$TMP/out" '^T5 "reader" \(tid [0-9]+\) blocked in read\(\) on pipe fd'
 
-# (c) --json
+# (c) --json, grouped and --all
 cli -- dump --json "$H"
-cp "$TMP/out" "$TMP/grouped.json"
-check "--json: one JSON document with the counts and groups" python3 - "$TMP/grouped.json" "$H" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-fn = lambda st: [f["function"] for f in st]
-assert d["pid"] == int(sys.argv[2]) and d["threads"] == 6, d
-assert d["running"] == 1 and d["blocked"] == 5, d
+check "--json: one JSON document with the counts and the groups" json "$TMP/out" "$H" <<'EOF'
+assert d["pid"] == pid and d["threads"] == 6 and d["running"] == 1 and d["blocked"] == 5, d
 g = d["groups"]
 assert [x["count"] for x in g] == sorted([x["count"] for x in g], reverse=True), g
 assert g[0]["count"] == 3 and g[0]["state"] == "blocked" and g[0]["ids"] == [2, 3, 4], g[0]
@@ -201,15 +253,12 @@ mn = [x for x in g if x["ids"] == [1]]
 assert mn[0]["wait"]["call"] == "pthread_join" and mn[0]["created_at"] == [], mn
 EOF
 cli -- dump --all --json "$H"
-cp "$TMP/out" "$TMP/all.json"
-check "--all --json: every thread object, as in docs/report-format.md" python3 - "$TMP/all.json" "$H" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
+check "--all --json: every thread object, as in docs/report-format.md" json "$TMP/out" "$H" <<'EOF'
 t = d["threads"]
-assert d["pid"] == int(sys.argv[2]) and [x["id"] for x in t] == [1, 2, 3, 4, 5, 6], d
+assert d["pid"] == pid and [x["id"] for x in t] == [1, 2, 3, 4, 5, 6], d
 for x in t:
     assert set(x) >= {"id", "tid", "name", "state", "parent", "stack", "created_at"}, x
-    assert x["stack"] and x["created_at"] or x["id"] == 1, x
+    assert x["stack"] and (x["created_at"] or x["id"] == 1), x
     if x["id"] == 6:
         assert x["state"] == "running" and "wait" not in x and x["note"], x
     else:
@@ -219,38 +268,28 @@ for x in t:
 assert t[0]["created_at"] == [] and t[0]["parent"] == 0, t[0]
 assert t[4]["name"] == "reader" and t[4]["wait"]["call"] == "read" and t[4]["parent"] == 1, t[4]
 assert all(x["wait"]["call"] == "pthread_cond_wait" for x in t[1:4]), t
-assert t[5]["parent"] == 1 and t[5]["stack"], t[5]
 EOF
 
-# Requests the CLI never sends, and a client that goes away without reading.
-SOCK=/tmp/threadwatch-$ME/$H.sock
-ask() { # ask REQUEST: sends REQUEST raw, prints the answer
-  timeout $((10 * MULT)) python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode())
-out = b""
-while True:
-    b = s.recv(65536)
-    if not b: break
-    out += b
-sys.stdout.write(out.decode())' "$SOCK" "$1"
-}
-rc=0
-ask $'hello\n' >"$TMP/out" 2>"$TMP/err"
+# Requests the CLI never sends, and clients that go away without reading.
+ask $'hello\n'
 check "an unknown request is answered with one line" \
   bash -c "[ \"\$(cat '$TMP/out')\" = 'threadwatch: unknown request' ]"
-ask $'dump everything\n' >"$TMP/out" 2>"$TMP/err"
-check "a dump with an unknown word is an unknown request" out_has '^threadwatch: unknown request$'
-ask $'dump json all\n' >"$TMP/out" 2>"$TMP/err"
-check "request words in any order" python3 -c 'import json,sys; assert len(json.load(open(sys.argv[1]))["threads"]) == 6' "$TMP/out"
-# A client that asks for the largest answer and hangs up at once: the send fails with EPIPE, which
-# must neither kill the process (SIGPIPE) nor stop later answers.
+ask $'dump everything\n'
+check "a dump with an unknown word is an unknown request" \
+  has "$TMP/out" '^threadwatch: unknown request$'
+ask $'dump json all\n'
+check "request words in any order" json "$TMP/out" "$H" <<<'assert len(d["threads"]) == 6'
+# They ask for the largest answer and hang up at once: the send fails with EPIPE, which must
+# neither kill the process (SIGPIPE) nor stop later answers.
 python3 -c '
 import socket, sys
 for _ in range(5):
-    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"dump all\n"); s.close()' "$SOCK"
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(b"dump all\n")
+    s.close()' "$DIR/$H.sock"
 check "clients that hang up early: the process lives and answers again" \
-  until_true 100 dump_shows "$H" '^threadwatch dump of pid'
+  until_true 100 dump_shows "$H" "$HEADER"
 fds_before=$(ls "/proc/$H/fd" | sort | tr '\n' ' ')
 for _ in 1 2 3; do cli -- dump --all --json "$H"; done
 fds_after=$(ls "/proc/$H/fd" | sort | tr '\n' ' ')
@@ -258,38 +297,42 @@ check "dumps leave no fd behind in the process" [ "$fds_before" = "$fds_after" ]
 listen_fd=$(for f in $(ls "/proc/$H/fd"); do
   [ "$f" -ge 900 ] && case $(readlink "/proc/$H/fd/$f") in socket:*) echo "$f" ;; esac
 done | head -1)
-check "the listening socket sits at a high fd number, close-on-exec" \
-  bash -c "[ -n '$listen_fd' ] && [ '$listen_fd' -ge 900 ] && grep -qE '^flags:\s+0*2[0-7]{6}$' /proc/$H/fdinfo/$listen_fd"
-check "the control directory is private" bash -c "[ \"\$(stat -c '%a %u' /tmp/threadwatch-$ME)\" = '700 $ME' ]"
+high_cloexec() { # O_CLOEXEC is 02000000 in fdinfo's octal flags
+  [ -n "$1" ] && [ "$1" -ge 900 ] && has "/proc/$H/fdinfo/$1" '^flags:\s+0*2[0-7]{6}$'
+}
+check "the listening socket sits at a high fd number, close-on-exec" high_cloexec "$listen_fd"
+check "the control directory is private" [ "$(stat -c '%a %u' "$DIR")" = "700 $ME" ]
 # Its stderr has reports (all its threads are asleep: a deadlock), but no line of the tool's own.
-rc=0; : >"$TMP/out"; cp "$TMP/hung/err" "$TMP/err"
-check "the hung program printed no 'threadwatch:' error line" bash -c "! grep -q '^threadwatch:' '$TMP/err'"
+shows "$TMP/hung/err"
+check "the hung program printed no 'threadwatch:' error line" lacks "$TMP/hung/err" '^threadwatch:'
 
 # (d) errors
 start plain -- "$HUNG"
 P=$started
 until_true 200 has_tasks "$P" 6
 cli -- dump "$P"
+NOT_UNDER="^threadwatch: process $P is not running under libthreadwatch.so "
+NOT_UNDER+="\(start it with LD_PRELOAD=.*/libthreadwatch.so or \`threadwatch run\`\)$"
 check "a process without the preload: 'not running under libthreadwatch.so', exit 1" \
-  fails_with "^threadwatch: process $P is not running under libthreadwatch.so \(start it with LD_PRELOAD=.*libthreadwatch.so or \`threadwatch run\`\)$"
-( exit 0 ) &
+  fails_with "$NOT_UNDER"
+(exit 0) &
 gone=$!
 wait "$gone"
-until_true 20 bash -c "[ ! -d /proc/$gone ]"
 cli -- dump "$gone"
 check "no such process: 'no process PID', exit 1" fails_with "^threadwatch: no process $gone$"
 start nothread -- env LD_PRELOAD="$LIB" sleep 1000
 S=$started
 until_true 200 grep -q libthreadwatch "/proc/$S/maps"
 cli -- dump "$S"
+NOT_YET="^threadwatch: process $S has not started its reporter thread yet "
+NOT_YET+="\(it starts with the first thread or blocking wait\)$"
 check "preloaded but no thread yet: 'has not started its reporter thread yet', exit 1" \
-  fails_with "^threadwatch: process $S has not started its reporter thread yet \(it starts with the first thread or blocking wait\)$"
-# A socket file nobody listens on (a process killed before it could remove it).
-python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.close()' \
-  "/tmp/threadwatch-$ME/$S.sock"
+  fails_with "$NOT_YET"
+stale_socket "$DIR/$S.sock"
 cli -- dump "$S"
-check "a stale socket: 'connection refused', exit 1" fails_with "^threadwatch: process $S does not answer on .*connection refused"
-rm -f "/tmp/threadwatch-$ME/$S.sock"
+check "a stale socket: 'connection refused', exit 1" \
+  fails_with "^threadwatch: process $S does not answer on $DIR/$S.sock \(connection refused"
+rm -f "$DIR/$S.sock"
 cli -- dump
 check "no PID: usage, exit 2" bash -c "[ $rc = 2 ] && grep -q 'threadwatch dump' '$TMP/err'"
 cli -- dump --bogus "$H"
@@ -304,20 +347,19 @@ elif [ -e /tmp/threadwatch-65534 ] && [ "$(stat -c %u /tmp/threadwatch-65534)" !
   echo "SKIP: another user is refused (/tmp/threadwatch-65534 exists and is not nobody's)"
 else
   cli "${NOBODY[@]}" -- dump "$H"
-  check "the CLI as nobody on root's process: 'permission denied', exit 1" \
-    fails_with "^threadwatch: permission denied: process $H belongs to another user; threadwatch dump answers only to the user who runs the process$"
+  DENIED="^threadwatch: permission denied: process $H belongs to another user; "
+  DENIED+="threadwatch dump answers only to the user who runs the process$"
+  check "the CLI as nobody on root's process: 'permission denied', exit 1" fails_with "$DENIED"
   start nobody "${NOBODY[@]}" -- "${PRELOADED[@]}" "$HUNG"
   N=$started
-  if until_true 200 dump_shows "$N" ': 6 threads \(1 running, 5 blocked\)' "${NOBODY[@]}"; then
-    pass "nobody dumps its own process"
-  else
-    fail "nobody dumps its own process"
-  fi
+  check "nobody dumps its own process" \
+    until_true 200 dump_shows "$N" ': 6 threads \(1 running, 5 blocked\)$' "${NOBODY[@]}"
   cli -- dump "$N"
   check "root asks nobody's process: the process refuses, exit 1" \
     fails_with "^threadwatch: refused: this process answers only to uid 65534$"
-  check "nobody's socket is in nobody's private directory" \
-    bash -c "[ -S /tmp/threadwatch-65534/$N.sock ] && [ \"\$(stat -c '%a %u' /tmp/threadwatch-65534)\" = '700 65534' ]"
+  check "nobody's socket is there" [ -S "/tmp/threadwatch-65534/$N.sock" ]
+  check "nobody's directory is private" \
+    [ "$(stat -c '%a %u' /tmp/threadwatch-65534)" = "700 65534" ]
 fi
 
 # A control directory that is not private: the process says so once and makes no socket.
@@ -331,50 +373,47 @@ else
   start notprivate setpriv --reuid=65533 --regid=65533 --clear-groups -- "${PRELOADED[@]}" "$HUNG"
   Q=$started
   until_true 200 grep -qs 'threadwatch dump is off' "$TMP/notprivate/err"
-  rc=0
-  cp "$TMP/notprivate/err" "$TMP/err"; : >"$TMP/out"
-  check "a directory that is not private: one line on stderr, no socket" \
-    bash -c "[ \"\$(cat '$TMP/err')\" = 'threadwatch: the control directory /tmp/threadwatch-65533 is not private (owned by uid 0, mode 0755); threadwatch dump is off' ] && [ ! -e /tmp/threadwatch-65533/$Q.sock ]"
+  shows "$TMP/notprivate/err"
+  NOT_PRIVATE="threadwatch: the control directory /tmp/threadwatch-65533 is not private "
+  NOT_PRIVATE+="(owned by uid 0, mode 0755); threadwatch dump is off"
+  check "a directory that is not private: one line on stderr" \
+    [ "$(cat "$TMP/notprivate/err")" = "$NOT_PRIVATE" ]
+  check "a directory that is not private: no socket in it" [ ! -e "/tmp/threadwatch-65533/$Q.sock" ]
 fi
 
-# (f) a normal exit removes the socket; a start removes sockets that dead processes left
-python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.close()' \
-  "/tmp/threadwatch-$ME/$gone.sock"
+# (f) a normal exit removes the socket; a start removes the sockets dead processes left
+stale_socket "$DIR/$gone.sock"
 start exit -- "${PRELOADED[@]}" "$HUNG" exit
 X=$started
-until_true 200 dump_shows "$X" ': 2 threads \(1 running, 1 blocked\)'
-check "a start removes the socket file of a dead process" [ ! -e "/tmp/threadwatch-$ME/$gone.sock" ]
-check "exit: the socket is there while the process runs" [ -S "/tmp/threadwatch-$ME/$X.sock" ]
+until_true 200 dump_shows "$X" ': 2 threads \(1 running, 1 blocked\)$'
+check "a start removes the socket file of a dead process" [ ! -e "$DIR/$gone.sock" ]
+check "exit: the socket is there while the process runs" [ -S "$DIR/$X.sock" ]
 kill -USR1 "$X"
 wait "$X"
-xrc=$?
-rc=$xrc
-check "exit: the process exits 0 by itself" [ "$xrc" = 0 ]
-check "exit: its socket file is gone" [ ! -e "/tmp/threadwatch-$ME/$X.sock" ]
+rc=$?
+check "exit: the process exits 0 by itself" [ "$rc" = 0 ]
+check "exit: its socket file is gone" [ ! -e "$DIR/$X.sock" ]
 
 # (g) fork: the child has its own socket; the parent's still works; no fd crosses over
 start fork -- "${PRELOADED[@]}" "$HUNG" fork
 F=$started
-child_of() { cat "/proc/$1/task/$1/children" 2>/dev/null | awk '{print $1}'; }
-until_true 200 bash -c "[ -n \"\$(cat /proc/$F/task/$F/children 2>/dev/null)\" ]"
-C=$(child_of "$F")
-[ -n "$C" ] && pids+=("$C")
+until_true 200 test -s "/proc/$F/task/$F/children"
+C=$(awk '{ print $1 }' "/proc/$F/task/$F/children" 2>/dev/null)
 if [ -z "$C" ]; then
-  rc=1
   fail "fork: the child exists"
 else
-  check "fork: the child answers with its own threads" \
-    until_true 200 dump_shows "$C" "^threadwatch dump of pid $C: 2 threads \(0 running, 2 blocked\)$"
+  pids+=("$C")
+  check "fork: the child answers with its own threads" until_true 200 dump_shows "$C" \
+    "^threadwatch dump of pid $C: 2 threads \(0 running, 2 blocked\)$"
   check "fork: the child's dump shows its reader, not the parent's waiter" \
     bash -c "grep -q ' in pipe_reader ' '$TMP/out' && ! grep -q ' in cond_waiter ' '$TMP/out'"
-  check "fork: the parent still answers with its own threads" \
-    until_true 200 dump_shows "$F" "^threadwatch dump of pid $F: 2 threads \(0 running, 2 blocked\)$"
+  check "fork: the parent still answers with its own threads" until_true 200 dump_shows "$F" \
+    "^threadwatch dump of pid $F: 2 threads \(0 running, 2 blocked\)$"
   check "fork: the parent's dump shows its waiter, not the child's reader" \
     bash -c "grep -q ' in cond_waiter ' '$TMP/out' && ! grep -q ' in pipe_reader ' '$TMP/out'"
-  check "fork: two socket files, one per process" \
-    bash -c "[ -S /tmp/threadwatch-$ME/$F.sock ] && [ -S /tmp/threadwatch-$ME/$C.sock ]"
+  check "fork: two socket files, one per process" test -S "$DIR/$F.sock" -a -S "$DIR/$C.sock"
   check "fork: the child holds none of the parent's sockets" \
-    bash -c "[ -z \"\$(comm -12 <(for f in /proc/$F/fd/*; do readlink \$f; done 2>/dev/null | grep ^socket: | sort) <(for f in /proc/$C/fd/*; do readlink \$f; done 2>/dev/null | grep ^socket: | sort))\" ]"
+    [ -z "$(comm -12 <(sockets_of "$F") <(sockets_of "$C"))" ]
 fi
 
 finish
