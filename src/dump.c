@@ -85,7 +85,8 @@ static int dump_collect(struct dump *d) {
   for (size_t i = 0; i < n; i++) {
     if (snaps[i].life == TW_LIFE_EXITED) {
       /* Exited but still waiting to be joined: not live, but worth a count (a leak in progress). */
-      if (snaps[i].join == TW_JOINABLE && !snaps[i].joining) d->exited_unjoined++;
+      if (!snaps[i].adopted && snaps[i].join == TW_JOINABLE && !snaps[i].joining)
+        d->exited_unjoined++;
       continue;
     }
     struct tw_report_thread *rt = &d->threads[d->n++];
@@ -177,7 +178,7 @@ static void text_header(struct tw_out *o, const struct dump *d) {
 static void text_state(struct tw_out *o, const struct tw_report_thread *t,
                        const struct group_facts *f) {
   if (t->state != TW_TS_BLOCKED) {
-    /* Where it is, when it is stopped in a system call we do not watch (tw_report_thread_locate). */
+    /* Where it is, when stopped in a system call we do not watch (tw_report_thread_locate). */
     bool note = f->same_note && t->note[0];
     tw_out_fmt(o, "%s (not in a watched blocking call)%s%s%s\n", state_name(t->state),
                note ? ": " : "", note ? t->note : "", t->stack ? ":" : "");
