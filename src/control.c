@@ -1,4 +1,4 @@
-/* The control socket: answers `threadwatch dump PID` with the thread dump, only to the same user. */
+/* The control socket: answers `threadwatch dump PID` with the thread dump, to the same user. */
 #include "control.h"
 
 #include <dirent.h>
@@ -141,8 +141,16 @@ static bool nobody_listens(const char *path) {
  * leaves its socket file behind. Removes those of processes that are gone and on which nothing
  * listens (the refusal also covers a process in another pid namespace sharing /tmp). */
 static void sweep_stale(const char *dir, pid_t self) {
-  DIR *d = opendir(dir);
-  if (!d) return;
+  /* Moved high at once (not opendir's lowest free fd): while we read, the program's own open()
+   * gets the number it would get without us. */
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return;
+  dfd = move_high(dfd);
+  DIR *d = fdopendir(dfd);
+  if (!d) {
+    TW_REAL_FN(close)(dfd);
+    return;
+  }
   struct dirent *e;
   for (int seen = 0; seen < CONTROL_SWEEP_MAX && (e = readdir(d));) {
     char *end;
@@ -330,7 +338,8 @@ void tw_control_poll(void) {
 }
 
 void tw_control_stop(void) {
-  if (ctl.pid == 0 || ctl.pid != getpid()) return; /* none, or a parent's (forked without our hook) */
+  /* None, or a parent's (a child forked without our hook, by a raw clone, does not own it). */
+  if (ctl.pid == 0 || ctl.pid != getpid()) return;
   int saved = errno;
   if (still_ours()) TW_REAL_FN(close)(ctl.fd);
   ctl.fd = -1;
