@@ -92,7 +92,8 @@ static int cmd_run(int argc, char **argv) {
 /* --- threadwatch dump PID: ask a running process for its thread dump (docs/dump.md) --- */
 
 /* How long the CLI waits for the process to say something. The process looks at its socket every
- * 100 ms and renders the whole dump before sending it; 5 s covers a large dump on a busy machine. */
+ * 100 ms and renders the whole dump before sending it; 5 s covers a large dump on a busy
+ * machine. */
 #define DUMP_ANSWER_MS 5000
 
 static int dump_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -144,8 +145,9 @@ static int dump_check_process(long pid, uid_t *owner) {
   return 0;
 }
 
-/* The process's control directory must be as private as the process itself makes it: someone else's
- * directory could hold a socket that answers with anything. Returns 0, or 1 after saying why not. */
+/* The process's control directory must be as private as the process makes it: someone else's
+ * directory could hold a socket that answers with anything. Returns 0, or 1 after saying why
+ * not. */
 static int dump_check_dir(long pid, const char *dir, uid_t owner) {
   struct stat st;
   if (lstat(dir, &st) != 0) {
@@ -174,7 +176,8 @@ static int dump_connect(long pid, const char *path) {
     else if (e == ECONNREFUSED)
       dump_fail("process %ld does not answer on %s (connection refused: the socket is stale, or "
                 "the program closed it)", pid, path);
-    else if (e == EAGAIN) dump_fail("process %ld has too many dump requests waiting; try again", pid);
+    else if (e == EAGAIN)
+      dump_fail("process %ld has too many dump requests waiting; try again", pid);
     else dump_fail("cannot connect to %s: %s", path, strerror(e));
     return -1;
   }
