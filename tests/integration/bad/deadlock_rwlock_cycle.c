@@ -1,7 +1,7 @@
 /*
- * A rwlock deadlock: write_then_read holds R1 for writing and wants R2 for reading; write_then_write
- * holds R2 for writing and wants R1 for writing. A barrier makes both hold their first lock before
- * either takes its second. main stays in pause() (not a watched call).
+ * A rwlock deadlock: write_then_read holds R1 for writing and wants R2 for reading;
+ * write_then_write holds R2 for writing and wants R1 for writing. A barrier makes both hold their
+ * first lock before either takes its second. main stays in pause() (not a watched call).
  */
 #include <pthread.h>
 
