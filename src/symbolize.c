@@ -6,12 +6,15 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <uthash.h>
+
+#include "limits.h"
 
 #include "tw.h"
 
@@ -23,10 +26,35 @@ struct sym_entry {
   UT_hash_handle hh;
 };
 
+/* libdw keeps the ELF and .debug files it opens for as long as the session lives. Opened with the
+ * lowest free numbers and without close-on-exec, they would shift the numbers of the application's
+ * next opens and leak into its exec'd children: each is moved to TW_TOOL_FD_BASE or above,
+ * close-on-exec, before libdw sees it (only a bare fd: an Elf made from it already knows its number). */
+static int tool_fd(int fd, Elf **elfp) {
+  if (fd < 0 || (elfp && *elfp)) return fd;
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, TW_TOOL_FD_BASE);
+  if (high < 0) return fd;
+  close(fd);
+  return high;
+}
+
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+                    char **file_name, Elf **elfp) {
+  return tool_fd(dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp), elfp);
+}
+
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+                          const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+                          char **debuginfo_file_name) {
+  return tool_fd(dwfl_standard_find_debuginfo(mod, userdata, name, base, file_name, debuglink_file,
+                                              debuglink_crc, debuginfo_file_name),
+                 NULL);
+}
+
 static char *debuginfo_path;
 static const Dwfl_Callbacks callbacks = {
-    .find_elf = dwfl_linux_proc_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_elf = find_elf,
+    .find_debuginfo = find_debuginfo,
     .debuginfo_path = &debuginfo_path,
 };
 static Dwfl *dwfl;
