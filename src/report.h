@@ -57,6 +57,8 @@ struct tw_report {
   bool same_stacks; /* every listed thread has the same stacks: the text shows the first only */
   uint32_t nthreads;
   struct tw_report_thread threads[TW_REPORT_MAX_THREADS];
+  uint32_t ncontext; /* the last ncontext listed threads are context (a stalled lock's holder, a
+                      * join's target), not counted in `count` */
   uint32_t nmore;   /* ids of further threads, listed by number only */
   uint64_t more_ids[16];
   uint32_t ngroups;

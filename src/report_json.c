@@ -80,8 +80,8 @@ void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid) {
     if (i) tw_out_str(o, ",");
     json_thread(o, &r->threads[i]);
   }
-  tw_out_fmt(o, "],\"omitted_threads\":%u",
-             r->count > r->nthreads ? r->count - r->nthreads : 0);
+  uint32_t counted = r->nthreads - r->ncontext;
+  tw_out_fmt(o, "],\"omitted_threads\":%u", r->count > counted ? r->count - counted : 0);
   if (r->ngroups) {
     tw_out_fmt(o, ",\"limit\":%llu,\"groups\":[", (unsigned long long)r->limit);
     for (uint32_t g = 0; g < r->ngroups; g++) {

@@ -579,6 +579,8 @@ static void report_stall(const struct graph *g, const uint32_t *idx, size_t k, u
   for (size_t j = 0; j < k && r.nthreads < TW_REPORT_MAX_THREADS; j++)
     fill_thread(&r.threads[r.nthreads++], g, &g->n[idx[j]], now);
   uint32_t stalled = (uint32_t)k;
+  /* Listed stalled threads leave room for the holders. */
+  if (first->nend && r.nthreads > TW_REPORT_MAX_THREADS - 2) r.nthreads = TW_REPORT_MAX_THREADS - 2;
   const struct tw_report_thread *t0 = &r.threads[0];
   char phrase[320], d[32], who[48];
   wait_phrase(phrase, sizeof(phrase), t0);
@@ -628,7 +630,8 @@ static void report_stall(const struct graph *g, const uint32_t *idx, size_t k, u
                (double)(w->since_ns - nw->when_ns) / 1e9);
     }
   }
-  r.count = stalled + holders;
+  r.count = stalled; /* the holders are listed as context, not counted */
+  r.ncontext = holders;
   r.same_stacks = false;
   r.dropped = tw_registry_dropped();
   tw_report_emit(&r);
