@@ -133,4 +133,25 @@ static inline void tw_test_sleep_ms(long ms) {
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) continue;
 }
 
+/* Lines in the file THREADWATCH_JSON names (without %p): the reports made so far; 0 when it does
+ * not exist yet. */
+static inline long tw_test_json_lines(void) {
+  const char *path = getenv("THREADWATCH_JSON");
+  if (path == NULL) return 0;
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return 0;
+  long lines = 0;
+  int c;
+  while ((c = getc(f)) != EOF) lines += c == '\n';
+  fclose(f);
+  return lines;
+}
+
+/* Wait until threadwatch has written at least N reports to THREADWATCH_JSON: a program that must
+ * be seen by a live report before it goes on watches for the report itself. */
+static inline void tw_test_wait_json_lines(long n) {
+  unsigned long spins = 0;
+  while (tw_test_json_lines() < n) tw_test_pause(&spins, "reports in THREADWATCH_JSON", n, 0);
+}
+
 #endif /* TW_TEST_H */

@@ -1,7 +1,8 @@
 /*
  * A thread stuck in read() on a pipe nobody writes stalls (THREADWATCH_STALL is short), and is
- * still stuck when main calls exit(0) about a second later: the live stall report first, then
- * the thread-leak report at exit, whose thread still has its wait.
+ * still stuck when main calls exit(0) once the stall report is written (main watches the JSON
+ * file for it; about a second at most): the live stall report first, then the thread-leak report
+ * at exit, whose thread still has its wait.
  */
 #include <pthread.h>
 
@@ -31,6 +32,7 @@ int main(void) {
   start_reader();
   pthread_barrier_wait(&started);
   tw_test_wait_in_syscall(reader_tid, SYS_read);
-  tw_test_sleep_ms(1000); /* five times THREADWATCH_STALL: the stall is reported meanwhile */
+  tw_test_wait_json_lines(1); /* the stall report */
+  tw_test_sleep_ms(300);       /* the reader stays blocked a while longer */
   exit(0);
 }
