@@ -51,22 +51,6 @@ static bool relock_hangs(const struct tw_tls *t, pthread_mutex_t *m) {
   return owner != 0 && owner == tw_load_relaxed(&t->self->tid) && held_entry(t, (uintptr_t)m);
 }
 
-/* A self-relock is reported before the thread blocks: wake the reporter and give it up to
- * TW_SELF_RELOCK_WAIT_NS to write the report (it finds the wait on its next scan). The wait is a
- * raw futex, not a cancellation point: pthread_mutex_lock is not one either. */
-static void await_report(void) {
-  uint32_t seen = tw_load_acquire(&tw__scans_done);
-  uint64_t deadline = tw__now_ns() + TW_SELF_RELOCK_WAIT_NS;
-  tw_ring_nudge();
-  for (uint64_t now = tw__now_ns(); now < deadline; now = tw__now_ns()) {
-    uint32_t cur = tw_load_acquire(&tw__scans_done);
-    if (cur - seen >= 2) return; /* a whole scan ran after the wait was published */
-    uint64_t left = deadline - now;
-    struct timespec ts = {(time_t)(left / 1000000000ull), (long)(left % 1000000000ull)};
-    syscall(SYS_futex, &tw__scans_done, FUTEX_WAIT_PRIVATE, cur, &ts, NULL, 0);
-  }
-}
-
 static TW_NOINLINE int lock_contended(struct tw_tls *t, pthread_mutex_t *m, enum tw_call call,
                                       clockid_t clk, const struct timespec *ts) {
   TW_ERRNO_SAVE();
@@ -78,7 +62,7 @@ static TW_NOINLINE int lock_contended(struct tw_tls *t, pthread_mutex_t *m, enum
     tw_guard_leave(t);
     self = tw_wait_enter_aux(t, call, (uintptr_t)m, 0, -1, first);
     tw_guard_enter(t);
-    await_report();
+    tw__await_self_relock_report();
     tw_guard_leave(t);
   } else {
     self = tw_wait_enter(t, call, (uintptr_t)m, 0, -1);

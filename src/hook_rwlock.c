@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include "hooks.h"
+#include "stackdepot.h"
 #include "options.h"
 
 typedef int (*tw_try_fn)(pthread_rwlock_t *);
@@ -28,10 +29,30 @@ static int rw_real(pthread_rwlock_t *l, enum tw_call call, clockid_t clk, const 
 }
 
 /* The slow path of every blocking acquisition: mark the wait, make the real call. */
+/* This thread's read hold of l, NULL if none. Write-locking an rwlock one holds for reading blocks
+ * forever (glibc returns EDEADLK only when one holds it for writing). */
+static const struct tw_held *read_hold(const struct tw_tls *t, uintptr_t l) {
+  for (uint32_t i = t->nheld; i-- > 0;)
+    if (t->held[i].lock == l && t->held[i].mode == TW_HELD_READ) return &t->held[i];
+  return NULL;
+}
+
 static TW_NOINLINE int rw_contended(struct tw_tls *t, pthread_rwlock_t *l, enum tw_call call,
                                     clockid_t clk, const struct timespec *ts) {
   TW_ERRNO_SAVE();
-  struct tw_thread *self = tw_wait_enter(t, call, (uintptr_t)l, 0, -1);
+  struct tw_thread *self;
+  const struct tw_held *h = call == TW_CALL_RWLOCK_WRLOCK ? read_hold(t, (uintptr_t)l) : NULL;
+  if (h) { /* a self-relock: reported before blocking, with where the read hold was taken */
+    tw_guard_enter(t);
+    uint32_t first = tw_stack_capture_earlier(h->pc, h->sp);
+    tw_guard_leave(t);
+    self = tw_wait_enter_aux(t, call, (uintptr_t)l, 0, -1, first);
+    tw_guard_enter(t);
+    tw__await_self_relock_report();
+    tw_guard_leave(t);
+  } else {
+    self = tw_wait_enter(t, call, (uintptr_t)l, 0, -1);
+  }
   TW_ERRNO_RESTORE();
   int r = rw_real(l, call, clk, ts);
   tw_wait_leave(t, self);

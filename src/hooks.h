@@ -63,6 +63,11 @@ static inline struct tw_thread *tw_wait_enter(struct tw_tls *t, enum tw_call cal
   return tw_wait_enter_aux(t, call, obj, obj2, fd, 0);
 }
 
+/* A thread about to block forever on a lock it holds itself (its wait published with the first
+ * acquisition's stack): wakes the reporter and waits, at most TW_SELF_RELOCK_WAIT_NS, until the
+ * report is written. Guard held. */
+void tw__await_self_relock_report(void);
+
 /* Every tw_wait_enter is matched by exactly one tw_wait_leave (or the cancellation cleanup). */
 static inline void tw_wait_leave(struct tw_tls *t, struct tw_thread *self) {
   if (t->in_wait) t->in_wait--;

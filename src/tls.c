@@ -1,11 +1,17 @@
 /* Per-thread hook state: the TLS block, lazy adoption of threads we did not create, held-lock stack. */
 #include "tls.h"
 
+#include <linux/futex.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "init.h"
 #include "reporter.h"
+#include "ring.h"
+#include "waits.h"
 
 __thread struct tw_tls tw__tls __attribute__((tls_model("initial-exec")));
 
@@ -62,4 +68,20 @@ void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call cal
   /* The reporter watches blocked threads. fd waits do not start it: read/write may run in a signal
    * handler, where creating a thread is not safe; pipe()/eventfd() start it instead. */
   if (tw_call_class(call) != TW_WC_FD) tw_reporter_ensure_started();
+}
+
+/* A self-relock is reported before the thread blocks: wake the reporter and give it up to
+ * TW_SELF_RELOCK_WAIT_NS to write the report (it finds the wait on its next scan). The wait is a
+ * raw futex, not a cancellation point: pthread_mutex_lock is not one either. */
+void tw__await_self_relock_report(void) {
+  uint32_t seen = tw_load_acquire(&tw__scans_done);
+  uint64_t deadline = tw__now_ns() + TW_SELF_RELOCK_WAIT_NS;
+  tw_ring_nudge();
+  for (uint64_t now = tw__now_ns(); now < deadline; now = tw__now_ns()) {
+    uint32_t cur = tw_load_acquire(&tw__scans_done);
+    if (cur - seen >= 2) return; /* a whole scan ran after the wait was published */
+    uint64_t left = deadline - now;
+    struct timespec ts = {(time_t)(left / 1000000000ull), (long)(left % 1000000000ull)};
+    syscall(SYS_futex, &tw__scans_done, FUTEX_WAIT_PRIVATE, cur, &ts, NULL, 0);
+  }
 }

@@ -7,6 +7,7 @@
  * cleanly instead of faulting. A stack read while the thread moved is thrown away. */
 #include "unwind_other.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <libunwind.h> /* the generic (remote-capable) flavour: no UNW_LOCAL_ONLY here */
@@ -75,6 +76,15 @@ static unw_addr_space_t address_space(void) {
   return space;
 }
 
+/* Whether pc is in threadwatch's own module. */
+static const char tw_anchor; /* any object of ours: its module is ours */
+static bool ours(uintptr_t pc) {
+  static void *base;
+  Dl_info self, at;
+  if (!base && dladdr(&tw_anchor, &self)) base = self.dli_fbase;
+  return base && dladdr((void *)pc, &at) && at.dli_fbase == base;
+}
+
 /* Where the thread is stopped in a system call: 0 and sp/pc, or -1 (running, gone, unreadable). */
 static int where_stopped(int tid, long *nr, unw_word_t *sp, unw_word_t *pc) {
   char path[64], buf[512];
@@ -108,7 +118,7 @@ uint32_t tw_unwind_other(int tid, long *syscall_nr) {
   do {
     unw_word_t ip = 0;
     if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0) break;
-    pcs[n++] = (uintptr_t)ip;
+    if (!ours((uintptr_t)ip)) pcs[n++] = (uintptr_t)ip; /* our frames (main's wrapper) are not shown */
   } while (n < TW_STACK_MAX_FRAMES && unw_step(&c) > 0);
   /* Still in the same call at the same place? Otherwise what was read may be half old, half new. */
   long nr2;

@@ -55,6 +55,11 @@ enum rule {
 
 #define MAX_ENDERS 8
 
+/* glibc's marks of process-shared objects (nptl/pthreadP.h, pthread_cond_common.c): the
+ * PTHREAD_MUTEX_PSHARED_BIT of a mutex's __kind, bit 0 of a condvar's __wrefs. */
+#define TW_MUTEX_PSHARED_BIT 128
+#define TW_COND_SHARED_BIT 1
+
 struct node {
   struct tw_thread_snap s;
   enum rule rule;
@@ -148,14 +153,38 @@ static bool task_exists(int32_t tid) {
   return access(path, F_OK) == 0;
 }
 
+static bool task_is_zombie(const char *tid) {
+  char path[64], buf[256];
+  snprintf(path, sizeof(path), "/proc/self/task/%s/stat", tid);
+  FILE *f = fopen(path, "re");
+  if (!f) return true; /* gone meanwhile */
+  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *p = strrchr(buf, ')'); /* the state follows the command name, which may hold ')' */
+  return p && (p[2] == 'Z' || p[2] == 'X');
+}
+
 /* Threads of this process that are not ours to see (not application threads we know, not the
  * reporter): their existence means a condvar waiter might yet be signalled. */
 static bool has_untracked_threads(size_t alive) {
   DIR *d = opendir("/proc/self/task");
   if (!d) return true; /* cannot tell: assume someone may wake the waiters */
   size_t tasks = 0;
-  for (struct dirent *e; (e = readdir(d));)
-    if (e->d_name[0] != '.') tasks++;
+  bool zombies_checked = false;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue;
+    tasks++;
+    if (tasks <= alive + 1 || zombies_checked) continue;
+    /* More tasks than we know: a main thread that called pthread_exit stays listed as a zombie
+     * until the process ends. Count only the live ones (checked once, when it matters). */
+    zombies_checked = true;
+    rewinddir(d);
+    tasks = 0;
+    for (struct dirent *t; (t = readdir(d));)
+      if (t->d_name[0] != '.' && !task_is_zombie(t->d_name)) tasks++;
+    break;
+  }
   closedir(d);
   return tasks > alive + 1; /* + the reporter */
 }
@@ -209,8 +238,9 @@ static void add_ender(struct node *nd, int32_t idx) {
   if (nd->nend < MAX_ENDERS) nd->end[nd->nend++] = (uint32_t)idx;
 }
 
-/* A lock wait whose holder's tid is `owner`. */
-static void lock_owner_rule(struct graph *g, size_t i, int32_t owner) {
+/* A lock wait whose holder's tid is `owner`. `shared`: a process-shared lock, which a thread of
+ * another process may hold (its tid means nothing here). */
+static void lock_owner_rule(struct graph *g, size_t i, int32_t owner, bool shared) {
   struct node *nd = &g->n[i];
   nd->owner_tid = owner;
   if (owner == 0) return; /* no owner recorded: a reader holds it, or it is changing hands */
@@ -228,7 +258,7 @@ static void lock_owner_rule(struct graph *g, size_t i, int32_t owner) {
   if (h >= 0) {
     nd->rule = R_SOME;
     add_ender(nd, h);
-  } else if (!task_exists(owner)) {
+  } else if (!shared && !task_exists(owner)) {
     nd->rule = R_ALWAYS; /* held by a thread that has exited: nobody will unlock it */
   }
 }
@@ -236,19 +266,22 @@ static void lock_owner_rule(struct graph *g, size_t i, int32_t owner) {
 static void rwlock_rule(struct graph *g, size_t i) {
   struct node *nd = &g->n[i];
   pthread_rwlock_t *l = (pthread_rwlock_t *)nd->s.wait.obj;
-  int writer = 0;
-  if (read_int(&l->__data.__cur_writer, &writer) != 0) return;
+  int writer = 0, shared = 0;
+  if (read_int(&l->__data.__cur_writer, &writer) != 0 || read_int(&l->__data.__shared, &shared) != 0)
+    return;
   if (writer) {
-    lock_owner_rule(g, i, writer);
+    lock_owner_rule(g, i, writer, shared != 0);
     return;
   }
+  if (shared) return; /* readers in other processes are invisible */
   /* Readers: the threads whose published held set has the lock (blocked ones publish it). */
   for (size_t j = 0; j < g->count; j++) {
     const struct tw_wait_snap *w = &g->n[j].s.wait;
     if (g->n[j].s.life == TW_LIFE_EXITED || w->call == TW_CALL_NONE) continue;
     for (uint32_t k = 0; k < w->nheld; k++) {
       if (w->held[k] != nd->s.wait.obj) continue;
-      if (j == i) nd->self_relock = true; /* holds it for reading, waits to write: forever */
+      /* Holds it for reading and waits to write: forever (the hook marked it, with the stack). */
+      if (j == i && nd->s.wait.aux_stack) nd->self_relock = true;
       nd->rule = R_SOME;
       add_ender(nd, (int32_t)j);
     }
@@ -291,9 +324,10 @@ static void build_rules(struct graph *g) {
     if (nd->s.life == TW_LIFE_EXITED || w->call == TW_CALL_NONE || tw_call_timed(w->call)) continue;
     switch (tw_call_class(w->call)) {
       case TW_WC_MUTEX: {
-        int owner = 0;
-        if (read_int(&((pthread_mutex_t *)w->obj)->__data.__owner, &owner) == 0)
-          lock_owner_rule(g, i, owner);
+        pthread_mutex_t *m = (pthread_mutex_t *)w->obj;
+        int owner = 0, kind = 0;
+        if (read_int(&m->__data.__owner, &owner) == 0 && read_int(&m->__data.__kind, &kind) == 0)
+          lock_owner_rule(g, i, owner, (kind & TW_MUTEX_PSHARED_BIT) != 0);
         break;
       }
       case TW_WC_RWLOCK: rwlock_rule(g, i); break;
@@ -305,7 +339,13 @@ static void build_rules(struct graph *g) {
         }
         break;
       }
-      case TW_WC_COND: nd->rule = R_OTHERS; break;
+      case TW_WC_COND: { /* a process-shared condvar may be signalled from another process */
+        int wrefs = 0;
+        if (read_int(&((pthread_cond_t *)w->obj)->__data.__wrefs, &wrefs) == 0 &&
+            !(wrefs & TW_COND_SHARED_BIT))
+          nd->rule = R_OTHERS;
+        break;
+      }
       case TW_WC_FD: fd_rule(g, i, &handlers_checked, &handlers); break;
       default: break;
     }
@@ -589,11 +629,14 @@ static void report_stall(const struct graph *g, const uint32_t *idx, size_t k, u
   else snprintf(who, sizeof(who), "%zu threads (T%llu, ...) have", k, (unsigned long long)t0->id);
   size_t off = (size_t)snprintf(r.message, sizeof(r.message), "%s been blocked for %s in %s", who,
                                 d, phrase);
-  /* Lock stalls: the holder, and where it is now. */
+  /* Lock stalls: the holder, and where it is now; join stalls: the thread joined. (A pipe's past
+   * writers are not listed: nothing says they are the ones that should write now.) */
+  enum tw_wait_class wc = tw_call_class(w->call);
+  const char *role = wc == TW_WC_JOIN ? "the joined thread" : "the holder";
   uint32_t holders = 0;
   for (uint32_t e = 0; e < first->nend && r.nthreads < TW_REPORT_MAX_THREADS; e++) {
     const struct node *h = &g->n[first->end[e]];
-    if (h == first) continue;
+    if (h == first || (wc != TW_WC_MUTEX && wc != TW_WC_RWLOCK && wc != TW_WC_JOIN)) continue;
     struct tw_report_thread *ht = &r.threads[r.nthreads++];
     fill_thread(ht, g, h, now);
     holders++;
@@ -601,10 +644,11 @@ static void report_stall(const struct graph *g, const uint32_t *idx, size_t k, u
       char hp[320];
       wait_phrase(hp, sizeof(hp), ht);
       off += (size_t)snprintf(r.message + off, sizeof(r.message) - off,
-                              "; the holder T%llu is itself blocked in %s", (unsigned long long)h->s.id, hp);
+                              "; %s T%llu is itself blocked in %s", role,
+                              (unsigned long long)h->s.id, hp);
     } else {
       tw_report_thread_locate(ht);
-      off += (size_t)snprintf(r.message + off, sizeof(r.message) - off, "; the holder T%llu is %s",
+      off += (size_t)snprintf(r.message + off, sizeof(r.message) - off, "; %s T%llu is %s", role,
                               (unsigned long long)h->s.id, ht->note[0] ? ht->note : "running");
     }
     if (off >= sizeof(r.message)) off = sizeof(r.message) - 1;

@@ -1,5 +1,6 @@
 /* threadwatch CLI: run a program under the preloaded library, dump a running program's threads,
  * print the option table. */
+#include <dirent.h>
 #include <errno.h>
 #include <linux/limits.h>
 #include <poll.h>
@@ -117,6 +118,19 @@ static int dump_not_started(long pid) {
                    "thread or blocking wait)", pid);
 }
 
+/* Whether a maps file names libthreadwatch; *lines counts its lines. */
+static bool maps_has_library(FILE *f, int *lines) {
+  char *line = NULL;
+  size_t cap = 0;
+  bool loaded = false;
+  while (!loaded && getline(&line, &cap, f) > 0) {
+    (*lines)++;
+    loaded = strstr(line, "libthreadwatch") != NULL;
+  }
+  free(line);
+  return loaded;
+}
+
 /* The process exists, we may look at it, and it has libthreadwatch.so mapped. Sets *owner to its
  * uid. Returns 0, or 1 after saying why not. */
 static int dump_check_process(long pid, uid_t *owner) {
@@ -133,12 +147,26 @@ static int dump_check_process(long pid, uid_t *owner) {
     if (errno == EACCES || errno == EPERM) return dump_denied(pid);
     return dump_fail("cannot read %s: %s", path, strerror(errno));
   }
-  char *line = NULL;
-  size_t cap = 0;
-  bool loaded = false;
-  while (!loaded && getline(&line, &cap, f) > 0) loaded = strstr(line, "libthreadwatch") != NULL;
-  free(line);
+  int lines = 0;
+  bool loaded = maps_has_library(f, &lines);
   fclose(f);
+  if (lines == 0) {
+    /* A main thread that called pthread_exit is a zombie with an empty maps file; any live thread
+     * of the process shows the same mappings. */
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/proc/%ld/task", pid);
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && !loaded && lines == 0 && (e = readdir(d));) {
+      if (e->d_name[0] == '.') continue;
+      char tpath[300];
+      snprintf(tpath, sizeof(tpath), "%s/%s/maps", dir, e->d_name);
+      FILE *tf = fopen(tpath, "re");
+      if (!tf) continue;
+      loaded = maps_has_library(tf, &lines);
+      fclose(tf);
+    }
+    if (d) closedir(d);
+  }
   if (!loaded)
     return dump_fail("process %ld is not running under libthreadwatch.so (start it with "
                      "LD_PRELOAD=.../libthreadwatch.so or `threadwatch run`)", pid);
