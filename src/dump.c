@@ -54,27 +54,12 @@ static int by_id(const void *a, const void *b) {
   return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* A registry snapshot (grown until every record fits, as leaks.c does). NULL if out of memory. */
-static struct tw_thread_snap *snapshot(size_t *n) {
-  size_t cap = 64;
-  for (;;) {
-    struct tw_thread_snap *s = malloc(sizeof(*s) * cap);
-    if (!s) return NULL;
-    size_t got = tw_registry_snapshot(s, cap);
-    if (got <= cap) {
-      *n = got;
-      return s;
-    }
-    free(s);
-    cap = got + 64; /* threads created since the count: a little room for more */
-  }
-}
 
 /* Fills d with the live threads, described as reports describe them. Returns 0 or -ENOMEM. */
 static int dump_collect(struct dump *d) {
   memset(d, 0, sizeof(*d));
   size_t n = 0;
-  struct tw_thread_snap *snaps = snapshot(&n);
+  struct tw_thread_snap *snaps = tw_registry_snapshot_all(&n);
   if (!snaps) return -ENOMEM;
   d->threads = malloc(sizeof(*d->threads) * (n ? n : 1));
   if (!d->threads) {

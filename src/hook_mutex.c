@@ -33,13 +33,6 @@ static int mutex_real(pthread_mutex_t *m, enum tw_call call, clockid_t clk,
   }
 }
 
-/* The held-stack entry of m, NULL if this thread does not hold it. */
-static const struct tw_held *held_entry(const struct tw_tls *t, uintptr_t m) {
-  for (uint32_t i = t->nheld; i-- > 0;)
-    if (t->held[i].lock == m) return &t->held[i];
-  return NULL;
-}
-
 /* Whether an untimed lock of m by this thread can never return: m is a normal (default or adaptive,
  * robust or not, PI or not) mutex that this thread already owns. glibc then blocks forever (an
  * error-checking mutex returns EDEADLK and a recursive one counts: neither hangs). The owner field
@@ -48,7 +41,7 @@ static bool relock_hangs(const struct tw_tls *t, pthread_mutex_t *m) {
   int kind = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & 3; /* PTHREAD_MUTEX_KIND_MASK_NP */
   if (kind == PTHREAD_MUTEX_RECURSIVE_NP || kind == PTHREAD_MUTEX_ERRORCHECK_NP) return false;
   int owner = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
-  return owner != 0 && owner == tw_load_relaxed(&t->self->tid) && held_entry(t, (uintptr_t)m);
+  return owner != 0 && owner == tw_load_relaxed(&t->self->tid) && tw_held_find(t, (uintptr_t)m, -1);
 }
 
 static TW_NOINLINE int lock_contended(struct tw_tls *t, pthread_mutex_t *m, enum tw_call call,
@@ -57,7 +50,7 @@ static TW_NOINLINE int lock_contended(struct tw_tls *t, pthread_mutex_t *m, enum
   struct tw_thread *self;
   if (call == TW_CALL_MUTEX_LOCK && t->self && relock_hangs(t, m)) {
     tw_guard_enter(t);
-    const struct tw_held *h = held_entry(t, (uintptr_t)m);
+    const struct tw_held *h = tw_held_find(t, (uintptr_t)m, -1);
     uint32_t first = tw_stack_capture_earlier(h->pc, h->sp);
     tw_guard_leave(t);
     self = tw_wait_enter_aux(t, call, (uintptr_t)m, 0, -1, first);

@@ -29,19 +29,14 @@ static int rw_real(pthread_rwlock_t *l, enum tw_call call, clockid_t clk, const 
 }
 
 /* The slow path of every blocking acquisition: mark the wait, make the real call. */
-/* This thread's read hold of l, NULL if none. Write-locking an rwlock one holds for reading blocks
- * forever (glibc returns EDEADLK only when one holds it for writing). */
-static const struct tw_held *read_hold(const struct tw_tls *t, uintptr_t l) {
-  for (uint32_t i = t->nheld; i-- > 0;)
-    if (t->held[i].lock == l && t->held[i].mode == TW_HELD_READ) return &t->held[i];
-  return NULL;
-}
-
 static TW_NOINLINE int rw_contended(struct tw_tls *t, pthread_rwlock_t *l, enum tw_call call,
                                     clockid_t clk, const struct timespec *ts) {
   TW_ERRNO_SAVE();
   struct tw_thread *self;
-  const struct tw_held *h = call == TW_CALL_RWLOCK_WRLOCK ? read_hold(t, (uintptr_t)l) : NULL;
+  /* Write-locking an rwlock one holds for reading blocks forever (glibc returns EDEADLK only when
+   * one holds it for writing). */
+  const struct tw_held *h =
+      call == TW_CALL_RWLOCK_WRLOCK ? tw_held_find(t, (uintptr_t)l, TW_HELD_READ) : NULL;
   if (h) { /* a self-relock: reported before blocking, with where the read hold was taken */
     tw_guard_enter(t);
     uint32_t first = tw_stack_capture_earlier(h->pc, h->sp);

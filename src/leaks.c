@@ -27,27 +27,7 @@ struct group {
   UT_hash_handle hh;
 };
 
-static int by_id(const void *a, const void *b) {
-  const struct tw_thread_snap *x = a, *y = b;
-  return x->id < y->id ? -1 : x->id > y->id;
-}
 
-/* Registry snapshot sorted by thread id; *n set to the count. Caller frees. */
-static struct tw_thread_snap *snapshot(size_t *n) {
-  size_t cap = 64;
-  for (;;) {
-    struct tw_thread_snap *s = malloc(sizeof(*s) * cap);
-    if (!s) return NULL;
-    size_t got = tw_registry_snapshot(s, cap);
-    if (got <= cap) {
-      qsort(s, got, sizeof(*s), by_id);
-      *n = got;
-      return s;
-    }
-    free(s);
-    cap = got + 64;
-  }
-}
 
 static bool is_leak(const struct tw_thread_snap *s) {
   if (s->adopted || s->join == TW_JOINED) return false;
@@ -94,7 +74,7 @@ static void leak_message(struct group *g) {
 
 void tw_leaks_check_exit(void) {
   size_t n = 0;
-  struct tw_thread_snap *snaps = snapshot(&n);
+  struct tw_thread_snap *snaps = tw_registry_snapshot_all(&n);
   if (!snaps) return;
   uint64_t now = tw__now_ns();
   struct group *groups = NULL, **order = NULL;
@@ -166,7 +146,7 @@ static struct tw_report surge; /* captured by tw_leaks_capture_surge, written la
 
 void tw_leaks_capture_surge(uint64_t live) {
   size_t n = 0;
-  struct tw_thread_snap *snaps = snapshot(&n);
+  struct tw_thread_snap *snaps = tw_registry_snapshot_all(&n);
   if (!snaps) return;
   uint64_t now = tw__now_ns();
   struct surge_group *groups = NULL;

@@ -382,6 +382,27 @@ size_t tw_registry_snapshot(struct tw_thread_snap *snaps, size_t max) {
   return n;
 }
 
+static int snap_by_id(const void *a, const void *b) {
+  const struct tw_thread_snap *x = a, *y = b;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+struct tw_thread_snap *tw_registry_snapshot_all(size_t *n) {
+  size_t cap = 64;
+  for (;;) {
+    struct tw_thread_snap *s = malloc(sizeof(*s) * cap);
+    if (!s) return NULL;
+    size_t got = tw_registry_snapshot(s, cap);
+    if (got <= cap) {
+      qsort(s, got, sizeof(*s), snap_by_id);
+      *n = got;
+      return s;
+    }
+    free(s);
+    cap = got + 64; /* threads created since the count: a little room for more */
+  }
+}
+
 struct ring_ref {
   tw_ring_t *ring;
   uint64_t id;

@@ -155,6 +155,10 @@ void tw_registry_counts(struct tw_registry_counts *c);
 /* Copies up to `max` records into snaps (live and not yet reaped), returns how many exist. */
 size_t tw_registry_snapshot(struct tw_thread_snap *snaps, size_t max);
 
+/* Every live record, sorted by thread id, in a malloc'd array (the caller frees it); *n is the
+ * count. NULL if out of memory. */
+struct tw_thread_snap *tw_registry_snapshot_all(size_t *n);
+
 /* Calls fn(ev, thread id, ctx) for every queued event of every thread, then frees reaped records
  * whose rings have been drained. Returns the number of events. Reporter side only (or the exit path
  * under the analysis lock). */

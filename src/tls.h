@@ -77,6 +77,14 @@ static inline uint64_t tw_held_sig(const struct tw_tls *t) {
   for (uint32_t i = 0; i < t->nheld; i++) sig += tw_held_hash(t->held[i].lock, t->held[i].mode);
   return sig;
 }
+/* This thread's entry for `lock`, searching from the top; with mode >= 0 only an entry held in that
+ * mode. NULL when it does not hold it. */
+static inline const struct tw_held *tw_held_find(const struct tw_tls *t, uintptr_t lock, int mode) {
+  for (uint32_t i = t->nheld; i-- > 0;)
+    if (t->held[i].lock == lock && (mode < 0 || t->held[i].mode == (uint32_t)mode)) return &t->held[i];
+  return NULL;
+}
+
 /* Pops `lock` (searching from the top: locks are not always released in LIFO order).
  * Returns false when this thread holds no such lock. */
 bool tw_held_pop(struct tw_tls *t, uintptr_t lock);

@@ -203,10 +203,6 @@ static bool signal_handlers_installed(void) {
 
 /* --- the graph ------------------------------------------------------------------------------- */
 
-static int by_id(const void *a, const void *b) {
-  const struct node *x = a, *y = b;
-  return x->s.id < y->s.id ? -1 : x->s.id > y->s.id;
-}
 
 static int32_t index_of_id(const struct graph *g, uint64_t id) {
   size_t lo = 0, hi = g->count;
@@ -388,34 +384,27 @@ static size_t solve(struct graph *g, const bool *keep) {
 
 static bool graph_load(struct graph *g) {
   g->untracked = false;
-  for (;;) {
-    size_t got = tw_registry_snapshot(NULL, 0);
-    if (got + 16 > g->cap) {
-      size_t cap = got + 64;
-      struct node *n = realloc(g->n, sizeof(*n) * cap);
-      if (!n) return false;
-      g->n = n;
-      g->cap = cap;
-    }
-    struct tw_thread_snap *snaps = malloc(sizeof(*snaps) * g->cap);
-    if (!snaps) return false;
-    got = tw_registry_snapshot(snaps, g->cap);
-    if (got > g->cap) { /* grew meanwhile: again */
+  size_t got = 0;
+  struct tw_thread_snap *snaps = tw_registry_snapshot_all(&got); /* sorted by id */
+  if (!snaps) return false;
+  if (got > g->cap) {
+    struct node *n = realloc(g->n, sizeof(*n) * got);
+    if (!n) {
       free(snaps);
-      continue;
+      return false;
     }
-    g->count = 0;
-    g->alive = 0;
-    for (size_t i = 0; i < got; i++) {
-      if (snaps[i].life == TW_LIFE_EXITED) continue; /* exited: not part of any wait */
-      memset(&g->n[g->count], 0, sizeof(g->n[0]));
-      g->n[g->count++].s = snaps[i];
-      g->alive++;
-    }
-    free(snaps);
-    qsort(g->n, g->count, sizeof(*g->n), by_id);
-    return true;
+    g->n = n;
+    g->cap = got;
   }
+  g->count = 0;
+  for (size_t i = 0; i < got; i++) {
+    if (snaps[i].life == TW_LIFE_EXITED) continue; /* exited: not part of any wait */
+    memset(&g->n[g->count], 0, sizeof(g->n[0]));
+    g->n[g->count++].s = snaps[i];
+  }
+  g->alive = g->count;
+  free(snaps);
+  return true;
 }
 
 /* --- reports -------------------------------------------------------------------------------- */
