@@ -24,17 +24,18 @@ struct target {
   unw_word_t sp, pc;
 };
 
-static int read_word(unw_word_t addr, unw_word_t *val) {
-  struct iovec local = {val, sizeof(*val)}, remote = {(void *)addr, sizeof(*val)};
+int tw_peek(const void *addr, void *out, size_t len) {
+  struct iovec local = {out, len}, remote = {(void *)addr, len};
   ssize_t r = syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0);
-  return r == (ssize_t)sizeof(*val) ? 0 : -UNW_EINVAL;
+  if (r == (ssize_t)len) return 0;
+  return r < 0 ? -errno : -EFAULT;
 }
 
 static int acc_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg) {
   (void)as;
   (void)arg;
   if (write) return -UNW_EINVAL;
-  return read_word(addr, val);
+  return tw_peek((const void *)addr, val, sizeof(*val)) == 0 ? 0 : -UNW_EINVAL;
 }
 
 /* Only the stack pointer and pc are known; the other registers read as 0, so frames whose CFA needs

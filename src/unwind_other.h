@@ -2,7 +2,13 @@
 #ifndef TW_UNWIND_OTHER_H
 #define TW_UNWIND_OTHER_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+/* Copies len bytes of this process's memory at addr without trusting that it is mapped (the
+ * object may have been freed since it was seen): 0, -EFAULT when it is not readable, or another
+ * negative errno when process_vm_readv itself is not allowed here. */
+int tw_peek(const void *addr, void *out, size_t len);
 
 /* The stack (depot id) of thread `tid` if it is stopped in a system call, else 0. *syscall_nr is
  * the call's number (-1 when the thread is running or cannot be read). Reporter side; slow (one

@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/futex.h>
@@ -42,6 +41,7 @@
 #include "stackdepot.h"
 #include "tls.h"
 #include "tw.h"
+#include "unwind_other.h"
 
 _Atomic uint32_t tw__scans_done;
 
@@ -139,11 +139,9 @@ void tw_waits_on_event(const struct tw_event *ev, uint64_t thread) {
  * been freed since its waiter was seen. process_vm_readv on ourselves fails with EFAULT instead of
  * faulting; where it is not allowed, a direct read (the waiter still blocks on it, so it is there). */
 static int read_int(const void *addr, int *out) {
-  struct iovec local = {out, sizeof(*out)}, remote = {(void *)addr, sizeof(*out)};
-  ssize_t r = syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0);
-  if (r == (ssize_t)sizeof(*out)) return 0;
-  if (r < 0 && errno == EFAULT) return -1;
-  *out = __atomic_load_n((const int *)addr, __ATOMIC_RELAXED);
+  int r = tw_peek(addr, out, sizeof(*out));
+  if (r == -EFAULT) return -1;
+  if (r != 0) *out = __atomic_load_n((const int *)addr, __ATOMIC_RELAXED);
   return 0;
 }
 
