@@ -22,6 +22,12 @@ enum tw_event_type {
   /* pthread_cond_signal (aux 0) or _broadcast (aux 1) found no thread waiting on the condvar:
    * a = condvar, c = when (ns, monotonic), stack = where. Lost-wakeup evidence. */
   TW_EV_COND_NOWAITER,
+  /* A pthread API misuse seen by a hook: aux = enum tw_misuse, a = the object, b = a second object
+   * where one applies (the other mutex of cond-mutex-mismatch, the thread record of a join),
+   * stack = where, stack2 = the earlier event that makes it wrong (0 if none). */
+  TW_EV_MISUSE,
+  /* A trapped access to watched data (race.c owns the layout of its fields). */
+  TW_EV_RACE_ACCESS,
   TW_EV_TYPE_COUNT
 };
 

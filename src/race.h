@@ -14,4 +14,8 @@ int tw_race_watch(uintptr_t addr, size_t len, const char *label);
 /* Stops watching the range that starts at addr. Returns 0, or ENOENT when it is not watched. */
 int tw_race_unwatch(uintptr_t addr);
 
+struct tw_event;
+/* Reporter side: a TW_EV_RACE_ACCESS event from `thread`'s ring. */
+void tw_race_on_event(const struct tw_event *ev, uint64_t thread);
+
 #endif

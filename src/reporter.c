@@ -13,8 +13,10 @@
 #include "fdtrack.h"
 #include "leaks.h"
 #include "lockgraph.h"
+#include "misuse.h"
 #include "options.h"
 #include "out.h"
+#include "race.h"
 #include "real.h"
 #include "report.h"
 #include "stackdepot.h"
@@ -199,6 +201,14 @@ static void on_event(const struct tw_event *ev, uint64_t thread, void *ctx) {
   }
   if (ev->type == TW_EV_COND_NOWAITER) {
     tw_waits_on_event(ev, thread);
+    return;
+  }
+  if (ev->type == TW_EV_MISUSE) {
+    tw_misuse_on_event(ev, thread);
+    return;
+  }
+  if (ev->type == TW_EV_RACE_ACCESS) {
+    tw_race_on_event(ev, thread);
     return;
   }
   if (nbatch == capbatch) {
