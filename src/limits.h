@@ -50,6 +50,8 @@
 #define TW_GRAVEYARD 4096
 
 /* Threads listed in one report; the rest are counted in "omitted_threads". */
+/* Locks listed per thread in a race-suspect or exit-holding-locks report. */
+#define TW_REPORT_MAX_HELD 8
 #define TW_REPORT_MAX_THREADS 8
 
 /* Locks of a lock-order cycle shown in one report (longer cycles are cut, and say so). */

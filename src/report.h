@@ -23,6 +23,12 @@ struct tw_report_thread {
   uint32_t created_at;
   uint8_t nheld_by;         /* lock waits: the threads holding the lock (deadlock, stall), if known */
   uint64_t held_by[4];
+  const char *access;       /* race-suspect: "read" or "write" (then `stack` is where); NULL if none */
+  uint8_t nlocks_held;      /* the locks it held then (race-suspect, exit-holding-locks) */
+  struct tw_report_held {
+    uintptr_t addr;
+    char name[48];          /* threadwatch_name_lock() name, "" if none */
+  } locks_held[TW_REPORT_MAX_HELD];
 };
 
 struct tw_report_group {
@@ -73,6 +79,11 @@ struct tw_report {
   uint64_t threshold_ns;   /* stall: THREADWATCH_STALL (0: not a stall report) */
   uint64_t signalled_by;   /* lost-wakeup: the thread whose signal found no waiter */
   uint32_t signalled_at;   /*   and where it signalled */
+  char object[128];        /* misuse, race-suspect: the object it is about, described; "" if none */
+  const char *previous_what; /* misuse: the earlier event that makes it wrong ("destroyed", "locked",
+                              * "joined", ...), NULL if none; */
+  uint64_t previous_by;      /*   the thread that did it (0 if unknown) */
+  uint32_t previous_at;      /*   and where */
   uint64_t dropped; /* events lost to full rings before this report */
 };
 

@@ -61,6 +61,17 @@ static void json_thread(struct tw_out *o, const struct tw_report_thread *t) {
     tw_out_str(o, ",\"note\":");
     tw_out_json_str(o, t->note);
   }
+  if (t->access) tw_out_fmt(o, ",\"access\":\"%s\"", t->access);
+  if (t->access || t->nlocks_held) {
+    tw_out_str(o, ",\"locks_held\":[");
+    for (uint8_t i = 0; i < t->nlocks_held; i++) {
+      tw_out_fmt(o, "%s{\"address\":\"0x%lx\",\"name\":", i ? "," : "",
+                 (unsigned long)t->locks_held[i].addr);
+      tw_out_json_str(o, t->locks_held[i].name);
+      tw_out_str(o, "}");
+    }
+    tw_out_str(o, "]");
+  }
   tw_out_fmt(o, ",\"parent\":%llu,\"stack\":", (unsigned long long)t->parent);
   tw_report_json_stack(o, t->stack);
   tw_out_str(o, ",\"created_at\":");
@@ -130,6 +141,17 @@ void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid) {
   if (r->signalled_by) {
     tw_out_fmt(o, ",\"signalled_by\":%llu,\"signalled_at\":", (unsigned long long)r->signalled_by);
     tw_report_json_stack(o, r->signalled_at);
+  }
+  if (r->object[0]) {
+    tw_out_str(o, ",\"object\":");
+    tw_out_json_str(o, r->object);
+  }
+  if (r->previous_what) {
+    tw_out_str(o, ",\"previous\":{\"event\":");
+    tw_out_json_str(o, r->previous_what);
+    tw_out_fmt(o, ",\"thread\":%llu,\"stack\":", (unsigned long long)r->previous_by);
+    tw_report_json_stack(o, r->previous_at);
+    tw_out_str(o, "}");
   }
   tw_out_fmt(o, ",\"dropped_events\":%llu}\n", (unsigned long long)r->dropped);
 }

@@ -41,6 +41,15 @@ static const char *mode_name(uint8_t mode, uint8_t kind) {
   return kind == 0 ? "" : mode == 1 ? " for reading" : " for writing";
 }
 
+/* "no lock" or "mutex 0x... "name", ..." for the locks a thread held. */
+static void text_locks_held(struct tw_out *o, const struct tw_report_thread *t) {
+  if (!t->nlocks_held) tw_out_str(o, "no lock");
+  for (uint8_t i = 0; i < t->nlocks_held; i++) {
+    tw_out_fmt(o, "%s0x%lx", i ? ", " : "", (unsigned long)t->locks_held[i].addr);
+    if (t->locks_held[i].name[0]) tw_out_fmt(o, " \"%s\"", t->locks_held[i].name);
+  }
+}
+
 /* A lock-order cycle: the cycle line, each lock, then each edge with its two stacks. */
 static void text_cycle(struct tw_out *o, const struct tw_report *r) {
   tw_out_str(o, "  cycle:");
@@ -92,7 +101,12 @@ void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
       tw_out_fmt(o, " \"%s\"", safe);
     }
     if (t->tid > 0) tw_out_fmt(o, " (tid %d)", t->tid);
-    if (t->state == TW_TS_BLOCKED) {
+    if (t->access) {
+      tw_out_fmt(o, " %s access, holding ", t->access);
+      text_locks_held(o, t);
+      tw_out_str(o, ":\n");
+      tw_report_text_stack(o, t->stack, "    ");
+    } else if (t->state == TW_TS_BLOCKED) {
       char d[32];
       format_duration(d, sizeof(d), t->wait_ns);
       char held[64] = "";
@@ -105,6 +119,11 @@ void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
                  t->state == TW_TS_RUNNING ? " (not in a watched blocking call)" : "",
                  t->note[0] ? ": " : "", t->note, t->stack ? ":" : "");
       if (t->stack) tw_report_text_stack(o, t->stack, "    ");
+    }
+    if (!t->access && t->nlocks_held) {
+      tw_out_str(o, "  holding ");
+      text_locks_held(o, t);
+      tw_out_str(o, "\n");
     }
     if (t->created_at) {
       tw_out_fmt(o, "  created by T%llu at:\n", (unsigned long long)t->parent);
@@ -128,6 +147,12 @@ void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
   if (r->locked_at) {
     tw_out_str(o, "  the lock was first taken at:\n");
     tw_report_text_stack(o, r->locked_at, "    ");
+  }
+  if (r->previous_what) {
+    if (r->previous_by) tw_out_fmt(o, "  %s earlier by T%llu at:\n", r->previous_what,
+                                   (unsigned long long)r->previous_by);
+    else tw_out_fmt(o, "  %s earlier at:\n", r->previous_what);
+    tw_report_text_stack(o, r->previous_at, "    ");
   }
   if (r->signalled_by) {
     tw_out_fmt(o, "  T%llu signalled the condvar when no thread was waiting, at:\n",
