@@ -1,9 +1,12 @@
-/* Thread leaks at exit and thread surges, grouped by creation stack (and by what they wait in). */
+/* Thread leaks (at exit and at threadwatch_check_leaks) and thread surges, grouped by creation stack
+ * (and by what they wait in). */
 #include "leaks.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <uthash.h>
 
@@ -23,13 +26,51 @@ struct group {
   uint32_t count;
   size_t first;     /* index of its first thread in the sorted snapshot */
   bool same_object; /* every thread waits on the same object */
+  bool written;     /* its report was written (not suppressed) */
   struct tw_report report;
   UT_hash_handle hh;
 };
 
+/* A leak pass: the exit-time check (scope NULL) or a threadwatch_check_leaks (its scope). */
+struct pass {
+  const struct tw_leak_scope *scope;
+};
 
+/* Threads already reported as leaks (by threadwatch_check_leaks): never reported twice. Analysis
+ * lock. A forked child starts again with ids from 2: the set is for the pid that made it. */
+struct reported {
+  uint64_t id;
+  UT_hash_handle hh;
+};
+static struct reported *reported_set;
+static pid_t reported_pid;
 
-static bool is_leak(const struct tw_thread_snap *s) {
+static void reported_forget_if_forked(void) {
+  if (reported_pid == getpid()) return;
+  struct reported *e, *tmp;
+  HASH_ITER(hh, reported_set, e, tmp) {
+    HASH_DEL(reported_set, e);
+    free(e);
+  }
+  reported_pid = getpid();
+}
+
+static bool was_reported(uint64_t id) {
+  struct reported *e = NULL;
+  HASH_FIND(hh, reported_set, &id, sizeof(id), e);
+  return e != NULL;
+}
+
+static void note_reported(uint64_t id) {
+  if (was_reported(id)) return;
+  struct reported *e = calloc(1, sizeof(*e));
+  if (!e) return; /* at worst reported again at exit */
+  e->id = id;
+  HASH_ADD(hh, reported_set, id, sizeof(uint64_t), e);
+}
+
+/* At exit: neither joined nor detached (detached ones alive too with THREADWATCH_LEAK_DETACHED). */
+static bool is_exit_leak(const struct tw_thread_snap *s) {
   if (s->adopted || s->join == TW_JOINED) return false;
   /* A detach under way when the process ended counts as done (it only waits for our bookkeeping);
    * so does a join of a thread that has already exited. A join of a live thread does not. */
@@ -39,48 +80,100 @@ static bool is_leak(const struct tw_thread_snap *s) {
   return true;
 }
 
+/* At a check: created after the mark (not the caller), and alive whatever its detach state, or
+ * ended without a join or a detach. */
+static bool is_check_leak(const struct tw_thread_snap *s, const struct tw_leak_scope *sc) {
+  if (s->adopted || s->id <= sc->after_id || s->id == sc->except_id) return false;
+  if (s->join == TW_JOINED) return false;
+  if (s->life != TW_LIFE_EXITED) return true;
+  return s->join == TW_JOINABLE && !s->detaching && !s->joining;
+}
+
+static bool is_leak(const struct tw_thread_snap *s, const struct pass *p) {
+  return p->scope ? is_check_leak(s, p->scope) : is_exit_leak(s);
+}
+
 static const char *what_of(enum tw_tstate st) {
   return st == TW_TS_BLOCKED ? "blocked" : st == TW_TS_EXITED ? "exited" : "running";
 }
 
-static void leak_message(struct group *g) {
+static void leak_message(struct group *g, const struct pass *p) {
   struct tw_report *r = &g->report;
   const struct tw_report_thread *t = &r->threads[0];
-  char where[256], who[64];
+  char where[256], who[64], waited[96] = "";
   tw_report_where(g->key.created_at, where, sizeof(where));
   bool one = g->count == 1;
   if (one) snprintf(who, sizeof(who), "thread T%llu", (unsigned long long)t->id);
   else snprintf(who, sizeof(who), "%u threads", g->count);
   const char *never = one ? "was never joined" : "were never joined";
+  if (p->scope)
+    snprintf(waited, sizeof(waited), "; threadwatch_check_leaks() waited %llums for %s to %s",
+             (unsigned long long)p->scope->waited_ms, one ? "it" : "them",
+             t->state == TW_TS_EXITED ? "be joined" : "end");
   switch (t->state) {
     case TW_TS_BLOCKED:
-      snprintf(r->message, sizeof(r->message),
-               "%s created at %s %s still blocked in %s() on %s (for %.2fs) and %s%s%s", who, where,
-               one ? "is" : "are", tw_call_name(t->wait.call),
-               g->same_object ? t->object : "different objects", (double)t->wait_ns / 1e9, never,
-               g->same_object && t->note[0] ? "; " : "", g->same_object ? t->note : "");
+      if (p->scope)
+        snprintf(r->message, sizeof(r->message),
+                 "%s created at %s %s still blocked in %s() on %s (for %.2fs)%s%s%s", who, where,
+                 one ? "is" : "are", tw_call_name(t->wait.call),
+                 g->same_object ? t->object : "different objects", (double)t->wait_ns / 1e9,
+                 g->same_object && t->note[0] ? " (" : "", g->same_object ? t->note : "",
+                 g->same_object && t->note[0] ? ")" : "");
+      else
+        snprintf(r->message, sizeof(r->message),
+                 "%s created at %s %s still blocked in %s() on %s (for %.2fs) and %s%s%s", who,
+                 where, one ? "is" : "are", tw_call_name(t->wait.call),
+                 g->same_object ? t->object : "different objects", (double)t->wait_ns / 1e9, never,
+                 g->same_object && t->note[0] ? "; " : "", g->same_object ? t->note : "");
       break;
     case TW_TS_RUNNING:
-      snprintf(r->message, sizeof(r->message), "%s created at %s %s still running at exit%s%s%s and %s",
-               who, where, one ? "is" : "are", t->note[0] ? " (" : "", t->note,
-               t->note[0] ? ")" : "", never);
+      if (p->scope)
+        snprintf(r->message, sizeof(r->message), "%s created at %s %s still running%s%s%s", who,
+                 where, one ? "is" : "are", t->note[0] ? " (" : "", t->note, t->note[0] ? ")" : "");
+      else
+        snprintf(r->message, sizeof(r->message),
+                 "%s created at %s %s still running at exit%s%s%s and %s", who, where,
+                 one ? "is" : "are", t->note[0] ? " (" : "", t->note, t->note[0] ? ")" : "", never);
       break;
     case TW_TS_EXITED:
       snprintf(r->message, sizeof(r->message), "%s created at %s exited but %s (nor detached)", who,
                where, never);
       break;
   }
+  size_t len = strlen(r->message);
+  snprintf(r->message + len, sizeof(r->message) - len, "%s", waited);
 }
 
-void tw_leaks_check_exit(void) {
+/* One leak pass: counts the leaks and, with `report`, groups them by creation stack, state and
+ * stack and writes one thread-leak report per group. Threads reported before are skipped at exit,
+ * and counted but not reported again at a check. Returns the count, or -ENOMEM. Analysis lock held
+ * when `report`. */
+static long leak_pass(const struct pass *p, bool report) {
   size_t n = 0;
   struct tw_thread_snap *snaps = tw_registry_snapshot_all(&n);
-  if (!snaps) return;
+  if (!snaps) return -ENOMEM;
+  long counted = 0;
+  if (!report) {
+    for (size_t i = 0; i < n; i++) counted += is_leak(&snaps[i], p);
+    free(snaps);
+    return counted;
+  }
+  reported_forget_if_forked();
   uint64_t now = tw__now_ns();
+  /* A check remembers which threads it reported: the group of each snapshot entry. */
+  struct group **group_of = p->scope ? calloc(n ? n : 1, sizeof(*group_of)) : NULL;
+  if (p->scope && !group_of) {
+    free(snaps);
+    return -ENOMEM;
+  }
   struct group *groups = NULL, **order = NULL;
   size_t ngroups = 0, located = 0;
   for (size_t i = 0; i < n; i++) {
-    if (!is_leak(&snaps[i])) continue;
+    if (!is_leak(&snaps[i], p)) continue;
+    if (was_reported(snaps[i].id)) {
+      counted += p->scope != NULL; /* a check counts it again; the exit check skips it */
+      continue;
+    }
     struct tw_report_thread rt;
     tw_report_thread_from_snap(&rt, &snaps[i], now);
     /* Where a running thread is (its stack, if stopped in a system call): for the first
@@ -112,21 +205,43 @@ void tw_leaks_check_exit(void) {
     if (r->nthreads < TW_REPORT_MAX_THREADS) r->threads[r->nthreads++] = rt;
     else if (r->nmore < TW_ARRAY_LEN(r->more_ids)) r->more_ids[r->nmore++] = rt.id;
     g->count++;
+    if (group_of) group_of[i] = g;
   }
   uint64_t dropped = tw_registry_dropped();
   for (size_t i = 0; i < ngroups; i++) {
     struct group *g = order[i];
     g->report.count = g->count;
     g->report.dropped = dropped;
-    leak_message(g);
-    tw_report_emit(&g->report);
+    leak_message(g, p);
+    g->written = tw_report_emit(&g->report);
+    if (g->written) counted += g->count; /* a suppressed group is not a leak to the caller */
   }
+  /* Remembered only for checks: at exit nothing comes after. */
+  for (size_t i = 0; group_of && i < n; i++)
+    if (group_of[i] && group_of[i]->written) note_reported(snaps[i].id);
   for (size_t i = 0; i < ngroups; i++) {
     HASH_DEL(groups, order[i]);
     free(order[i]);
   }
+  free(group_of);
   free(order);
   free(snaps);
+  return counted;
+}
+
+void tw_leaks_check_exit(void) {
+  struct pass p = {NULL};
+  leak_pass(&p, true);
+}
+
+long tw_leaks_count(const struct tw_leak_scope *scope) {
+  struct pass p = {scope};
+  return leak_pass(&p, false);
+}
+
+long tw_leaks_check(const struct tw_leak_scope *scope) {
+  struct pass p = {scope};
+  return leak_pass(&p, true);
 }
 
 struct surge_group {
