@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "fdtrack.h"
+#include "names.h"
 #include "options.h"
 #include "out.h"
 #include "stackdepot.h"
@@ -93,6 +94,7 @@ bool tw_report_emit(struct tw_report *r) {
     tw_stat_add(suppressed, 1);
     return false;
   }
+  tw_names_fill_report(r); /* threadwatch_name_lock() names of the locks it lists */
   long pid = (long)getpid();
   int tfd = sink_fd(&text_sink, tw__opt.log, true);
   tw_out_init(&text_sink.out, tfd);
@@ -175,12 +177,15 @@ void tw_report_where(uint32_t stack, char *buf, size_t n) {
 static void describe_wait(struct tw_report_thread *rt) {
   const struct tw_wait_snap *w = &rt->wait;
   switch (tw_call_class(w->call)) {
-    case TW_WC_MUTEX: snprintf(rt->object, sizeof(rt->object), "mutex %#lx", (unsigned long)w->obj); break;
-    case TW_WC_RWLOCK: snprintf(rt->object, sizeof(rt->object), "rwlock %#lx", (unsigned long)w->obj); break;
-    case TW_WC_COND:
-      snprintf(rt->object, sizeof(rt->object), "condvar %#lx (mutex %#lx)", (unsigned long)w->obj,
-               (unsigned long)w->obj2);
+    case TW_WC_MUTEX: tw_names_describe(rt->object, sizeof(rt->object), "mutex", w->obj); break;
+    case TW_WC_RWLOCK: tw_names_describe(rt->object, sizeof(rt->object), "rwlock", w->obj); break;
+    case TW_WC_COND: {
+      char cv[sizeof(rt->object)], mx[sizeof(rt->object)];
+      tw_names_describe(cv, sizeof(cv), "condvar", w->obj);
+      tw_names_describe(mx, sizeof(mx), "mutex", w->obj2);
+      snprintf(rt->object, sizeof(rt->object), "%s (%s)", cv, mx);
       break;
+    }
     case TW_WC_JOIN: {
       uint64_t id = tw_registry_id_of_handle((pthread_t)w->obj);
       if (id) snprintf(rt->object, sizeof(rt->object), "thread T%llu", (unsigned long long)id);

@@ -460,10 +460,10 @@ static void report_self_relock(const struct graph *g, const struct node *nd, uin
   char where[200], first[200];
   tw_report_where(r.threads[0].stack, where, sizeof(where));
   tw_report_where(r.locked_at, first, sizeof(first));
-  const char *what = tw_call_class(nd->s.wait.call) == TW_WC_RWLOCK ? "rwlock" : "mutex";
+  /* The object as described for the thread: `mutex 0x...`, with its threadwatch_name_lock name. */
   snprintf(r.message, sizeof(r.message),
-           "T%llu locks %s %#lx again at %s while it already holds it (taken at %s): it blocks "
-           "forever", (unsigned long long)nd->s.id, what, (unsigned long)nd->s.wait.obj, where, first);
+           "T%llu locks %s again at %s while it already holds it (taken at %s): it blocks "
+           "forever", (unsigned long long)nd->s.id, r.threads[0].object, where, first);
   emit_deadlock(&r);
 }
 
