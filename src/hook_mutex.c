@@ -72,15 +72,42 @@ static inline int looks_free(pthread_mutex_t *m) {
   return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0;
 }
 
+/* glibc's mutex kinds for which a lock of a free mutex and an unlock by its owner always return 0:
+ * normal (timed) and adaptive, with or without elision, process-shared or not (the kind word of
+ * the x86-64 ABI layout). Not error-checking, recursive, robust, PI, PP, the "no elision" flag
+ * (whose unlock checks the owner), nor a destroyed mutex (glibc sets its kind to -1). */
+static inline bool plain_kind(pthread_mutex_t *m) {
+  int k = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & (127 | 512);
+  return k == PTHREAD_MUTEX_TIMED_NP || k == PTHREAD_MUTEX_ADAPTIVE_NP;
+}
+
+/* The edge memo: a plain mutex remembers, in its own robust-list word (glibc touches __list only
+ * for robust mutexes, and pthread_mutex_init clears it), the last held set whose edges into it were
+ * all sent, mixed with the lock generation. A program that locks a million mutexes, each under its
+ * own held set, then finds its known edges on the cache line the lock touches anyway, where a
+ * per-thread table of that size would miss every time. A wrong memo (another generation, another
+ * held set, data the program left there) is only a miss. */
+static inline uint64_t memo_of(uint64_t sig) { return sig + tw_load_relaxed(&tw__lock_gen); }
+static inline bool memo_hit(pthread_mutex_t *m, uint64_t sig) {
+  return (uintptr_t)__atomic_load_n(&m->__data.__list.__prev, __ATOMIC_RELAXED) == memo_of(sig);
+}
+static inline void memo_set(pthread_mutex_t *m, uint64_t sig) {
+  __atomic_store_n(&m->__data.__list.__prev, (struct __pthread_internal_list *)memo_of(sig),
+                   __ATOMIC_RELAXED);
+}
 
 /* Shared body of lock, timedlock and clocklock: the lock-order check before anything can block,
  * then the real call, through the slow path when the mutex is seen held. */
 static inline int mutex_acquire(struct tw_tls *t, pthread_mutex_t *m, enum tw_call call,
                                 clockid_t clk, const struct timespec *ts, uintptr_t pc,
                                 uintptr_t sp) {
-  tw_lockorder_acquire(t, (uintptr_t)m, TW_HELD_MUTEX, pc, sp);
+  uint64_t sig = tw_held_sig(t);
+  bool sent = tw_lockorder_acquire(t, (uintptr_t)m, TW_HELD_MUTEX, pc, sp);
   int r = looks_free(m) ? mutex_real(m, call, clk, ts) : lock_contended(t, m, call, clk, ts);
-  if (acquired(r)) tw_held_push(t, (uintptr_t)m, pc, sp, TW_HELD_MUTEX);
+  if (acquired(r)) {
+    if (sent && t->nheld && plain_kind(m)) memo_set(m, sig); /* set while we hold it */
+    tw_held_push(t, (uintptr_t)m, pc, sp, TW_HELD_MUTEX);
+  }
   return r;
 }
 
@@ -94,19 +121,19 @@ static TW_NOINLINE int mutex_lock_slow(struct tw_tls *t, pthread_mutex_t *m, uin
 
 TW_HOOK int pthread_mutex_lock(pthread_mutex_t *m) {
   struct tw_tls *t = tw_tls();
-  /* Fast path: a free mutex taken with no other lock held, or with a held set that has taken it
-   * before (every lock-order edge known). */
+  /* Fast path: a free plain mutex taken with no other lock held, or with a held set whose edges
+   * into it are known (the mutex's memo, or this thread's table). Such a lock cannot fail, so the
+   * held-lock entry is pushed first and the real call is a tail call: nothing to keep across it. */
   uint32_t n = t->nheld;
-  if (tw_likely(!TW_BYPASS(t) && t->held != NULL && n < t->cap && looks_free(m)) &&
-      (tw_likely(n == 0) || tw_lockorder_known(t, (uintptr_t)m, TW_HELD_MUTEX))) {
-    int r = TW_REAL_FN(pthread_mutex_lock)(m);
-    if (tw_likely(r == 0)) {
-      t->held[n] = (struct tw_held){(uintptr_t)m, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_MUTEX, 1};
+  if (tw_likely(!TW_BYPASS(t) && n < t->cap && looks_free(m) && plain_kind(m))) {
+    uint64_t sig = n ? t->held[n - 1].sig : 0;
+    if (tw_likely(n == 0) || memo_hit(m, sig) ||
+        tw_lockorder_known(t, (uintptr_t)m, TW_HELD_MUTEX)) {
+      t->held[n] = (struct tw_held){(uintptr_t)m, TW_CALLER_PC(), TW_CALLER_SP(),
+                                    sig + tw_held_hash((uintptr_t)m, TW_HELD_MUTEX), TW_HELD_MUTEX, 1};
       t->nheld = n + 1;
-    } else if (acquired(r)) {
-      tw_held_push(t, (uintptr_t)m, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_MUTEX);
+      return TW_REAL_FN(pthread_mutex_lock)(m);
     }
-    return r;
   }
   return mutex_lock_slow(t, m, TW_CALLER_PC(), TW_CALLER_SP());
 }
@@ -133,11 +160,23 @@ TW_HOOK int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const str
   return mutex_acquire(t, m, TW_CALL_MUTEX_CLOCKLOCK, clk, ts, TW_CALLER_PC(), TW_CALLER_SP());
 }
 
+static TW_NOINLINE int mutex_unlock_slow(struct tw_tls *t, pthread_mutex_t *m) {
+  int r = TW_REAL_FN(pthread_mutex_unlock)(m);
+  if (r == 0 && !TW_BYPASS(t)) tw_held_pop(t, (uintptr_t)m);
+  return r;
+}
+
 TW_HOOK int pthread_mutex_unlock(pthread_mutex_t *m) {
   struct tw_tls *t = tw_tls();
-  int r = TW_REAL_FN(pthread_mutex_unlock)(m);
-  if (tw_likely(r == 0 && !TW_BYPASS(t))) tw_held_pop_fast(t, (uintptr_t)m);
-  return r;
+  /* Fast path: the plain mutex this thread took last, once: its unlock cannot fail, so the entry
+   * is popped first and the real call is a tail call. */
+  uint32_t n = t->nheld;
+  if (tw_likely(n != 0 && t->held[n - 1].lock == (uintptr_t)m && t->held[n - 1].count == 1 &&
+                plain_kind(m) && !TW_BYPASS(t))) {
+    t->nheld = n - 1;
+    return TW_REAL_FN(pthread_mutex_unlock)(m);
+  }
+  return mutex_unlock_slow(t, m);
 }
 
 /* init and destroy retire the lock's graph node (a new lock may take the address). */

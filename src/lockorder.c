@@ -46,20 +46,19 @@ static uint32_t stack_then(struct tw_edge_cache *c, uintptr_t pc, uintptr_t sp) 
   return id;
 }
 
-void tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr_t pc,
+bool tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr_t pc,
                         uintptr_t sp) {
   int saved = errno;
   struct tw_thread *self = tw_self(t);
   tw_guard_enter(t);
   struct tw_edge_cache *c = t->ecache;
   if (!c) c = t->ecache = calloc(1, sizeof(*c));
-  if (!c || !self) goto out;
+  bool all_sent = c != NULL && self != NULL;
+  if (!all_sent) goto out;
   uint64_t gen = tw_load_relaxed(&tw__lock_gen);
-  tw_reporter_ensure_started(); /* the consumer of what we are about to send */
   uint32_t n = t->nheld;
   const struct tw_held *h = t->held;
   uintptr_t to = lock | mode;
-  bool all_sent = true;
   for (uint32_t i = 0; i < n; i++)
     if (h[i].lock == lock) goto remember; /* re-acquiring a held lock orders nothing */
   for (uint32_t i = 0; i < n; i++) {
@@ -89,14 +88,16 @@ void tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr
       all_sent = false;
     }
   }
+  if (!tw_reporter_running()) tw_reporter_drain_inline(); /* no consumer thread: apply them now */
 remember:
   if (all_sent) {
     uint64_t sig = tw_held_sig(t);
-    c->set[tw_set_slot_of(sig, to, h[0].lock)] = (struct tw_set_slot){sig, to, h[0].lock, gen};
+    c->set[tw_set_slot_of(sig, to)] = (struct tw_set_slot){sig, to, h[0].lock, gen};
   }
 out:
   tw_guard_leave(t);
   errno = saved;
+  return all_sent;
 }
 
 void tw__lockorder_reset_slow(uintptr_t lock) {
@@ -109,6 +110,7 @@ void tw__lockorder_reset_slow(uintptr_t lock) {
   struct tw_event ev = {.type = TW_EV_LOCK_RESET, .a = lock,
                         .aux32 = tw_add_relaxed(&tw__lock_seq, 1)};
   if (self) tw_ring_push_wait(self, &ev);
+  if (!tw_reporter_running()) tw_reporter_drain_inline();
   tw_guard_leave(t);
   errno = saved;
 }
@@ -119,10 +121,10 @@ void tw__lockorder_init_site(uintptr_t lock, uintptr_t pc) {
   int saved = errno;
   struct tw_thread *self = tw_self(t);
   tw_guard_enter(t);
-  tw_reporter_ensure_started();
   struct tw_event ev = {.type = TW_EV_LOCK_INIT, .a = lock, .c = pc,
                         .aux32 = tw_add_relaxed(&tw__lock_seq, 1)};
   if (self) tw_ring_push_wait(self, &ev);
+  if (!tw_reporter_running()) tw_reporter_drain_inline();
   tw_guard_leave(t);
   errno = saved;
 }

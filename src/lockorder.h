@@ -49,8 +49,9 @@ static inline uint32_t tw_edge_slot_of(uintptr_t from, uintptr_t to, uintptr_t g
   return (uint32_t)(h >> 44) & (TW_EDGE_CACHE_SLOTS - 1);
 }
 
-static inline uint32_t tw_set_slot_of(uint64_t sig, uintptr_t to, uintptr_t outer) {
-  uint64_t h = sig ^ (uint64_t)to * 0xC2B2AE3D27D4EB4Full ^ (uint64_t)outer * 0x165667B19E3779F9ull;
+/* sig is already well mixed (tw_held_hash), and names the outer lock too. */
+static inline uint32_t tw_set_slot_of(uint64_t sig, uintptr_t to) {
+  uint64_t h = sig ^ (uint64_t)to * 0xC2B2AE3D27D4EB4Full;
   return (uint32_t)(h >> 44) & (TW_EDGE_CACHE_SLOTS - 1);
 }
 
@@ -59,8 +60,9 @@ static inline uintptr_t tw_edge_gate(const struct tw_held *h, uint32_t n, uint32
   return i ? h[0].lock : (n > 1 ? h[1].lock : 0);
 }
 
-/* Sends every edge of this acquisition that the cache does not know (and sets the cache up). */
-void tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr_t pc, uintptr_t sp);
+/* Sends every edge of this acquisition that the cache does not know (and sets the cache up).
+ * Returns true when every edge is now sent. */
+bool tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr_t pc, uintptr_t sp);
 
 /* True when every edge from the held set into `lock` taken in `mode` has been sent already (and the
  * thread holds at least one lock). The probe the hot path makes. */
@@ -69,19 +71,20 @@ static inline bool tw_lockorder_known(const struct tw_tls *t, uintptr_t lock, ui
   if (tw_unlikely(c == NULL)) return false;
   uintptr_t to = lock | mode, outer = t->held[0].lock;
   uint64_t sig = tw_held_sig(t);
-  const struct tw_set_slot *s = &c->set[tw_set_slot_of(sig, to, outer)];
+  const struct tw_set_slot *s = &c->set[tw_set_slot_of(sig, to)];
   return s->sig == sig && s->to == to && s->outer == outer &&
          s->gen == tw_load_relaxed(&tw__lock_gen);
 }
 
 /* An attempt to take `lock` in `mode` (enum tw_held_mode) by a call that can block, made at return
  * address pc with caller stack pointer sp, while t->held are held. Call it before blocking.
- * Cost when this held set has taken this lock before: the held set's signature (a few instructions
- * per held lock) and one probe of a thread-local table; no shared write. */
-static inline void tw_lockorder_acquire(struct tw_tls *t, uintptr_t lock, uint32_t mode,
+ * Cost when this held set has taken this lock before: one probe of a thread-local table (the held
+ * set's signature is kept up to date by push and pop); no shared write. Returns true when every
+ * edge of this acquisition has been sent. */
+static inline bool tw_lockorder_acquire(struct tw_tls *t, uintptr_t lock, uint32_t mode,
                                         uintptr_t pc, uintptr_t sp) {
-  if (tw_likely(t->nheld == 0) || tw_likely(tw_lockorder_known(t, lock, mode))) return;
-  tw__lockorder_slow(t, lock, mode, pc, sp);
+  if (tw_likely(t->nheld == 0) || tw_likely(tw_lockorder_known(t, lock, mode))) return true;
+  return tw__lockorder_slow(t, lock, mode, pc, sp);
 }
 
 /* `lock` was initialised at return address pc (lock classes only). */

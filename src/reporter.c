@@ -260,11 +260,24 @@ static void summary_line(uint64_t now) {
 
 static uint64_t last_drained;
 
-void tw_reporter_tick(uint64_t now_ns, bool final) {
+/* Every ring drained into the detectors; lock events applied in their sequence order. */
+static void drain_all(void) {
   nbatch = 0;
   last_drained = tw_registry_drain(on_event, NULL);
   qsort(batch, nbatch, sizeof(*batch), by_seq);
   for (size_t i = 0; i < nbatch; i++) on_lock_event(&batch[i].ev, batch[i].thread);
+}
+
+bool tw_reporter_running(void) { return tw_load_acquire(&started) != 0; }
+
+void tw_reporter_drain_inline(void) {
+  tw_analysis_lock();
+  if (!tw_reporter_running()) drain_all();
+  tw_analysis_unlock();
+}
+
+void tw_reporter_tick(uint64_t now_ns, bool final) {
+  drain_all();
   int due = 2;
   if (atomic_compare_exchange_strong(&surge_state, &due, 3)) tw_leaks_report_surge();
   if (!final && tw__opt.interval_ns && now_ns - last_summary_ns >= tw__opt.interval_ns)

@@ -9,6 +9,15 @@
  * or at start-up when THREADWATCH_INTERVAL is set). */
 void tw_reporter_ensure_started(void);
 
+/* Whether the reporter thread has been started. */
+bool tw_reporter_running(void);
+
+/* While there is no reporter thread, the thread that sent lock events applies them itself (tool
+ * code, guard held): a single-threaded program gets no thread from us, so glibc keeps its
+ * single-thread fast paths (a lock without a locked instruction), and it stays single-threaded for
+ * fork and for anything else that tells the two apart. */
+void tw_reporter_drain_inline(void);
+
 /* Serialises all analysis and report writing: held by each tick and by the exit path. */
 void tw_analysis_lock(void);
 void tw_analysis_unlock(void);

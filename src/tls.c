@@ -48,6 +48,9 @@ bool tw_held_pop(struct tw_tls *t, uintptr_t lock) {
     if (--t->held[i].count == 0) {
       memmove(&t->held[i], &t->held[i + 1], sizeof(t->held[0]) * (t->nheld - i - 1));
       t->nheld--;
+      uint64_t sig = i ? t->held[i - 1].sig : 0; /* the entries above lost this lock */
+      for (uint32_t k = i; k < t->nheld; k++)
+        t->held[k].sig = sig += tw_held_hash(t->held[k].lock, t->held[k].mode);
     }
     return true;
   }

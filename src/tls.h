@@ -15,6 +15,7 @@ struct tw_held {
   uintptr_t lock;
   uintptr_t pc;   /* return address of the acquiring call: where it was taken */
   uintptr_t sp;   /* the caller's stack pointer at that call (tells call paths apart) */
+  uint64_t sig;   /* signature of the held set up to and including this entry (tw_held_sig) */
   uint32_t mode;  /* enum tw_held_mode */
   uint32_t count; /* recursive acquisitions of the same lock */
 };
@@ -55,6 +56,12 @@ static inline uint64_t tw_held_hash(uintptr_t lock, uint32_t mode) {
   return ((uint64_t)(lock | mode) * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)lock >> 17);
 }
 
+/* The signature of the held set: one word naming it, whatever the order. Each entry keeps the
+ * signature of the set up to itself, so this is one load, however many locks are held. */
+static inline uint64_t tw_held_sig(const struct tw_tls *t) {
+  return t->nheld ? t->held[t->nheld - 1].sig : 0;
+}
+
 /* Held-lock stack. Push never fails (spills to the heap past TW_HELD_INLINE). */
 void tw__held_grow(struct tw_tls *t);
 static inline void tw_held_push(struct tw_tls *t, uintptr_t lock, uintptr_t pc, uintptr_t sp,
@@ -67,15 +74,8 @@ static inline void tw_held_push(struct tw_tls *t, uintptr_t lock, uintptr_t pc, 
     }
   }
   if (tw_unlikely(t->held == NULL || t->nheld == t->cap)) tw__held_grow(t);
-  t->held[t->nheld++] = (struct tw_held){lock, pc, sp, mode, 1};
-}
-
-/* The signature of the held set: one word naming it, whatever the order (computed when a lock is
- * taken while others are held, never on the single-lock fast path). */
-static inline uint64_t tw_held_sig(const struct tw_tls *t) {
-  uint64_t sig = 0;
-  for (uint32_t i = 0; i < t->nheld; i++) sig += tw_held_hash(t->held[i].lock, t->held[i].mode);
-  return sig;
+  uint64_t sig = tw_held_sig(t) + tw_held_hash(lock, mode);
+  t->held[t->nheld++] = (struct tw_held){lock, pc, sp, sig, mode, 1};
 }
 /* This thread's entry for `lock`, searching from the top; with mode >= 0 only an entry held in that
  * mode. NULL when it does not hold it. */
