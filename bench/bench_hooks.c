@@ -9,6 +9,9 @@
  * Each benchmark first runs a warm-up of 1/20 of its iterations, so one-time work of the tool
  * (first sighting of a lock-order edge, stack capture, registry insertion) is not part of the
  * figure: it measures the steady-state cost that STYLE.md item 4 asks the hot path to keep.
+ * buckets1m warms up over one whole pass of its million mutexes (every edge seen once), and
+ * buckets1m_first has no warm-up: it measures exactly that first sighting, once per edge.
+ * NAME_mt runs NAME while a second, idle thread exists (see the comment at idle_thread).
  *
  * Default iteration counts make each benchmark take roughly 0.3-1 s without the preload on a 2-core
  * machine. --quick (or the environment variable BENCH_QUICK=1) divides them by 50 for CI smoke
@@ -264,23 +267,63 @@ static void run_buckets1m(long n) {
   }
 }
 
+/* buckets1m_first: the same shape over a million fresh mutexes, each locked once: every
+ * acquisition is the first sighting of its edge (what the tool pays once per edge). No warm-up. */
+static pthread_mutex_t *g_fresh;
+
+static void run_buckets1m_first(long n) {
+  if (!g_fresh) {
+    g_fresh = malloc(sizeof(*g_fresh) * BUCKETED_MUTEXES);
+    if (!g_fresh) fail("malloc", ENOMEM);
+    for (int i = 0; i < BUCKET_LOCKS; i++) pthread_mutex_init(&g_buckets[i], NULL);
+    for (long i = 0; i < BUCKETED_MUTEXES; i++) pthread_mutex_init(&g_fresh[i], NULL);
+  }
+  if (n > BUCKETED_MUTEXES) n = BUCKETED_MUTEXES;
+  for (long i = 0; i < n; i++) {
+    pthread_mutex_t *b = &g_buckets[i % BUCKET_LOCKS], *m = &g_fresh[i];
+    pthread_mutex_lock(b);
+    pthread_mutex_lock(m);
+    pthread_mutex_unlock(m);
+    pthread_mutex_unlock(b);
+  }
+}
+
 /* ---------------------------------------------------------------------------------------------- */
+
+/* The *_mt variants run the same loop while a second, idle thread exists. glibc locks a mutex
+ * without a locked instruction while a process has one thread; threadwatch keeps a single-threaded
+ * program single-threaded, but the programs it is for have threads: these show that case. */
+static pthread_mutex_t g_idle_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_idle_cv = PTHREAD_COND_INITIALIZER;
+static int g_idle_stop;
+
+static void *idle_thread(void *arg) {
+  pthread_mutex_lock(&g_idle_mu);
+  while (!g_idle_stop) pthread_cond_wait(&g_idle_cv, &g_idle_mu);
+  pthread_mutex_unlock(&g_idle_mu);
+  return arg;
+}
 
 struct bench {
   const char *name;
   void (*run)(long n);
   long iterations; /* about 0.3-1 s bare on a 2-core machine */
+  long warm_min;   /* at least this many warm-up iterations (-1: none, only the set-up) */
+  int mt;          /* run with an idle second thread alive */
 };
 
 static const struct bench benches[] = {
-    {"lock", run_lock, 60000000},
-    {"nested4", run_nested4, 15000000},
-    {"create_join", run_create_join, 12000},
-    {"pipe_pingpong", run_pipe_pingpong, 25000},
-    {"file_rw", run_file_rw, 100000},
-    {"condvar_pingpong", run_condvar_pingpong, 25000},
-    {"eventfd_pingpong", run_eventfd_pingpong, 25000},
-    {"buckets1m", run_buckets1m, 3000000},
+    {"lock", run_lock, 60000000, 0, 0},
+    {"lock_mt", run_lock, 20000000, 0, 1},
+    {"nested4", run_nested4, 15000000, 0, 0},
+    {"nested4_mt", run_nested4, 5000000, 0, 1},
+    {"create_join", run_create_join, 12000, 0, 0},
+    {"pipe_pingpong", run_pipe_pingpong, 25000, 0, 0},
+    {"file_rw", run_file_rw, 100000, 0, 0},
+    {"condvar_pingpong", run_condvar_pingpong, 25000, 0, 0},
+    {"eventfd_pingpong", run_eventfd_pingpong, 25000, 0, 0},
+    {"buckets1m", run_buckets1m, 3000000, BUCKETED_MUTEXES, 0},
+    {"buckets1m_first", run_buckets1m_first, BUCKETED_MUTEXES, -1, 0},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 
@@ -295,11 +338,24 @@ static void usage(FILE *f) {
 }
 
 static void run_one(const struct bench *b, long iterations) {
+  pthread_t idle;
+  if (b->mt) {
+    g_idle_stop = 0;
+    CHECK0(pthread_create(&idle, NULL, idle_thread, NULL));
+  }
   long warm = iterations / 20 > 0 ? iterations / 20 : 1;
-  b->run(warm);
+  if (warm < b->warm_min) warm = b->warm_min;
+  b->run(b->warm_min >= 0 ? warm : 0); /* run(0) only sets up */
   double t0 = now_ns();
   b->run(iterations);
   double t1 = now_ns();
+  if (b->mt) {
+    pthread_mutex_lock(&g_idle_mu);
+    g_idle_stop = 1;
+    pthread_cond_signal(&g_idle_cv);
+    pthread_mutex_unlock(&g_idle_mu);
+    CHECK0(pthread_join(idle, NULL));
+  }
   printf("%s %.1f\n", b->name, (t1 - t0) / (double)iterations);
   fflush(stdout);
 }

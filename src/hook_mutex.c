@@ -83,16 +83,19 @@ static inline bool plain_kind(pthread_mutex_t *m) {
 
 /* The edge memo: a plain mutex remembers, in its own robust-list word (glibc touches __list only
  * for robust mutexes, and pthread_mutex_init clears it), the last held set whose edges into it were
- * all sent, mixed with the lock generation. A program that locks a million mutexes, each under its
- * own held set, then finds its known edges on the cache line the lock touches anyway, where a
- * per-thread table of that size would miss every time. A wrong memo (another generation, another
- * held set, data the program left there) is only a miss. */
-static inline uint64_t memo_of(uint64_t sig) { return sig + tw_load_relaxed(&tw__lock_gen); }
+ * all sent, mixed with its own address (a mutex copied elsewhere does not bring its memo along) and
+ * the lock generation. A program that locks a million mutexes, each under its own held set, then
+ * finds its known edges on the cache line the lock touches anyway, where a per-thread table of that
+ * size would miss every time. A wrong memo (another generation, another held set, data the program
+ * left there) is only a miss. */
+static inline uintptr_t memo_of(pthread_mutex_t *m, uint64_t sig) {
+  return (uintptr_t)(sig + (uintptr_t)m + tw_load_relaxed(&tw__lock_gen));
+}
 static inline bool memo_hit(pthread_mutex_t *m, uint64_t sig) {
-  return (uintptr_t)__atomic_load_n(&m->__data.__list.__prev, __ATOMIC_RELAXED) == memo_of(sig);
+  return (uintptr_t)__atomic_load_n(&m->__data.__list.__prev, __ATOMIC_RELAXED) == memo_of(m, sig);
 }
 static inline void memo_set(pthread_mutex_t *m, uint64_t sig) {
-  __atomic_store_n(&m->__data.__list.__prev, (struct __pthread_internal_list *)memo_of(sig),
+  __atomic_store_n(&m->__data.__list.__prev, (struct __pthread_internal_list *)memo_of(m, sig),
                    __ATOMIC_RELAXED);
 }
 
