@@ -55,7 +55,7 @@ static TW_NOINLINE int lock_contended(struct tw_tls *t, pthread_mutex_t *m, enum
     tw_guard_leave(t);
     self = tw_wait_enter_aux(t, call, (uintptr_t)m, 0, -1, first);
     tw_guard_enter(t);
-    tw__await_self_relock_report();
+    tw__await_reporter();
     tw_guard_leave(t);
   } else {
     self = tw_wait_enter(t, call, (uintptr_t)m, 0, -1);
@@ -81,6 +81,42 @@ static inline bool plain_kind(pthread_mutex_t *m) {
   return k == PTHREAD_MUTEX_TIMED_NP || k == PTHREAD_MUTEX_ADAPTIVE_NP;
 }
 
+/* --- misuse checks (misuse.h) --- */
+
+#define TW_MUTEX_ROBUST_BIT 16 /* glibc's PTHREAD_MUTEX_ROBUST_NORMAL_NP bit of __kind */
+
+/* glibc marks a destroyed mutex with kind -1. Its robust-list words are then free (our memo is
+ * void), so the destroy keeps there where it happened and who did it, for a later use. */
+static inline bool destroyed(pthread_mutex_t *m) {
+  return __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) == -1;
+}
+
+static TW_NOINLINE void use_after_destroy(struct tw_tls *t, pthread_mutex_t *m, uintptr_t pc,
+                                          uintptr_t sp) {
+  uintptr_t at = (uintptr_t)__atomic_load_n(&m->__data.__list.__next, __ATOMIC_RELAXED);
+  uint64_t by = (uintptr_t)__atomic_load_n(&m->__data.__list.__prev, __ATOMIC_RELAXED);
+  uint32_t prev = at ? tw_depot_put(&at, 1) : 0;
+  tw__misuse(t, TW_MU_USE_AFTER_DESTROY, TW_MO_MUTEX, (uintptr_t)m, 0, prev, prev ? by : 0, pc, sp,
+             0);
+}
+
+static void note_destroyed(struct tw_tls *t, pthread_mutex_t *m, uintptr_t pc) {
+  struct tw_thread *self = t->self;
+  __atomic_store_n(&m->__data.__list.__next, (struct __pthread_internal_list *)pc, __ATOMIC_RELAXED);
+  __atomic_store_n(&m->__data.__list.__prev,
+                   (struct __pthread_internal_list *)(uintptr_t)(self ? self->id : 0),
+                   __ATOMIC_RELAXED);
+}
+
+/* An unlock of a mutex this thread does not hold: nobody holds it, or another thread does. */
+static TW_NOINLINE void unlock_not_held(struct tw_tls *t, pthread_mutex_t *m, uintptr_t pc,
+                                        uintptr_t sp) {
+  int lockword = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
+  int owner = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
+  if (lockword == 0) tw__misuse(t, TW_MU_UNLOCK_UNLOCKED, TW_MO_MUTEX, (uintptr_t)m, 0, 0, 0, pc, sp, 0);
+  else tw__misuse(t, TW_MU_UNLOCK_NOT_OWNER, TW_MO_MUTEX, (uintptr_t)m, (uint64_t)owner, 0, 0, pc, sp, 0);
+}
+
 /* The edge memo: a plain mutex remembers, in its own robust-list word (glibc touches __list only
  * for robust mutexes, and pthread_mutex_init clears it), the last held set whose edges into it were
  * all sent, mixed with its own address (a mutex copied elsewhere does not bring its memo along) and
@@ -104,6 +140,10 @@ static inline void memo_set(pthread_mutex_t *m, uint64_t sig) {
 static inline int mutex_acquire(struct tw_tls *t, pthread_mutex_t *m, enum tw_call call,
                                 clockid_t clk, const struct timespec *ts, uintptr_t pc,
                                 uintptr_t sp) {
+  if (tw_unlikely(destroyed(m))) {
+    use_after_destroy(t, m, pc, sp);
+    return mutex_real(m, call, clk, ts);
+  }
   uint64_t sig = tw_held_sig(t);
   bool sent = tw_lockorder_acquire(t, (uintptr_t)m, TW_HELD_MUTEX, pc, sp);
   int r = looks_free(m) ? mutex_real(m, call, clk, ts) : lock_contended(t, m, call, clk, ts);
@@ -143,6 +183,7 @@ TW_HOOK int pthread_mutex_lock(pthread_mutex_t *m) {
 
 TW_HOOK int pthread_mutex_trylock(pthread_mutex_t *m) {
   struct tw_tls *t = tw_tls();
+  if (tw_unlikely(destroyed(m)) && !TW_BYPASS(t)) use_after_destroy(t, m, TW_CALLER_PC(), TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_mutex_trylock)(m);
   /* A trylock cannot block: the mutex is held from now on, but no edge leads into it. */
   if (!TW_BYPASS(t) && acquired(r))
@@ -163,9 +204,13 @@ TW_HOOK int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const str
   return mutex_acquire(t, m, TW_CALL_MUTEX_CLOCKLOCK, clk, ts, TW_CALLER_PC(), TW_CALLER_SP());
 }
 
-static TW_NOINLINE int mutex_unlock_slow(struct tw_tls *t, pthread_mutex_t *m) {
+static TW_NOINLINE int mutex_unlock_slow(struct tw_tls *t, pthread_mutex_t *m, uintptr_t pc,
+                                         uintptr_t sp) {
+  if (TW_BYPASS(t)) return TW_REAL_FN(pthread_mutex_unlock)(m);
+  if (destroyed(m)) use_after_destroy(t, m, pc, sp);
+  else if (!tw_held_find(t, (uintptr_t)m, -1)) unlock_not_held(t, m, pc, sp);
   int r = TW_REAL_FN(pthread_mutex_unlock)(m);
-  if (r == 0 && !TW_BYPASS(t)) tw_held_pop(t, (uintptr_t)m);
+  if (r == 0) tw_held_pop(t, (uintptr_t)m);
   return r;
 }
 
@@ -179,7 +224,7 @@ TW_HOOK int pthread_mutex_unlock(pthread_mutex_t *m) {
     t->nheld = n - 1;
     return TW_REAL_FN(pthread_mutex_unlock)(m);
   }
-  return mutex_unlock_slow(t, m);
+  return mutex_unlock_slow(t, m, TW_CALLER_PC(), TW_CALLER_SP());
 }
 
 /* init and destroy retire the lock's graph node (a new lock may take the address). */
@@ -192,8 +237,34 @@ TW_HOOK int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
   return r;
 }
 
+/* A mutex destroyed while it is locked: by this thread (then where it took it is known) or another. */
+static TW_NOINLINE void destroy_locked(struct tw_tls *t, pthread_mutex_t *m, uintptr_t pc,
+                                       uintptr_t sp) {
+  const struct tw_held *h = tw_held_find(t, (uintptr_t)m, -1);
+  if (h) {
+    tw_guard_enter(t);
+    uint32_t where = tw_stack_capture_earlier(h->pc, h->sp);
+    tw_guard_leave(t);
+    tw__misuse(t, TW_MU_DESTROY_LOCKED, TW_MO_MUTEX, (uintptr_t)m, 0, where,
+               t->self ? t->self->id : 0, pc, sp, 0);
+  } else {
+    int owner = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
+    tw__misuse(t, TW_MU_DESTROY_LOCKED, TW_MO_MUTEX, (uintptr_t)m, (uint64_t)owner, 0, 0, pc, sp, 0);
+  }
+}
+
 TW_HOOK int pthread_mutex_destroy(pthread_mutex_t *m) {
+  struct tw_tls *t = tw_tls();
+  int kind = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
+  bool watched = !TW_BYPASS(t);
+  if (watched && kind == -1) use_after_destroy(t, m, TW_CALLER_PC(), TW_CALLER_SP());
+  else if (watched && !looks_free(m)) destroy_locked(t, m, TW_CALLER_PC(), TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_mutex_destroy)(m);
-  if (r == 0) tw_lockorder_reset((uintptr_t)m);
+  if (r == 0) {
+    tw_lockorder_reset((uintptr_t)m);
+    /* Not for a robust mutex: its list words may still link it into a thread's robust list. */
+    if (watched && kind != -1 && !(kind & TW_MUTEX_ROBUST_BIT))
+      note_destroyed(t, m, TW_CALLER_PC());
+  }
   return r;
 }

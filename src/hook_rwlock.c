@@ -8,6 +8,29 @@
 
 typedef int (*tw_try_fn)(pthread_rwlock_t *);
 
+/* --- misuse checks (misuse.h) --- */
+
+/* glibc leaves no mark on a destroyed rwlock, so the destroy leaves one in the padding words glibc
+ * never reads (pthread_rwlock_init and the static initializer clear them): where (__pad2, non-zero
+ * marks it destroyed) and who (__pad3). */
+static inline bool destroyed(pthread_rwlock_t *l) {
+  return __atomic_load_n(&l->__data.__pad2, __ATOMIC_RELAXED) != 0;
+}
+
+static TW_NOINLINE void use_after_destroy(struct tw_tls *t, pthread_rwlock_t *l, uintptr_t pc,
+                                          uintptr_t sp) {
+  uintptr_t at = __atomic_load_n(&l->__data.__pad2, __ATOMIC_RELAXED);
+  uint64_t by = __atomic_load_n(&l->__data.__pad3, __ATOMIC_RELAXED);
+  tw__misuse(t, TW_MU_USE_AFTER_DESTROY, TW_MO_RWLOCK, (uintptr_t)l, 0, tw_depot_put(&at, 1), by,
+             pc, sp, 0);
+}
+
+/* Whether anyone holds it: a writer (glibc's __cur_writer) or readers (__readers >> 3). */
+static inline bool rw_held(pthread_rwlock_t *l) {
+  return __atomic_load_n(&l->__data.__cur_writer, __ATOMIC_RELAXED) != 0 ||
+         (__atomic_load_n(&l->__data.__readers, __ATOMIC_RELAXED) >> 3) != 0;
+}
+
 static inline int clock_ok(clockid_t clk) { return clk == CLOCK_REALTIME || clk == CLOCK_MONOTONIC; }
 
 /* glibc rejects an out-of-range tv_nsec with EINVAL even when the rwlock is free (unlike mutexes):
@@ -43,7 +66,7 @@ static TW_NOINLINE int rw_contended(struct tw_tls *t, pthread_rwlock_t *l, enum 
     tw_guard_leave(t);
     self = tw_wait_enter_aux(t, call, (uintptr_t)l, 0, -1, first);
     tw_guard_enter(t);
-    tw__await_self_relock_report();
+    tw__await_reporter();
     tw_guard_leave(t);
   } else {
     self = tw_wait_enter(t, call, (uintptr_t)l, 0, -1);
@@ -60,6 +83,10 @@ static inline int rw_acquire(pthread_rwlock_t *l, enum tw_call call, uint32_t mo
                              const struct timespec *ts, uintptr_t pc, uintptr_t sp) {
   struct tw_tls *t = tw_tls();
   if (TW_BYPASS(t) || tw_unlikely(!ts_ok(ts))) return rw_real(l, call, clk, ts);
+  if (tw_unlikely(destroyed(l))) {
+    use_after_destroy(t, l, pc, sp);
+    return rw_real(l, call, clk, ts);
+  }
   tw_try_fn try_fn = mode == TW_HELD_READ ? TW_REAL_FN(pthread_rwlock_tryrdlock)
                                           : TW_REAL_FN(pthread_rwlock_trywrlock);
   int r = try_fn(l);
@@ -95,6 +122,7 @@ TW_HOOK int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clk, const
 
 TW_HOOK int pthread_rwlock_tryrdlock(pthread_rwlock_t *l) {
   struct tw_tls *t = tw_tls();
+  if (tw_unlikely(destroyed(l)) && !TW_BYPASS(t)) use_after_destroy(t, l, TW_CALLER_PC(), TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_rwlock_tryrdlock)(l);
   if (!TW_BYPASS(t) && r == 0)
     tw_held_push(t, (uintptr_t)l, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_READ);
@@ -103,14 +131,23 @@ TW_HOOK int pthread_rwlock_tryrdlock(pthread_rwlock_t *l) {
 
 TW_HOOK int pthread_rwlock_trywrlock(pthread_rwlock_t *l) {
   struct tw_tls *t = tw_tls();
+  if (tw_unlikely(destroyed(l)) && !TW_BYPASS(t)) use_after_destroy(t, l, TW_CALLER_PC(), TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_rwlock_trywrlock)(l);
   if (!TW_BYPASS(t) && r == 0)
     tw_held_push(t, (uintptr_t)l, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_WRITE);
   return r;
 }
 
+static TW_NOINLINE void unlock_checks(struct tw_tls *t, pthread_rwlock_t *l, uintptr_t pc,
+                                      uintptr_t sp) {
+  if (destroyed(l)) use_after_destroy(t, l, pc, sp);
+  else tw__misuse(t, TW_MU_RWLOCK_UNLOCK_NOT_HELD, TW_MO_RWLOCK, (uintptr_t)l, 0, 0, 0, pc, sp, 0);
+}
+
 TW_HOOK int pthread_rwlock_unlock(pthread_rwlock_t *l) {
   struct tw_tls *t = tw_tls();
+  if (!TW_BYPASS(t) && (tw_unlikely(destroyed(l)) || !tw_held_find(t, (uintptr_t)l, -1)))
+    unlock_checks(t, l, TW_CALLER_PC(), TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_rwlock_unlock)(l);
   if (tw_likely(r == 0 && !TW_BYPASS(t))) tw_held_pop_fast(t, (uintptr_t)l);
   return r;
@@ -125,8 +162,36 @@ TW_HOOK int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t 
   return r;
 }
 
+static TW_NOINLINE void destroy_checks(struct tw_tls *t, pthread_rwlock_t *l, uintptr_t pc,
+                                       uintptr_t sp) {
+  if (destroyed(l)) {
+    use_after_destroy(t, l, pc, sp);
+    return;
+  }
+  const struct tw_held *h = tw_held_find(t, (uintptr_t)l, -1);
+  if (h) {
+    tw_guard_enter(t);
+    uint32_t where = tw_stack_capture_earlier(h->pc, h->sp);
+    tw_guard_leave(t);
+    tw__misuse(t, TW_MU_DESTROY_LOCKED, TW_MO_RWLOCK, (uintptr_t)l, 0, where,
+               t->self ? t->self->id : 0, pc, sp, 0);
+  } else {
+    int writer = __atomic_load_n(&l->__data.__cur_writer, __ATOMIC_RELAXED);
+    tw__misuse(t, TW_MU_DESTROY_LOCKED, TW_MO_RWLOCK, (uintptr_t)l, (uint64_t)writer, 0, 0, pc, sp, 0);
+  }
+}
+
 TW_HOOK int pthread_rwlock_destroy(pthread_rwlock_t *l) {
+  struct tw_tls *t = tw_tls();
+  bool watched = !TW_BYPASS(t);
+  if (watched && (destroyed(l) || rw_held(l))) destroy_checks(t, l, TW_CALLER_PC(), TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_rwlock_destroy)(l);
-  if (r == 0) tw_lockorder_reset((uintptr_t)l);
+  if (r == 0) {
+    tw_lockorder_reset((uintptr_t)l);
+    if (watched) {
+      __atomic_store_n(&l->__data.__pad2, TW_CALLER_PC(), __ATOMIC_RELAXED);
+      __atomic_store_n(&l->__data.__pad3, (unsigned)(t->self ? t->self->id : 0), __ATOMIC_RELAXED);
+    }
+  }
   return r;
 }

@@ -80,17 +80,35 @@ void tw__join_abandoned(struct tw_tls *t) {
   struct tw_thread *target = t->joining;
   if (!target) return;
   t->joining = NULL;
-  tw_registry_join_end(target, ECANCELED);
+  tw_registry_join_end(target, ECANCELED, 0, 0);
 }
+
+/* double-join, join-detached (before the real call, which may crash or hang on them). */
+static void join_checks(struct tw_tls *t, pthread_t th, uintptr_t pc, uintptr_t sp) {
+  struct tw_handle_fact f;
+  tw_guard_enter(t);
+  tw_registry_handle_fact(th, &f);
+  tw_guard_leave(t);
+  enum tw_misuse what;
+  if (f.state == TW_HS_JOINED) what = TW_MU_DOUBLE_JOIN;
+  else if (f.state == TW_HS_DETACHED) what = TW_MU_JOIN_DETACHED;
+  else return;
+  tw__misuse(t, what, TW_MO_THREAD | (f.created_detached ? TW_MO_CREATED_DETACHED : 0),
+             (uintptr_t)th, f.id, f.stack, f.by, pc, sp, 0);
+}
+
+/* Where a join or detach that succeeded was made, for a later misuse report. Guard held. */
+static uint32_t done_at(uintptr_t pc, uintptr_t sp) { return tw_stack_capture_earlier(pc, sp); }
 
 /* Shared body of the four joins. `call` (and `try_only`) pick the real call. */
 static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only, clockid_t clk,
-                       const struct timespec *ts) {
+                       const struct timespec *ts, uintptr_t pc, uintptr_t sp) {
   struct tw_tls *t = tw_tls();
   struct tw_thread *self = NULL, *target = NULL;
   int r;
   const int watched = !TW_BYPASS(t) && !try_only;
   if (!TW_BYPASS(t)) {
+    join_checks(t, th, pc, sp);
     TW_ERRNO_SAVE();
     tw_guard_enter(t);
     target = tw_registry_lookup(th); /* before the handle can be reused */
@@ -111,25 +129,26 @@ static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only
     int saved = errno;
     tw_guard_enter(t);
     t->joining = NULL;
-    tw_registry_join_end(target, r);
+    tw_registry_join_end(target, r, r == 0 ? done_at(pc, sp) : 0, t->self ? t->self->id : 0);
     tw_guard_leave(t);
     errno = saved;
   }
   return r;
 }
 
+#define TW_JOIN_SITE TW_CALLER_PC(), TW_CALLER_SP()
 TW_HOOK int pthread_join(pthread_t th, void **ret) {
-  return join_common(th, ret, TW_CALL_JOIN, 0, 0, NULL);
+  return join_common(th, ret, TW_CALL_JOIN, 0, 0, NULL, TW_JOIN_SITE);
 }
 TW_HOOK int pthread_tryjoin_np(pthread_t th, void **ret) {
-  return join_common(th, ret, TW_CALL_JOIN, 1, 0, NULL);
+  return join_common(th, ret, TW_CALL_JOIN, 1, 0, NULL, TW_JOIN_SITE);
 }
 TW_HOOK int pthread_timedjoin_np(pthread_t th, void **ret, const struct timespec *ts) {
-  return join_common(th, ret, TW_CALL_TIMEDJOIN, 0, 0, ts);
+  return join_common(th, ret, TW_CALL_TIMEDJOIN, 0, 0, ts, TW_JOIN_SITE);
 }
 TW_HOOK int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk, const struct timespec *ts) {
   if (!TW_REAL_FN(pthread_clockjoin_np)) return ENOSYS;
-  return join_common(th, ret, TW_CALL_CLOCKJOIN, 0, clk, ts);
+  return join_common(th, ret, TW_CALL_CLOCKJOIN, 0, clk, ts, TW_JOIN_SITE);
 }
 
 TW_HOOK int pthread_detach(pthread_t th) {
@@ -142,13 +161,21 @@ TW_HOOK int pthread_detach(pthread_t th) {
    * pthread_t may name a new thread right after. A thread detaching itself is its own record. */
   target = self && pthread_equal(th, pthread_self()) ? self : tw_registry_lookup(th);
   if (target) tw_registry_detach_begin(target);
+  struct tw_handle_fact f = {0};
+  if (target != self) tw_registry_handle_fact(th, &f);
   tw_guard_leave(t);
   TW_ERRNO_RESTORE();
+  /* detach-joined: the thread was joined (its handle may be gone), or is being joined right now. */
+  if (f.state == TW_HS_JOINED || f.state == TW_HS_JOINING)
+    tw__misuse(t, TW_MU_DETACH_JOINED, TW_MO_THREAD, (uintptr_t)th, f.id,
+               f.state == TW_HS_JOINED ? f.stack : 0, f.state == TW_HS_JOINED ? f.by : 0,
+               TW_CALLER_PC(), TW_CALLER_SP(), 0);
   int r = TW_REAL_FN(pthread_detach)(th);
   if (target) {
     int saved = errno;
     tw_guard_enter(t);
-    tw_registry_detach_end(target, r);
+    tw_registry_detach_end(target, r, r == 0 ? done_at(TW_CALLER_PC(), TW_CALLER_SP()) : 0,
+                           self ? self->id : 0);
     tw_guard_leave(t);
     errno = saved;
   }

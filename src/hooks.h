@@ -25,6 +25,7 @@
 
 #include "init.h"
 #include "lockorder.h"
+#include "misuse.h"
 #include "real.h"
 #include "tls.h"
 #include "tw.h"
@@ -63,10 +64,22 @@ static inline struct tw_thread *tw_wait_enter(struct tw_tls *t, enum tw_call cal
   return tw_wait_enter_aux(t, call, obj, obj2, fd, 0);
 }
 
-/* A thread about to block forever on a lock it holds itself (its wait published with the first
- * acquisition's stack): wakes the reporter and waits, at most TW_SELF_RELOCK_WAIT_NS, until the
- * report is written. Guard held. */
-void tw__await_self_relock_report(void);
+/* Wakes the reporter and waits, at most TW_SELF_RELOCK_WAIT_NS, until it has drained every ring and
+ * scanned every wait once after this call: what this thread sent or published (a self-relock about
+ * to block forever, a misuse before a real call that may crash) is then reported. Guard held; the
+ * reporter must be running. */
+void tw__await_reporter(void);
+
+/* A misuse seen by a hook, before the real call (misuse.h): sends it and waits until it is reported.
+ * `stack` is where (0: the stack at the hooked call with return address pc and caller stack pointer
+ * sp); prev_stack and prev_thread name the earlier event that makes it wrong (0: none). Errno is
+ * kept. A call site already reported is not sent again. */
+void tw__misuse(struct tw_tls *t, enum tw_misuse what, enum tw_mu_obj kind, uintptr_t obj,
+                uint64_t other, uint32_t prev_stack, uint64_t prev_thread, uintptr_t pc,
+                uintptr_t sp, uint32_t stack);
+
+/* exit-holding-locks: the thread is ending with t->held not empty (our TSD destructor). */
+void tw__misuse_exit_holding(struct tw_tls *t);
 
 /* Every tw_wait_enter is matched by exactly one tw_wait_leave (or the cancellation cleanup). */
 static inline void tw_wait_leave(struct tw_tls *t, struct tw_thread *self) {

@@ -36,6 +36,7 @@ static void on_thread_exit(void *p) {
   struct tw_tls *t = tw_tls();
   tw_guard_enter(t);
   tw__join_abandoned(t);
+  if (t->nheld) tw__misuse_exit_holding(t); /* before the record says it has exited */
   tw_registry_exited(self);
   if (t->held && t->held != t->inline_held) free(t->held);
   t->held = NULL;

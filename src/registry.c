@@ -98,6 +98,18 @@ static void record_free(struct tw_thread *t) {
   free(t);
 }
 
+/* Handles of threads joined or detached and gone: the last few, for double-join and friends. A new
+ * thread given the same handle forgets it. Registry lock. */
+#define TW_GONE_HANDLES 64u
+static struct gone {
+  uintptr_t handle;
+  uint64_t id, by;
+  uint32_t stack;
+  bool joined, created_detached;
+} gone[TW_GONE_HANDLES];
+
+static struct gone *gone_of(uintptr_t h) { return &gone[(h >> 12 ^ h >> 21) & (TW_GONE_HANDLES - 1)]; }
+
 struct tw_thread *tw_registry_new(struct tw_thread *parent, uint32_t created_at, bool detached) {
   struct tw_thread *t = calloc(1, sizeof(*t));
   if (!t) return NULL;
@@ -137,6 +149,8 @@ void tw_registry_created_done(struct tw_thread *t) {
 void tw_registry_set_handle(struct tw_thread *t, pthread_t h) {
   tw_registry_lock();
   t->handle = (uintptr_t)h;
+  struct gone *g = gone_of((uintptr_t)h);
+  if (g->handle == (uintptr_t)h) g->handle = 0; /* the handle names a new thread now */
   /* Already named (the child or the creator came first), or reaped: a thread that was joined,
    * detached and exited can no longer be named by its handle. */
   if (!t->in_hash && t->join != TW_JOINED &&
@@ -176,6 +190,11 @@ struct tw_thread *tw_registry_adopt(void) {
 static void reap_locked(struct tw_thread *t) {
   if (t->list != TW_LIST_LIVE) return; /* already reaped */
   if (t->in_hash) {
+    struct gone *g = gone_of(t->handle);
+    bool created_detached = t->join == TW_DETACHED && t->join_stack == 0;
+    *g = (struct gone){t->handle, t->id, created_detached ? t->parent : t->join_by,
+                       created_detached ? t->created_at : t->join_stack, t->join == TW_JOINED,
+                       created_detached};
     HASH_DELETE(hh, by_handle, t);
     t->in_hash = false;
   }
@@ -220,11 +239,13 @@ void tw_registry_detach_begin(struct tw_thread *t) {
   tw_registry_unlock();
 }
 
-void tw_registry_join_end(struct tw_thread *t, int result) {
+void tw_registry_join_end(struct tw_thread *t, int result, uint32_t stack, uint64_t by) {
   tw_registry_lock();
   if (t->joining) t->joining--;
   if (result == 0 && t->join != TW_JOINED) {
     t->join = TW_JOINED;
+    t->join_stack = stack;
+    t->join_by = by;
     /* pthread_join returned, so the thread has finished: if it did not pass our TSD destructor
      * (a foreign exit path), it is exited all the same. */
     if (tw_load_relaxed(&t->life) != TW_LIFE_EXITED) {
@@ -238,12 +259,45 @@ void tw_registry_join_end(struct tw_thread *t, int result) {
   tw_registry_unlock();
 }
 
-void tw_registry_detach_end(struct tw_thread *t, int result) {
+void tw_registry_detach_end(struct tw_thread *t, int result, uint32_t stack, uint64_t by) {
   tw_registry_lock();
   t->detaching = false;
   if (result == 0 && t->join == TW_JOINABLE) {
     t->join = TW_DETACHED;
+    t->join_stack = stack;
+    t->join_by = by;
     if (tw_load_relaxed(&t->life) == TW_LIFE_EXITED) reap_locked(t);
+  }
+  tw_registry_unlock();
+}
+
+void tw_registry_handle_fact(pthread_t h, struct tw_handle_fact *out) {
+  memset(out, 0, sizeof(*out));
+  tw_registry_lock();
+  struct tw_thread *t = find_locked(h);
+  if (t) {
+    out->id = t->id;
+    out->by = t->join_by;
+    out->stack = t->join_stack;
+    if (t->join == TW_DETACHED) {
+      out->state = TW_HS_DETACHED;
+      out->created_detached = t->join_stack == 0;
+      if (out->created_detached) {
+        out->by = t->parent;
+        out->stack = t->created_at;
+      }
+    } else {
+      out->state = t->joining ? TW_HS_JOINING : TW_HS_JOINABLE;
+    }
+  } else {
+    const struct gone *g = gone_of((uintptr_t)h);
+    if (g->handle == (uintptr_t)h) {
+      out->state = g->joined ? TW_HS_JOINED : TW_HS_DETACHED;
+      out->id = g->id;
+      out->by = g->by;
+      out->stack = g->stack;
+      out->created_detached = g->created_detached;
+    }
   }
   tw_registry_unlock();
 }

@@ -78,6 +78,8 @@ struct tw_thread {
   int join;                  /* enum tw_join; under the registry lock */
   uint16_t joining;          /* threads inside pthread_join on it right now; registry lock */
   bool detaching;            /* a pthread_detach of it is under way; registry lock */
+  uint32_t join_stack;       /* where it was joined, or detached (0: created detached); registry lock */
+  uint64_t join_by;          /* the thread that joined or detached it; registry lock */
   char name[16];             /* under the registry lock */
   struct tw_wait wait;
   tw_ring_t *_Atomic ring;   /* allocated by the owner on its first event; partner: reporter drain */
@@ -125,9 +127,22 @@ struct tw_thread *tw_registry_lookup(pthread_t h);
  * counts the join or detach as done: the process may end between the real call and `end`), `end`
  * after it with the call's result. */
 void tw_registry_join_begin(struct tw_thread *t);
-void tw_registry_join_end(struct tw_thread *t, int result);
+void tw_registry_join_end(struct tw_thread *t, int result, uint32_t stack, uint64_t by);
 void tw_registry_detach_begin(struct tw_thread *t);
-void tw_registry_detach_end(struct tw_thread *t, int result);
+void tw_registry_detach_end(struct tw_thread *t, int result, uint32_t stack, uint64_t by);
+
+/* What the registry knows of handle h, for the misuse checks of join and detach: a thread that can
+ * be joined, one that is detached (running), one being joined right now, or one already joined or
+ * detached and gone (remembered for the last few handles, until a new thread takes the handle). */
+enum tw_handle_state { TW_HS_UNKNOWN = 0, TW_HS_JOINABLE, TW_HS_JOINING, TW_HS_DETACHED, TW_HS_JOINED };
+struct tw_handle_fact {
+  enum tw_handle_state state;
+  uint64_t id;      /* the thread */
+  uint64_t by;      /* who joined or detached it (the creator, when it was created detached) */
+  uint32_t stack;   /* where (its creation stack, when it was created detached) */
+  bool created_detached;
+};
+void tw_registry_handle_fact(pthread_t h, struct tw_handle_fact *out);
 void tw_registry_set_name(pthread_t h, const char *name);
 
 /* The owner's ring, mapped on its first event. Owner thread only; async-signal-safe. NULL if no

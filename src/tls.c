@@ -73,10 +73,10 @@ void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call cal
   if (tw_call_class(call) != TW_WC_FD) tw_reporter_ensure_started();
 }
 
-/* A self-relock is reported before the thread blocks: wake the reporter and give it up to
- * TW_SELF_RELOCK_WAIT_NS to write the report (it finds the wait on its next scan). The wait is a
- * raw futex, not a cancellation point: pthread_mutex_lock is not one either. */
-void tw__await_self_relock_report(void) {
+/* Wakes the reporter and gives it up to TW_SELF_RELOCK_WAIT_NS to drain every ring and run one
+ * whole scan after this call: then what this thread sent or published is reported. The wait is a
+ * raw futex, not a cancellation point (pthread_mutex_lock is not one either). */
+void tw__await_reporter(void) {
   uint32_t seen = tw_load_acquire(&tw__scans_done);
   uint64_t deadline = tw__now_ns() + TW_SELF_RELOCK_WAIT_NS;
   tw_ring_nudge();

@@ -34,6 +34,7 @@
 #include <uthash.h>
 
 #include "fdtrack.h"
+#include "misuse.h"
 #include "options.h"
 #include "out.h"
 #include "registry.h"
@@ -773,12 +774,37 @@ static bool analyse(struct graph *g, const bool *keep) {
   return true;
 }
 
+/* cond-mutex-mismatch: two threads blocked on one condvar, each with its own mutex. */
+static const struct graph *sort_graph;
+static int by_cond(const void *a, const void *b) {
+  const struct tw_wait_snap *x = &sort_graph->n[*(const uint32_t *)a].s.wait;
+  const struct tw_wait_snap *y = &sort_graph->n[*(const uint32_t *)b].s.wait;
+  if (x->obj != y->obj) return x->obj < y->obj ? -1 : 1;
+  return x->obj2 < y->obj2 ? -1 : x->obj2 > y->obj2;
+}
+
+static void check_cond_mutexes(const struct graph *g) {
+  uint32_t *idx = malloc(sizeof(*idx) * (g->count ? g->count : 1));
+  if (!idx) return;
+  size_t k = 0;
+  for (size_t i = 0; i < g->count; i++)
+    if (tw_call_class(g->n[i].s.wait.call) == TW_WC_COND) idx[k++] = (uint32_t)i;
+  sort_graph = g;
+  qsort(idx, k, sizeof(*idx), by_cond);
+  for (size_t i = 0; i + 1 < k; i++) {
+    const struct tw_thread_snap *a = &g->n[idx[i]].s, *b = &g->n[idx[i + 1]].s;
+    if (a->wait.obj == b->wait.obj && a->wait.obj2 != b->wait.obj2) tw_misuse_cond_mismatch(a, b);
+  }
+  free(idx);
+}
+
 static void scan_once(uint64_t now_ns) {
   if (!analyse(&g1, NULL)) return;
   if (!any_blocked(&g1)) {
     forget_gone_threads(&g1);
     return;
   }
+  check_cond_mutexes(&g1);
   if (!needs_confirm(&g1)) { /* nothing new is stuck: only stalls can be due */
     report_stalls(&g1, now_ns);
     forget_gone_threads(&g1);
