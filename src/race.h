@@ -1,10 +1,21 @@
 /* Race-suspect accesses on watched data (THREADWATCH_WATCH, threadwatch_watch): hardware watchpoints
- * armed in every application thread, a lockset check refined by happens-before. (Being built.) */
+ * armed in every application thread, a lockset check refined by happens-before (docs/race.md).
+ *
+ * Modules: race.c (THREADWATCH_WATCH syntax, reports), race_trap.c (preload: arming, the SIGTRAP
+ * handler, the hook side below), race_hb.c (vector clocks, locksets, shadow), race_x86.c (read or
+ * write: the trapping instruction decoded), elfsym.c (symbols from .symtab/.dynsym).
+ *
+ * The hook side: every function below is one predictable branch on the global tw__race_on (set
+ * only while at least one range is watched) in front of an out-of-line call. Each comment says
+ * exactly where its hook calls it. They save and restore errno, pass through while tool code runs
+ * on the thread (guard > 0) or after it left, and never block. */
 #ifndef TW_RACE_H
 #define TW_RACE_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "tw.h"
 
 /* Watches [addr, addr + len) from now on, in every thread; label names it in reports (may be NULL).
  * Returns 0, or an errno value (ENOSPC when no debug register is left, EPERM/EACCES when
@@ -15,7 +26,123 @@ int tw_race_watch(uintptr_t addr, size_t len, const char *label);
 int tw_race_unwatch(uintptr_t addr);
 
 struct tw_event;
-/* Reporter side: a TW_EV_RACE_ACCESS event from `thread`'s ring. */
+/* Reporter side: a TW_EV_RACE_ACCESS event from `thread`'s ring.
+ * TW_EV_RACE_ACCESS fields: a = index of a race pair (race_hb.h, tw_race_pair_at), b = its
+ * generation; the pair holds both accesses (thread, read/write, stack, locks held) and the watched
+ * piece. The trap handler sends it from the accessing thread's own ring when that thread is not
+ * inside tool code (every ring push runs with the guard held), else the thread sends it later. */
 void tw_race_on_event(const struct tw_event *ev, uint64_t thread);
+
+/* 1 while at least one range is watched. */
+extern int tw__race_on;
+
+static inline int tw_race_active(void) {
+  return tw_unlikely(__atomic_load_n(&tw__race_on, __ATOMIC_RELAXED) != 0);
+}
+
+/* --- the out-of-line side (race_trap.c) --- */
+enum tw_race_op {
+  TW_RACE_LOCKED = 1,     /* obj: a mutex, or an rwlock taken for writing */
+  TW_RACE_RDLOCKED,       /* obj: an rwlock taken for reading */
+  TW_RACE_UNLOCKING,      /* obj: a mutex or rwlock (the mode is found in the held-lock stack) */
+  TW_RACE_SIGNALLING,     /* obj: a condvar */
+  TW_RACE_WOKEN,          /* obj: a condvar, obj2 its mutex */
+  TW_RACE_WAITING,        /* obj: a condvar, obj2 its mutex (released for the wait) */
+  TW_RACE_FD_WRITING,     /* obj: an fd */
+  TW_RACE_FD_READ,        /* obj: an fd */
+  TW_RACE_CREATING,       /* obj: the new thread's record */
+  TW_RACE_STARTED,        /* obj: the calling thread's record */
+  TW_RACE_EXITING,        /* obj: the calling thread's record */
+  TW_RACE_JOINED,         /* obj: the joined thread's record */
+  TW_RACE_DESTROYED,      /* obj: a mutex, rwlock or condvar destroyed or initialised */
+};
+void tw__race_sync(enum tw_race_op op, uintptr_t obj, uintptr_t obj2);
+
+/* hook_mutex.c: after every successful acquisition (pthread_mutex_lock, _trylock, _timedlock,
+ * _clocklock: result 0 or EOWNERDEAD). The lock fast path ends in a tail call, so its condition
+ * also tests !tw_race_active(): while watching, every lock takes the slow path, which calls this
+ * in mutex_acquire after the real call (and in pthread_mutex_trylock after the held-lock push). */
+static inline void tw_race_mutex_locked(const void *m) {
+  if (tw_race_active()) tw__race_sync(TW_RACE_LOCKED, (uintptr_t)m, 0);
+}
+
+/* hook_mutex.c: right BEFORE the real pthread_mutex_unlock, on the fast path and in
+ * mutex_unlock_slow (after it, another thread may already have the mutex). */
+static inline void tw_race_mutex_unlocking(const void *m) {
+  if (tw_race_active()) tw__race_sync(TW_RACE_UNLOCKING, (uintptr_t)m, 0);
+}
+
+/* hook_rwlock.c: after every successful acquisition, where the held-lock entry is pushed
+ * (rw_acquire, pthread_rwlock_tryrdlock, pthread_rwlock_trywrlock); write is 1 for a write lock. */
+static inline void tw_race_rwlock_locked(const void *l, int write) {
+  if (tw_race_active()) tw__race_sync(write ? TW_RACE_LOCKED : TW_RACE_RDLOCKED, (uintptr_t)l, 0);
+}
+
+/* hook_rwlock.c: right BEFORE the real pthread_rwlock_unlock (the held-lock entry still says
+ * whether it was held for reading or writing). */
+static inline void tw_race_rwlock_unlocking(const void *l) {
+  if (tw_race_active()) tw__race_sync(TW_RACE_UNLOCKING, (uintptr_t)l, 0);
+}
+
+/* hook_cond.c: right BEFORE the real pthread_cond_signal and pthread_cond_broadcast. */
+static inline void tw_race_cond_signalling(const void *c) {
+  if (tw_race_active()) tw__race_sync(TW_RACE_SIGNALLING, (uintptr_t)c, 0);
+}
+
+/* hook_cond.c, cond_wait_common: right BEFORE the real wait (it releases the mutex) ... */
+static inline void tw_race_cond_waiting(const void *c, const void *m) {
+  if (tw_race_active()) tw__race_sync(TW_RACE_WAITING, (uintptr_t)c, (uintptr_t)m);
+}
+/* ... and right AFTER it returns, whatever it returned (the mutex is held again); r is its result:
+ * only a wake-up (0) also acquires the condvar. */
+static inline void tw_race_cond_woken(const void *c, const void *m, int r) {
+  if (tw_race_active()) {
+    if (r == 0) tw__race_sync(TW_RACE_WOKEN, (uintptr_t)c, (uintptr_t)m);
+    else tw__race_sync(TW_RACE_LOCKED, (uintptr_t)m, 0);
+  }
+}
+
+/* hook_fd.c: right BEFORE the real write/eventfd_write on a tracked fd (inside the tracked path,
+ * so untracked fds pay nothing). */
+static inline void tw_race_fd_writing(int fd) {
+  if (tw_race_active()) tw__race_sync(TW_RACE_FD_WRITING, (uintptr_t)fd, 0);
+}
+/* hook_fd.c: AFTER a read/__read_chk on a tracked fd returned > 0, or eventfd_read returned 0. */
+static inline void tw_race_fd_read(int fd) {
+  if (tw_race_active()) tw__race_sync(TW_RACE_FD_READ, (uintptr_t)fd, 0);
+}
+
+/* hook_thread.c, pthread_create: after the record `rec` is made, BEFORE the real pthread_create. */
+static inline void tw_race_thread_creating(const void *rec) {
+  if (tw_race_active()) tw__race_sync(TW_RACE_CREATING, (uintptr_t)rec, 0);
+}
+/* hook_thread.c, tw_thread_start: in the new thread, after t->self is set, before the
+ * application's function runs. */
+static inline void tw_race_thread_started(const void *rec) {
+  if (tw_race_active()) tw__race_sync(TW_RACE_STARTED, (uintptr_t)rec, 0);
+}
+/* init.c, on_thread_exit (the TSD destructor): first thing, with the thread's record. */
+static inline void tw_race_thread_exiting(const void *rec) {
+  if (tw_race_active()) tw__race_sync(TW_RACE_EXITING, (uintptr_t)rec, 0);
+}
+/* hook_thread.c, join_common: after the real join returned 0, with the target's record (skip it
+ * when the target is unknown). */
+static inline void tw_race_joined(const void *rec) {
+  if (tw_race_active()) tw__race_sync(TW_RACE_JOINED, (uintptr_t)rec, 0);
+}
+/* hook_mutex.c, hook_rwlock.c, hook_cond.c: after a successful init or destroy of a mutex, rwlock
+ * or condvar (its clock is dropped; a new object may take the address). */
+static inline void tw_race_destroyed(const void *obj) {
+  if (tw_race_active()) tw__race_sync(TW_RACE_DESTROYED, (uintptr_t)obj, 0);
+}
+
+/* init.c, tw__init_slow: after tw__stack_init() (options loaded, guard held). Reads
+ * THREADWATCH_WATCH: a bad item or an unknown symbol is a one-line error and _exit(2); otherwise
+ * arms the watchpoints in every thread and turns tw__race_on on. No watch: nothing happens. */
+void tw_race_init(void);
+
+/* init.c, tw__fork_child: the child re-arms its one thread (breakpoints are not inherited across
+ * fork) and forgets the parent's analysis state. */
+void tw_race_fork_child(void);
 
 #endif

@@ -1,0 +1,72 @@
+/* The watched ranges and the hardware pieces they are cut into: shared by the trap side
+ * (race_trap.c, in the preloaded library) and the report side (race.c). */
+#ifndef TW_RACE_STATE_H
+#define TW_RACE_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "race_hb.h"
+
+/* x86-64 has four debug registers (DR0-DR3) per thread; each watches 1, 2, 4 or 8 aligned bytes.
+ * A range is cut into such pieces, one register each. */
+#define TW_RACE_DEBUG_REGS 4
+
+/* Ranges remembered (watched, or asked for and listed as not watched). */
+#define TW_RACE_MAX_RANGES 16
+
+/* Label of a range: the symbol name it was asked for by, or threadwatch_watch()'s label. */
+#define TW_RACE_LABEL 64
+
+/* The magic in the top half of a breakpoint's sig_data: a SIGTRAP carrying it is ours. */
+#define TW_RACE_SIG_MAGIC 0x7477726163650000ull /* "twrace" */
+
+enum tw_race_range_state { TW_RR_FREE = 0, TW_RR_WATCHED = 1, TW_RR_NOT_WATCHED = 2 };
+
+struct tw_race_range {
+  int state;              /* enum tw_race_range_state; written under the watch lock */
+  uintptr_t addr;
+  size_t len;
+  char label[TW_RACE_LABEL];
+};
+
+struct tw_race_piece {
+  _Atomic int armed;      /* 1 while its breakpoints exist; the trap handler checks it */
+  uint16_t gen;           /* bumped at each arming: a stale trap (after unwatch) is dropped */
+  uint16_t range;
+  uintptr_t addr;
+  uint32_t len;           /* 1, 2, 4 or 8, aligned */
+  struct tw_race_shadow shadow;
+  int *fds;               /* the perf events (one per thread alive when it was armed) */
+  int nfds, capfds;
+};
+
+extern struct tw_race_range tw__race_ranges[TW_RACE_MAX_RANGES];
+extern struct tw_race_piece tw__race_pieces[TW_RACE_DEBUG_REGS];
+
+/* One item of THREADWATCH_WATCH: a symbol name, or (sym empty) an address range. */
+struct tw_race_item {
+  char sym[128];
+  uintptr_t addr;
+  size_t len;
+};
+
+/* Parses THREADWATCH_WATCH's value into at most `max` items. Returns the count, or -EINVAL after
+ * writing one line to err[n] that names the variable, the bad item and the accepted form. */
+int tw__race_parse_spec(const char *spec, struct tw_race_item *items, int max, char *err,
+                        size_t n);
+
+/* Cuts [addr, addr + len) into the aligned 1/2/4/8-byte pieces a debug register can watch, largest
+ * first, into pa/pl (at most max). Returns the number of pieces the range needs (may exceed max). */
+int tw__race_pieces_of(uintptr_t addr, size_t len, uintptr_t *pa, uint32_t *pl, int max);
+
+/* "counter (0x55d0c0a04040, 8 bytes)", "stats+8 (0x..., 8 of its 24 bytes)" for a piece of range
+ * `range`; reporter side (may symbolize). */
+void tw__race_describe(uint32_t range, uintptr_t addr, uint32_t len, char *out, size_t n);
+
+/* Instructions whose read/write the decoder got differently from the page fault (page emulation
+ * only; a test checks it stays 0). Written by the trap side, read by the reporter. */
+extern _Atomic uint64_t tw__race_decoder_disagreed;
+
+#endif
