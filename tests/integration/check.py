@@ -34,15 +34,18 @@ REPORT_KEYS = {"what", "count", "count_min", "wait_call", "frame", "stack_frame"
                # deadlock and stall reports
                "wait_object", "held_by", "for_ms_max", "threshold_ms", "locked_at_frame",
                "signalled_by", "signalled_frame", "thread_stack_frame", "thread_wait_call",
-               "thread_state"}
+               "thread_state",
+               # misuse reports
+               "object", "previous_event", "previous_frame", "locks_held"}
 REPEATABLE = {"env", "stdout", "stdout_not", "stderr", "stderr_not", "log", "log_re", "no_file",
               "no_report", "frame", "stack_frame", "created_frame", "wait_call", "group_frame",
               "edge_frame", "held_frame", "first_seen_frame", "lock_kind", "lock_name",
               "edge_mode", "wait_object", "locked_at_frame", "signalled_frame",
-              "thread_stack_frame", "thread_wait_call", "thread_state"}
+              "thread_stack_frame", "thread_wait_call", "thread_state", "object",
+              "previous_frame"}
 INT_KEYS = {"exit", "reports", "json_files", "stderr_lines", "count", "count_min",
             "group_count_min", "timeout", "cycle_length", "locks", "edge_threads", "for_ms_max",
-            "threshold_ms", "signalled_by"}
+            "threshold_ms", "signalled_by", "locks_held"}
 # Keys whose value is "N REST": a listed thread's index (0 = threads[0]) and a value.
 INDEXED_KEYS = {"thread_stack_frame", "thread_wait_call", "thread_state"}
 # A lock-order-cycle report lists at most this many locks (and edges) of its cycle.
@@ -473,6 +476,7 @@ def report_problems(rep, exp):
                              f"(functions: {sorted(set(map(str, names)))})")
     probs.extend(lock_problems(rep, exp))
     probs.extend(wait_problems(rep, exp))
+    probs.extend(misuse_problems(rep, exp))
     if "group_count_min" in exp or "group_frame" in exp:
         groups = rep.get("groups")
         g0 = groups[0] if isinstance(groups, list) and groups and isinstance(groups[0], dict) \
@@ -487,6 +491,37 @@ def report_problems(rep, exp):
             if not any(function_matches(want, n) for n in names):
                 probs.append(f"groups[0].created_at has no frame in {want!r} "
                              f"(functions: {names})")
+    return probs
+
+
+def misuse_problems(rep, exp):
+    """The misuse keys of an expected report: the top-level `object` string, the earlier event
+    `previous` ({"event", "thread", "stack"}) and the threads' `locks_held` arrays."""
+    probs = []
+    for want in exp.get("object", []):
+        obj = rep.get("object")
+        if not isinstance(obj, str) or want not in obj:
+            probs.append(f"object {obj!r} does not contain {want!r}")
+    prev = rep.get("previous")
+    if ("previous_event" in exp or "previous_frame" in exp) and not isinstance(prev, dict):
+        probs.append(f"no 'previous' object (the earlier event), got {prev!r}")
+        prev = None
+    if prev is not None:
+        if "previous_event" in exp and prev.get("event") != one(exp, "previous_event"):
+            probs.append(f"previous.event {prev.get('event')!r}, expected "
+                         f"{one(exp, 'previous_event')!r}")
+        stack = prev.get("stack") if isinstance(prev.get("stack"), list) else []
+        names = [fr.get("function") for fr in stack if isinstance(fr, dict)]
+        for want in exp.get("previous_frame", []):
+            if not any(function_matches(want, n) for n in names):
+                probs.append(f"previous.stack has no frame in function {want!r} "
+                             f"(functions: {names})")
+    if "locks_held" in exp:
+        want = int(one(exp, "locks_held"))
+        counts = [len(t["locks_held"]) if isinstance(t.get("locks_held"), list) else None
+                  for t in rep.get("threads") or [] if isinstance(t, dict)]
+        if want not in counts:
+            probs.append(f"no listed thread has {want} locks_held (per thread: {counts})")
     return probs
 
 

@@ -83,6 +83,14 @@
 #       lock_kind: K         some listed lock has kind K (mutex, rwlock); repeatable
 #       lock_name: TEXT      TEXT appears in some lock's `name`; repeatable
 #       edge_mode: H A       some edge has held_mode H and acquire_mode A (read/write); repeatable
+#     misuse reports:
+#       object: TEXT         TEXT is in the report's top-level `object` string (e.g. `mutex`,
+#                            `condvar`, `rwlock`, `thread`); repeatable
+#       previous_event: EVENT    the earlier event that makes the call wrong, `previous.event`,
+#                            is EVENT (`locked`, `destroyed`, `joined`, `detached`)
+#       previous_frame: F    F is in `previous.stack` (where the earlier event happened); repeatable
+#       locks_held: N        some listed thread has exactly N entries in `locks_held`
+#                            (exit-holding-locks: the locks the thread ended with)
 #     A function matches its plain name, a qualified/demangled form (ns::f(int)) or a mangled one.
 # Always checked: every JSON line parses and follows docs/report-format.md (kind/what/message/pid/
 # count/threads/omitted_threads/dropped_events; each thread's id/tid/name/state/parent/stack/
