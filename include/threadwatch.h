@@ -31,6 +31,7 @@
 
 #include <dlfcn.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,7 +42,7 @@ extern "C" {
 
 /* An opaque point in the life of the process: threads created after it are "new" to
  * threadwatch_check_leaks. 0 means the start of the process. */
-typedef unsigned long long threadwatch_mark_t;
+typedef uint64_t threadwatch_mark_t;
 
 /* --- implementation details: not API, may change between versions -------------------------- */
 
@@ -120,16 +121,21 @@ static inline unsigned long threadwatch_thread_count(void) {
   return THREADWATCH__HAS(a, thread_count) ? a->thread_count() : 0;
 }
 
-/* Watches [ptr, ptr + len) for race-suspect accesses from now on, in every thread (like naming it
- * in THREADWATCH_WATCH); `label` names it in reports (copied; NULL: the address or symbol is used).
- * Two accesses from different threads, one of them a write, with no common lock and nothing
- * ordering them, make a `race-suspect` report. Uses a hardware watchpoint (x86-64: four per thread,
- * lengths 1, 2, 4 or 8, aligned to the length).
- * Returns 0, or an errno value: ENOSPC when no debug register is left, EPERM or EACCES when
- * perf_event_open is not permitted here, EINVAL for a length or alignment the hardware cannot
- * watch, ENOSYS when this build of the library cannot watch. errno itself is left unchanged.
+/* Watches [ptr, ptr + len) for race-suspect accesses from now on, in every thread, including
+ * threads created later (like naming it in THREADWATCH_WATCH); `label` names it in reports (copied;
+ * NULL or "": the address or the symbol it lies in is used). Two accesses from different threads,
+ * one of them a write, with no common lock and nothing ordering them, make a `race-suspect` report.
+ * Hardware watchpoints: the range is cut into aligned pieces of 1, 2, 4 or 8 bytes, one debug
+ * register each, and x86-64 has four per thread (an aligned 8-byte variable needs one).
+ * Returns 0, or an errno value (errno itself is left unchanged):
+ *   EINVAL        NULL ptr, len 0, or a range that wraps around;
+ *   ENOSPC        not enough debug registers left for it (the text log says so);
+ *   EPERM, EACCES perf_event_open is not permitted here (perf_event_paranoid, seccomp, container);
+ *   EOPNOTSUPP, ENOENT, ENOSYS  this kernel or CPU (or hypervisor) has no hardware breakpoints;
+ *   ENOMEM.
+ * When race watching cannot work here, one line on the text log says so and why, once.
  * Returns 0 without the library (nothing is watched).
- * Cost: system calls in every thread (one perf_event_open each): call it at set-up, not in loops. */
+ * Cost: a system call per application thread (perf_event_open): call it at set-up, not in loops. */
 static inline int threadwatch_watch_named(const void *ptr, size_t len, const char *label) {
   const struct threadwatch__api *a = threadwatch__get();
   return THREADWATCH__HAS(a, watch) ? a->watch(ptr, len, label) : 0;
@@ -140,8 +146,9 @@ static inline int threadwatch_watch(const void *ptr, size_t len) {
   return threadwatch_watch_named(ptr, len, THREADWATCH__NULL);
 }
 
-/* Stops watching the range that starts at ptr. Returns 0, or ENOENT when it is not watched (an
- * errno value; errno itself is left unchanged). Returns 0 without the library. */
+/* Stops watching the range that starts at ptr (as given to threadwatch_watch). Returns 0, or ENOENT
+ * when no range starting there is watched (also after a watch that failed). errno is left unchanged.
+ * Returns 0 without the library. */
 static inline int threadwatch_unwatch(const void *ptr) {
   const struct threadwatch__api *a = threadwatch__get();
   return THREADWATCH__HAS(a, unwatch) ? a->unwatch(ptr) : 0;

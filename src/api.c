@@ -174,6 +174,10 @@ static void *dump_main(void *arg) {
 }
 
 static int api_dump(int fd) {
+  if (fd < 0) { /* struct tw_out would discard it all */
+    errno = EBADF;
+    return -1;
+  }
   struct api_call c = api_enter();
   int cancel;
   pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel); /* the job lives on this stack */
