@@ -60,6 +60,7 @@ step "unit tests (gcc)" unit "$B"
 step "integration tests (gcc build)" bash tests/integration/run.sh "$B"
 step "fidelity tests (gcc build)" bash tests/fidelity/run.sh "$B"
 step "dump tests (gcc build)" bash tests/dump/run.sh "$B"
+step "api tests (gcc build)" bash tests/api/run.sh "$B"
 
 if [ $QUICK = 0 ]; then
   C=$ROOT/build-clang-debug
