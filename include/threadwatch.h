@@ -198,10 +198,12 @@ static inline int threadwatch_check_leaks(threadwatch_mark_t mark, unsigned int 
 /* Writes the thread dump to fd, Go's runtime.Stack(all): every live application thread grouped by
  * identical state and stacks with a count, each group with its state (what it waits on and for how
  * long), its stack and its creation stack. The same text as `threadwatch dump PID` (docs/dump.md).
- * The calling thread is listed as running, without its stack.
- * Returns 0, or -1 with errno set (the write's error, e.g. EBADF, EPIPE; ENOMEM). Returns 0 and
- * writes nothing without the library.
- * Cost: symbolising every distinct stack (milliseconds); it may wait for a report being written. */
+ * The calling thread is listed too, with its stack: a short-lived tool thread (invisible, like the
+ * reporter) makes the dump while the caller waits for it. Not a cancellation point.
+ * Returns 0, or -1 with errno set: EBADF for a bad fd, the write's error (EPIPE, ENOSPC, ...).
+ * Returns 0 and writes nothing without the library.
+ * Cost: a thread creation and symbolising every distinct stack (milliseconds); it may wait for a
+ * report being written. */
 static inline int threadwatch_dump(int fd) {
   const struct threadwatch__api *a = threadwatch__get();
   return THREADWATCH__HAS(a, dump) ? a->dump(fd) : 0;
