@@ -452,6 +452,19 @@ static void name_lock(void) {
   must(pthread_join(t, NULL), "pthread_join");
 }
 
+/* A self-relock of a named mutex: the deadlock report names it (THREADWATCH_ON_DEADLOCK=abort, set
+ * by run.sh, ends the process after the report). */
+static pthread_mutex_t delta = PTHREAD_MUTEX_INITIALIZER;
+
+static void name_deadlock(void) {
+  expect_long("threadwatch_name_lock(&delta, \"delta lock\")", threadwatch_name_lock(&delta, "delta lock"),
+              0, 0);
+  if (!preloaded) return; /* without the detector the relock would hang for good */
+  pthread_mutex_lock(&delta);
+  pthread_mutex_lock(&delta); /* never returns: the report, then abort */
+  check(false, "the self-relock returned");
+}
+
 /* Return values as the header documents them (the race module decides which of them). */
 static long watched_a, watched_b;
 static int unwatched;
@@ -505,6 +518,7 @@ static const struct {
     {"leak_fork", leak_fork},
     {"dump", dump_section},
     {"name_lock", name_lock},
+    {"name_deadlock", name_deadlock},
     {"watch", watch},
 };
 
