@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hooks.h"
 #include "ring.h"
@@ -67,7 +68,8 @@ static TW_NOINLINE int cond_wait_common(pthread_cond_t *c, pthread_mutex_t *m, e
                                         clockid_t clk, const struct timespec *ts, uintptr_t pc,
                                         uintptr_t sp) {
   struct tw_tls *t = tw_tls();
-  if (tw_unlikely(destroyed(c)) || !tw_held_find(t, (uintptr_t)m, -1)) wait_checks(t, c, m, pc, sp);
+  bool held = tw_held_find(t, (uintptr_t)m, -1) != NULL;
+  if (tw_unlikely(destroyed(c)) || !held) wait_checks(t, c, m, pc, sp);
   TW_ERRNO_SAVE();
   struct tw_thread *self = tw_wait_enter(t, call, (uintptr_t)c, (uintptr_t)m, -1);
   TW_ERRNO_RESTORE();
@@ -80,6 +82,12 @@ static TW_NOINLINE int cond_wait_common(pthread_cond_t *c, pthread_mutex_t *m, e
   }
   pthread_cleanup_pop(0);
   tw_wait_leave(t, self);
+  /* A wait entered without the mutex (cond-wait-unlocked) returns holding it all the same. */
+  if (!held && __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == gettid()) {
+    int saved = errno;
+    tw_held_push(t, (uintptr_t)m, pc, sp, TW_HELD_MUTEX);
+    errno = saved;
+  }
   return r;
 }
 

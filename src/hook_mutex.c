@@ -113,6 +113,7 @@ static TW_NOINLINE void unlock_not_held(struct tw_tls *t, pthread_mutex_t *m, ui
                                         uintptr_t sp) {
   int lockword = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
   int owner = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
+  if (owner != 0 && t->self && owner == tw_load_relaxed(&t->self->tid)) return; /* glibc: ours */
   if (lockword == 0) tw__misuse(t, TW_MU_UNLOCK_UNLOCKED, TW_MO_MUTEX, (uintptr_t)m, 0, 0, 0, pc, sp, 0);
   else tw__misuse(t, TW_MU_UNLOCK_NOT_OWNER, TW_MO_MUTEX, (uintptr_t)m, (uint64_t)owner, 0, 0, pc, sp, 0);
 }

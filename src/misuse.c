@@ -233,6 +233,7 @@ void tw_misuse_on_event(const struct tw_event *ev, uint64_t thread) {
     case TW_MU_COND_WAIT_UNLOCKED: {
       char mu[96];
       describe(mu, sizeof(mu), TW_MO_MUTEX, (uintptr_t)ev->b);
+      snprintf(r.object, sizeof(r.object), "%s with %s", obj, mu);
       snprintf(r.message, sizeof(r.message),
                "T%llu waits on %s at %s with %s, which it does not hold", me, obj, where, mu);
       break;
