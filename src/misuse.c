@@ -8,6 +8,7 @@
 #include <uthash.h>
 
 #include "event.h"
+#include "names.h"
 #include "report.h"
 #include "stackdepot.h"
 #include "symbolize.h"
@@ -53,12 +54,15 @@ static const char *obj_kind(uint8_t k) {
   return k < TW_ARRAY_LEN(kinds) ? kinds[k] : "object";
 }
 
-/* "mutex 0x1234 (accounts+40)" */
+/* `mutex 0x1234 "name" (accounts+40)`: the threadwatch_name_lock() name and the global it lies in,
+ * each when there is one. */
 static void describe(char *buf, size_t n, uint8_t kind, uintptr_t addr) {
-  char sym[64] = "";
+  char sym[64] = "", name[TW_NAME_BYTES + 3] = "", quoted[TW_NAME_BYTES + 4] = "";
   tw_symbolize_data(addr, sym, sizeof(sym));
-  if (sym[0]) snprintf(buf, n, "%s 0x%lx (%s)", obj_kind(kind), (unsigned long)addr, sym);
-  else snprintf(buf, n, "%s 0x%lx", obj_kind(kind), (unsigned long)addr);
+  if (kind != TW_MO_THREAD && tw_names_get(addr, name, TW_NAME_BYTES))
+    snprintf(quoted, sizeof(quoted), " \"%s\"", name);
+  snprintf(buf, n, "%s 0x%lx%s%s%s%s", obj_kind(kind), (unsigned long)addr, quoted,
+           sym[0] ? " (" : "", sym, sym[0] ? ")" : "");
 }
 
 static struct tw_report r; /* analysis lock held; too big for the stack */
