@@ -49,12 +49,14 @@ static inline struct grave *grave_of(pthread_cond_t *c) {
 
 static TW_NOINLINE void use_after_destroy(struct tw_tls *t, pthread_cond_t *c, uintptr_t pc,
                                           uintptr_t sp) {
+  TW_ERRNO_SAVE(); /* stack walks and sleeps below may set it */
   struct grave *g = grave_of(c);
   uintptr_t at = tw_load_relaxed(&g->pc);
   uint64_t by = tw_load_relaxed(&g->by);
   bool known = tw_load_acquire(&g->cond) == (uintptr_t)c && at;
   tw__misuse(t, TW_MU_USE_AFTER_DESTROY, TW_MO_COND, (uintptr_t)c, 0,
              known ? tw_depot_put(&at, 1) : 0, known ? by : 0, pc, sp, 0);
+  TW_ERRNO_RESTORE();
 }
 
 static TW_NOINLINE void wait_checks(struct tw_tls *t, pthread_cond_t *c, pthread_mutex_t *m,
@@ -179,8 +181,10 @@ TW_HOOK int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a) {
 
 static TW_NOINLINE void destroy_checks(struct tw_tls *t, pthread_cond_t *c, uintptr_t pc,
                                        uintptr_t sp) {
+  TW_ERRNO_SAVE(); /* stack walks and sleeps below may set it */
   if (destroyed(c)) {
     use_after_destroy(t, c, pc, sp);
+    TW_ERRNO_RESTORE();
     return;
   }
   uint64_t deadline = tw__now_ns() + TW_DESTROY_GRACE_NS;
@@ -190,6 +194,7 @@ static TW_NOINLINE void destroy_checks(struct tw_tls *t, pthread_cond_t *c, uint
   }
   unsigned n = waiters(c);
   if (n) tw__misuse(t, TW_MU_DESTROY_WAITED, TW_MO_COND, (uintptr_t)c, n, 0, 0, pc, sp, 0);
+  TW_ERRNO_RESTORE();
 }
 
 TW_HOOK int pthread_cond_destroy(pthread_cond_t *c) {

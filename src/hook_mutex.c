@@ -93,11 +93,13 @@ static inline bool destroyed(pthread_mutex_t *m) {
 
 static TW_NOINLINE void use_after_destroy(struct tw_tls *t, pthread_mutex_t *m, uintptr_t pc,
                                           uintptr_t sp) {
+  TW_ERRNO_SAVE(); /* stack walks and sleeps below may set it */
   uintptr_t at = (uintptr_t)__atomic_load_n(&m->__data.__list.__next, __ATOMIC_RELAXED);
   uint64_t by = (uintptr_t)__atomic_load_n(&m->__data.__list.__prev, __ATOMIC_RELAXED);
   uint32_t prev = at ? tw_depot_put(&at, 1) : 0;
   tw__misuse(t, TW_MU_USE_AFTER_DESTROY, TW_MO_MUTEX, (uintptr_t)m, 0, prev, prev ? by : 0, pc, sp,
              0);
+  TW_ERRNO_RESTORE();
 }
 
 static void note_destroyed(struct tw_tls *t, pthread_mutex_t *m, uintptr_t pc) {
@@ -241,6 +243,7 @@ TW_HOOK int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 /* A mutex destroyed while it is locked: by this thread (then where it took it is known) or another. */
 static TW_NOINLINE void destroy_locked(struct tw_tls *t, pthread_mutex_t *m, uintptr_t pc,
                                        uintptr_t sp) {
+  TW_ERRNO_SAVE(); /* stack walks and sleeps below may set it */
   const struct tw_held *h = tw_held_find(t, (uintptr_t)m, -1);
   if (h) {
     tw_guard_enter(t);
@@ -252,6 +255,7 @@ static TW_NOINLINE void destroy_locked(struct tw_tls *t, pthread_mutex_t *m, uin
     int owner = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
     tw__misuse(t, TW_MU_DESTROY_LOCKED, TW_MO_MUTEX, (uintptr_t)m, (uint64_t)owner, 0, 0, pc, sp, 0);
   }
+  TW_ERRNO_RESTORE();
 }
 
 TW_HOOK int pthread_mutex_destroy(pthread_mutex_t *m) {

@@ -19,10 +19,12 @@ static inline bool destroyed(pthread_rwlock_t *l) {
 
 static TW_NOINLINE void use_after_destroy(struct tw_tls *t, pthread_rwlock_t *l, uintptr_t pc,
                                           uintptr_t sp) {
+  TW_ERRNO_SAVE(); /* stack walks and sleeps below may set it */
   uintptr_t at = __atomic_load_n(&l->__data.__pad2, __ATOMIC_RELAXED);
   uint64_t by = __atomic_load_n(&l->__data.__pad3, __ATOMIC_RELAXED);
   tw__misuse(t, TW_MU_USE_AFTER_DESTROY, TW_MO_RWLOCK, (uintptr_t)l, 0, tw_depot_put(&at, 1), by,
              pc, sp, 0);
+  TW_ERRNO_RESTORE();
 }
 
 /* Whether anyone holds it: a writer (glibc's __cur_writer) or readers (__readers >> 3). */
@@ -164,8 +166,10 @@ TW_HOOK int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t 
 
 static TW_NOINLINE void destroy_checks(struct tw_tls *t, pthread_rwlock_t *l, uintptr_t pc,
                                        uintptr_t sp) {
+  TW_ERRNO_SAVE(); /* stack walks and sleeps below may set it */
   if (destroyed(l)) {
     use_after_destroy(t, l, pc, sp);
+    TW_ERRNO_RESTORE();
     return;
   }
   const struct tw_held *h = tw_held_find(t, (uintptr_t)l, -1);
@@ -179,6 +183,7 @@ static TW_NOINLINE void destroy_checks(struct tw_tls *t, pthread_rwlock_t *l, ui
     int writer = __atomic_load_n(&l->__data.__cur_writer, __ATOMIC_RELAXED);
     tw__misuse(t, TW_MU_DESTROY_LOCKED, TW_MO_RWLOCK, (uintptr_t)l, (uint64_t)writer, 0, 0, pc, sp, 0);
   }
+  TW_ERRNO_RESTORE();
 }
 
 TW_HOOK int pthread_rwlock_destroy(pthread_rwlock_t *l) {
