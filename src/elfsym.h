@@ -1,4 +1,4 @@
-/* Data symbols by name in the loaded executable and libraries, from their full ELF symbol tables. */
+/* Data symbols by name in the loaded executable and libraries, from their full symbol tables. */
 #ifndef TW_ELFSYM_H
 #define TW_ELFSYM_H
 

@@ -110,7 +110,8 @@ void tw__race_describe(uint32_t range, uintptr_t addr, uint32_t len, char *out, 
   const struct tw_race_range *r = range < TW_RACE_MAX_RANGES ? &tw__race_ranges[range] : NULL;
   char name[TW_RACE_LABEL + 96] = "";
   if (r && r->label[0]) {
-    if (addr > r->addr) snprintf(name, sizeof(name), "%s+%lu", r->label, (unsigned long)(addr - r->addr));
+    if (addr > r->addr)
+      snprintf(name, sizeof(name), "%s+%lu", r->label, (unsigned long)(addr - r->addr));
     else snprintf(name, sizeof(name), "%s", r->label);
   } else {
     tw_symbolize_data(addr, name, sizeof(name)); /* an address range: name what lies there */

@@ -1,5 +1,6 @@
-/* Race-suspect accesses on watched data (THREADWATCH_WATCH, threadwatch_watch): hardware watchpoints
- * armed in every application thread, a lockset check refined by happens-before (docs/race.md).
+/* Race-suspect accesses on watched data (THREADWATCH_WATCH, threadwatch_watch): hardware
+ * watchpoints armed in every application thread, a lockset check refined by happens-before
+ * (docs/race.md).
  *
  * Modules: race.c (THREADWATCH_WATCH syntax, reports), race_trap.c (preload: arming, the SIGTRAP
  * handler, the hook side below), race_hb.c (vector clocks, locksets, shadow), race_x86.c (read or

@@ -13,20 +13,29 @@
 
 struct slot {
   _Atomic int used;
-  uint32_t last; /* the clock the previous owner ended with */
+  uint32_t gen;        /* owners so far: an access names its thread by (slot, gen) */
+  uint32_t last;       /* the clock the previous owner ended with */
+  uint32_t start;      /* the current owner's first clock (last + 1 when it claimed the slot) */
+  uint32_t prev_known; /* the latest clock of earlier owners of this slot the owner has acquired */
   uint32_t vc[TW_RACE_SLOTS];
 };
 static struct slot slots[TW_RACE_SLOTS];
 static _Atomic int slots_used; /* high-water mark: vectors are walked up to here */
+static _Atomic unsigned slot_cursor; /* claims go round: a slot is reused as late as possible */
 
 int tw_hb_slot_claim(void) {
-  for (int k = 0; k < TW_RACE_SLOTS; k++) {
+  unsigned from = tw_add_relaxed(&slot_cursor, 1);
+  for (int n = 0; n < TW_RACE_SLOTS; n++) {
+    int k = (int)((from + (unsigned)n) % TW_RACE_SLOTS);
     int expected = 0;
     if (tw_load_relaxed(&slots[k].used) != 0 ||
         !atomic_compare_exchange_strong(&slots[k].used, &expected, 1))
       continue;
     memset(slots[k].vc, 0, sizeof(slots[k].vc));
-    slots[k].vc[k] = slots[k].last + 1;
+    slots[k].gen++;
+    slots[k].start = slots[k].last + 1;
+    slots[k].prev_known = 0;
+    slots[k].vc[k] = slots[k].start;
     int hw = tw_load_relaxed(&slots_used);
     while (hw < k + 1 && !atomic_compare_exchange_weak(&slots_used, &hw, k + 1)) continue;
     return k;
@@ -42,12 +51,30 @@ void tw_hb_slot_release(int slot) {
 
 uint32_t *tw_hb_vc(int slot) { return slots[slot].vc; }
 
+uint32_t tw_hb_slot_gen(int slot) { return slots[slot].gen; }
+
 int tw_hb_slots_used(void) { return tw_load_acquire(&slots_used); }
 
-static void join(uint32_t *dst, const uint32_t *src) {
+/* dst takes in src. dst is the vector of the thread in `own` (or an object's, own = -1): the own
+ * entry never goes back, and what src knows of earlier owners of that slot is kept apart. */
+static void join(uint32_t *dst, const uint32_t *src, int own) {
   int n = tw_hb_slots_used();
-  for (int i = 0; i < n; i++)
+  for (int i = 0; i < n; i++) {
+    if (i == own) {
+      uint32_t before = slots[own].start - 1; /* clocks below start are earlier owners' */
+      uint32_t k = src[i] < before ? src[i] : before;
+      if (k > slots[own].prev_known) slots[own].prev_known = k;
+      continue;
+    }
     if (src[i] > dst[i]) dst[i] = src[i];
+  }
+}
+
+bool tw_hb_before(const struct tw_race_access *a, int slot) {
+  const struct slot *s = &slots[slot];
+  if (a->slot != slot) return a->epoch <= s->vc[a->slot];
+  if (a->sgen == s->gen) return true;  /* the same thread: program order */
+  return a->epoch <= s->prev_known;    /* an earlier owner of this slot */
 }
 
 /* --- synchronisation objects --- */
@@ -107,7 +134,7 @@ void tw_hb_release(int slot, uint64_t key, bool readers) {
     tw_add_relaxed(&nobjects, 1);
   }
   if (o && readers && !o->readers) o->readers = calloc(TW_RACE_SLOTS, sizeof(uint32_t));
-  if (o) join(readers && o->readers ? o->readers : o->vc, vc);
+  if (o) join(readers && o->readers ? o->readers : o->vc, vc, -1);
   spin_unlock(&b->lock);
   vc[slot]++; /* accesses from now on are after this release */
 }
@@ -119,8 +146,8 @@ void tw_hb_acquire(int slot, uint64_t key, bool readers) {
   spin_lock(&b->lock);
   struct obj *o = *find(b, key);
   if (o) {
-    join(vc, o->vc);
-    if (readers && o->readers) join(vc, o->readers);
+    join(vc, o->vc, slot);
+    if (readers && o->readers) join(vc, o->readers, slot);
   }
   spin_unlock(&b->lock);
 }
@@ -169,24 +196,22 @@ bool tw_race_common_lock(const struct tw_race_access *a, const struct tw_race_ac
 }
 
 /* A conflict: another thread, at least one write, no common lock, no happens-before. */
-static bool conflicts(const struct tw_race_access *old, const struct tw_race_access *cur,
-                      const uint32_t *vc) {
-  if (old->slot == cur->slot) return false; /* same thread (or its slot's successor, see .h) */
+static bool conflicts(const struct tw_race_access *old, const struct tw_race_access *cur) {
   if (!old->write && !cur->write) return false;
-  if (tw_hb_before(old, vc)) return false;
+  if (tw_hb_before(old, cur->slot)) return false; /* the same thread included */
   return !tw_race_common_lock(old, cur);
 }
 
 bool tw_race_shadow_check(struct tw_race_shadow *s, const struct tw_race_access *cur,
-                          const uint32_t *vc, struct tw_race_access *prior) {
+                          struct tw_race_access *prior) {
   bool found = false;
-  if (s->has_write && conflicts(&s->write, cur, vc)) {
+  if (s->has_write && conflicts(&s->write, cur)) {
     *prior = s->write;
     found = true;
   }
   if (!found && cur->write) {
     for (unsigned i = 0; i < s->nreads; i++) {
-      if (conflicts(&s->reads[i], cur, vc)) {
+      if (conflicts(&s->reads[i], cur)) {
         *prior = s->reads[i];
         found = true;
         break;
@@ -200,7 +225,7 @@ bool tw_race_shadow_check(struct tw_race_shadow *s, const struct tw_race_access 
     s->next_read = 0;
   } else {
     unsigned i = 0;
-    while (i < s->nreads && s->reads[i].slot != cur->slot) i++;
+    while (i < s->nreads && !(s->reads[i].slot == cur->slot && s->reads[i].sgen == cur->sgen)) i++;
     if (i == s->nreads) {
       if (s->nreads < TW_RACE_SHADOW_READS) {
         s->nreads++;

@@ -45,6 +45,8 @@ int tw_hb_slot_claim(void);
 void tw_hb_slot_release(int slot);
 /* The slot's vector clock (owner thread only writes it; its own signal handler reads it). */
 uint32_t *tw_hb_vc(int slot);
+/* The slot's owner generation (an access records it with the slot). */
+uint32_t tw_hb_slot_gen(int slot);
 /* Slots claimed so far + 1 at most: vectors are compared up to here. */
 int tw_hb_slots_used(void);
 
@@ -71,6 +73,7 @@ struct tw_race_access {
   int32_t tid;
   uint16_t slot;
   uint8_t write;      /* 1 write, 0 read */
+  uint32_t sgen;      /* the slot's owner generation: (slot, sgen) names the thread */
   uint8_t nlocks;
   uint32_t epoch;     /* the thread's own clock at the access */
   uint32_t stack;     /* depot id: where */
@@ -87,20 +90,19 @@ struct tw_race_shadow {
   struct tw_race_access reads[TW_RACE_SHADOW_READS];
 };
 
-/* Whether access `a` happens before the access of a thread whose vector clock is `vc`. */
-static inline bool tw_hb_before(const struct tw_race_access *a, const uint32_t *vc) {
-  return a->epoch <= vc[a->slot];
-}
+/* Whether access `a` happens before what the thread in `slot` does now (program order when it
+ * is that thread's own). */
+bool tw_hb_before(const struct tw_race_access *a, int slot);
 
 /* Whether two accesses hold a lock in common. */
 bool tw_race_common_lock(const struct tw_race_access *a, const struct tw_race_access *b);
 
-/* Checks the new access `cur` (of the thread whose clock is `vc`) against what the shadow
- * remembers: an earlier access by another thread, one of the two a write, with no lock in common
- * and not happening before `cur`. Returns true and copies it to *prior (the write first, then the
- * reads). Then records `cur` in the shadow. The caller holds s->lock (tw_race_shadow_lock). */
+/* Checks the new access `cur` (of the thread in cur->slot, at its clock now) against what the
+ * shadow remembers: an earlier access by another thread, one of the two a write, with no lock in
+ * common and not happening before `cur`. Returns true and copies it to *prior (the write first,
+ * then the reads). Then records `cur` in the shadow. The caller holds s->lock. */
 bool tw_race_shadow_check(struct tw_race_shadow *s, const struct tw_race_access *cur,
-                          const uint32_t *vc, struct tw_race_access *prior);
+                          struct tw_race_access *prior);
 
 /* Spin lock of a shadow. Only trap handlers take it, with every signal blocked. */
 void tw_race_shadow_lock(struct tw_race_shadow *s);

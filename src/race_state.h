@@ -58,7 +58,8 @@ int tw__race_parse_spec(const char *spec, struct tw_race_item *items, int max, c
                         size_t n);
 
 /* Cuts [addr, addr + len) into the aligned 1/2/4/8-byte pieces a debug register can watch, largest
- * first, into pa/pl (at most max). Returns the number of pieces the range needs (may exceed max). */
+ * first, into pa/pl (at most max). Returns the number of pieces the range needs (may exceed
+ * max). */
 int tw__race_pieces_of(uintptr_t addr, size_t len, uintptr_t *pa, uint32_t *pl, int max);
 
 /* "counter (0x55d0c0a04040, 8 bytes)", "stats+8 (0x..., 8 of its 24 bytes)" for a piece of range

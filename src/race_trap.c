@@ -13,10 +13,11 @@
  *
  * Page emulation (tests only, TW_TEST_RACE_BACKEND=page or =auto on a machine whose debug registers
  * do not fire, e.g. under a hypervisor that does not virtualise them): the watched pages are
- * protected, a fault is single-stepped (trap flag) with the page open, and the step's SIGTRAP is then
- * handled exactly like a hardware trap (same instruction pointer after the access, same decoding).
- * It changes the program (a system call given a pointer into a watched page fails with EFAULT; futex
- * waits on such a page fail): only for test programs that keep their other data off those pages. */
+ * protected, a fault is single-stepped (trap flag) with the page open, and the step's SIGTRAP is
+ * then handled exactly like a hardware trap (same instruction pointer after the access, same
+ * decoding). It changes the program (a system call given a pointer into a watched page fails with
+ * EFAULT; futex waits on such a page fail; another thread's access while the page is open is not
+ * seen): only for test programs written for it (docs/race.md). */
 #include "race.h"
 
 #include <dirent.h>
@@ -206,7 +207,8 @@ static int cached_kind(uintptr_t pc) {
 }
 
 static void cache_kind(uintptr_t pc, int kind) {
-  tw_store_relaxed(&kind_cache[(pc * 0x9E3779B97F4A7C15ull) >> 54], ((uint64_t)pc << 2) | (unsigned)kind);
+  tw_store_relaxed(&kind_cache[(pc * 0x9E3779B97F4A7C15ull) >> 54],
+                   ((uint64_t)pc << 2) | (unsigned)kind);
 }
 
 /* The stack of the interrupted code (frame 0: the instruction after the access), and the access's
@@ -257,7 +259,7 @@ static int my_slot(void) {
  * Otherwise (or with a full ring, or before the thread has a record) it waits in rtls.pending. */
 static void send_pair(struct tw_tls *t, uint32_t idx, uint32_t gen) {
   struct tw_event ev = {.type = TW_EV_RACE_ACCESS, .a = idx, .b = gen};
-  if (t->guard == 0 && t->self) {
+  if (t->self) { /* the caller knows the trap came from outside tool code */
     tw_ring_t *r = tw__ring_of(t->self);
     if (r && tw_ring_push(r, &ev)) {
       tw_ring_nudge();
@@ -279,7 +281,8 @@ static void flush_pending(struct tw_tls *t) {
   tw_ring_t *r = tw__ring_of(t->self);
   int kept = 0;
   for (int i = 0; i < rtls.npending; i++) {
-    struct tw_event ev = {.type = TW_EV_RACE_ACCESS, .a = rtls.pending[i], .b = rtls.pending_gen[i]};
+    struct tw_event ev = {.type = TW_EV_RACE_ACCESS, .a = rtls.pending[i],
+                          .b = rtls.pending_gen[i]};
     if (r && tw_ring_push(r, &ev)) continue;
     rtls.pending[kept] = rtls.pending[i];
     rtls.pending_gen[kept++] = rtls.pending_gen[i];
@@ -287,6 +290,9 @@ static void flush_pending(struct tw_tls *t) {
   if (kept != rtls.npending) tw_ring_nudge();
   rtls.npending = kept;
 }
+
+static void access_checked(struct tw_tls *t, struct tw_race_piece *pc, int i, ucontext_t *uc,
+                           int fault_kind);
 
 /* One trapped access to piece `i`, the interrupted context `uc` right after the accessing
  * instruction. fault_kind: the read/write a page fault reported (page emulation), -1 otherwise.
@@ -301,6 +307,15 @@ static void on_access(int i, ucontext_t *uc, int fault_kind) {
   }
   struct tw_race_piece *pc = &tw__race_pieces[i];
   if (!tw_load_acquire(&pc->armed)) return;
+  /* From here on this is tool code: libunwind takes its own mutex on a cache miss, and our
+   * pthread_mutex_lock hook must let it straight through (it would unwind again, and deadlock). */
+  t->guard++;
+  access_checked(t, pc, i, uc, fault_kind);
+  t->guard--;
+}
+
+static void access_checked(struct tw_tls *t, struct tw_race_piece *pc, int i, ucontext_t *uc,
+                           int fault_kind) {
   int slot = my_slot();
   if (slot < 0) {
     tw_add_relaxed(&traps_untracked, 1);
@@ -319,14 +334,14 @@ static void on_access(int i, ucontext_t *uc, int fault_kind) {
   cur.thread = t->self ? t->self->id : 0;
   cur.tid = t->self ? tw_load_relaxed(&t->self->tid) : (int32_t)syscall(SYS_gettid);
   cur.slot = (uint16_t)slot;
-  uint32_t *vc = tw_hb_vc(slot);
-  cur.epoch = vc[slot];
+  cur.sgen = tw_hb_slot_gen(slot);
+  cur.epoch = tw_hb_vc(slot)[slot];
   cur.pc = ip;
   for (uint32_t h = t->nheld; h-- > 0 && cur.nlocks < TW_RACE_MAX_LOCKS;)
     cur.locks[cur.nlocks++] = t->held[h].lock; /* innermost first */
   struct tw_race_access prior;
   tw_race_shadow_lock(&pc->shadow);
-  bool found = tw_race_shadow_check(&pc->shadow, &cur, vc, &prior);
+  bool found = tw_race_shadow_check(&pc->shadow, &cur, &prior);
   tw_race_shadow_unlock(&pc->shadow);
   if (!found || !tw_race_pair_first(pc->range, prior.pc, cur.pc)) return;
   uint32_t idx;
@@ -470,7 +485,8 @@ static void ensure_trap_handler(void) {
 }
 
 /* Whether a breakpoint fires here: some hypervisors accept perf_event_open for breakpoints but do
- * not load the debug registers. One read of a probe word with a breakpoint on it, SIGTRAP unblocked.
+ * not load the debug registers. One read of a probe word with a breakpoint on it, SIGTRAP
+ * unblocked.
  * Returns 0 (fires), 1 (does not fire), or the errno of a refused perf_event_open. */
 static int self_test(void) {
   int fd = open_bp(0, (uintptr_t)&probe_word, sizeof(probe_word), PROBE_SIG_DATA);
@@ -504,8 +520,9 @@ static void choose_backend(void) {
       backend = BK_HW;
     } else if (r == 1) {
       if (test_mode == 1) backend = BK_PAGE;
-      else turn_off(ENOTSUP, "hardware watchpoints are accepted by perf_event_open but never fire on "
-                             "this machine (a hypervisor without debug-register support?)");
+      else
+        turn_off(ENOTSUP, "hardware watchpoints are accepted by perf_event_open but never fire on "
+                          "this machine (a hypervisor without debug-register support?)");
     } else {
       char why[200];
       switch (r) {
@@ -914,7 +931,8 @@ void tw_race_init(void) {
     if (rc != ENOSPC) snprintf(what + strlen(what), sizeof(what) - strlen(what), " [%s]",
                                strerror(rc));
     if (off < sizeof(missing))
-      off += (size_t)snprintf(missing + off, sizeof(missing) - off, "%s%s", asked ? ", " : "", what);
+      off += (size_t)snprintf(missing + off, sizeof(missing) - off, "%s%s", asked ? ", " : "",
+                              what);
     asked++;
   }
   if (asked)

@@ -30,7 +30,7 @@ struct tw_x86_insn {
   uint8_t string;   /* enum tw_x86_string */
   uint8_t rep;      /* an F2/F3 prefix on a string instruction */
   uint8_t opsize;   /* string element size in bytes */
-  uint8_t stack;    /* implicit stack use: TW_X86_WRITE (push, call), TW_X86_READ (pop, ret, leave) */
+  uint8_t stack;    /* implicit stack use: TW_X86_WRITE (push, call), TW_X86_READ (pop, ret) */
   uint8_t branch;   /* 1: transfers control (jmp, jcc, call, ret, loop, ...) */
   uint8_t uncond;   /* 1: never falls through (jmp, ret, ud2, hlt) */
   uint8_t seg;      /* 0, or 4/5 for an fs/gs segment override (address then unknown) */

@@ -35,6 +35,7 @@ static bool access(int slot, int write, uintptr_t pc, const uintptr_t *locks) {
   memset(&a, 0, sizeof(a));
   a.thread = (uint64_t)slot + 1;
   a.slot = (uint16_t)slot;
+  a.sgen = tw_hb_slot_gen(slot);
   a.write = (uint8_t)write;
   a.pc = pc;
   a.epoch = tw_hb_vc(slot)[slot];
@@ -43,7 +44,7 @@ static bool access(int slot, int write, uintptr_t pc, const uintptr_t *locks) {
     a.nlocks++;
   }
   tw_race_shadow_lock(&shadow);
-  bool r = tw_race_shadow_check(&shadow, &a, tw_hb_vc(slot), &prior);
+  bool r = tw_race_shadow_check(&shadow, &a, &prior);
   tw_race_shadow_unlock(&shadow);
   return r;
 }
@@ -235,27 +236,75 @@ static void test_race_hb_forget_drops_the_clock(void **state) {
   assert_true(access(t2, 1, 0x20, NULL));
 }
 
+/* Claims every slot; returns them in all[] (all of them are taken afterwards). */
+static void claim_all(int *all) {
+  for (int i = 0; i < TW_RACE_SLOTS; i++) {
+    all[i] = tw_hb_slot_claim();
+    assert_true(all[i] >= 0);
+  }
+  assert_int_equal(tw_hb_slot_claim(), -1);
+}
+
 static void test_race_hb_slot_reuse_continues_the_clock(void **state) {
   (void)state;
-  int s = tw_hb_slot_claim();
+  int all[TW_RACE_SLOTS];
+  claim_all(all);
+  int s = all[7];
   uint32_t c0 = tw_hb_vc(s)[s];
   tw_hb_release(s, M1, false);
   tw_hb_release(s, M1, false);
   uint32_t c1 = tw_hb_vc(s)[s];
+  uint32_t gen = tw_hb_slot_gen(s);
   tw_hb_slot_release(s);
-  int again = tw_hb_slot_claim();
-  assert_int_equal(again, s);
-  assert_true(tw_hb_vc(again)[again] > c1);
+  assert_int_equal(tw_hb_slot_claim(), s); /* the only free one */
+  assert_true(tw_hb_vc(s)[s] > c1);
   assert_true(c1 > c0);
+  assert_int_equal(tw_hb_slot_gen(s), gen + 1);
   for (int i = 0; i < TW_RACE_SLOTS; i++)
-    if (i != again) assert_int_equal(tw_hb_vc(again)[i], 0);
+    if (i != s) assert_int_equal(tw_hb_vc(s)[i], 0);
+}
+
+static void test_race_hb_slots_go_round(void **state) {
+  (void)state;
+  /* a released slot is not the next one handed out while others are free */
+  int a = tw_hb_slot_claim();
+  tw_hb_slot_release(a);
+  int b = tw_hb_slot_claim();
+  assert_true(b != a);
+}
+
+static void test_race_hb_reused_slot_unordered_races(void **state) {
+  (void)state;
+  int all[TW_RACE_SLOTS];
+  claim_all(all);
+  int s = all[3];
+  assert_false(access(s, 1, 0x10, NULL)); /* the slot's first owner writes, then exits */
+  tw_hb_slot_release(s);
+  assert_int_equal(tw_hb_slot_claim(), s); /* a new thread gets the same slot */
+  assert_true(access(s, 1, 0x20, NULL));   /* nothing orders it after the old owner */
+  assert_int_equal(prior.pc, 0x10);
+}
+
+static void test_race_hb_reused_slot_ordered_by_join_silent(void **state) {
+  (void)state;
+  int all[TW_RACE_SLOTS];
+  claim_all(all);
+  int old = all[3], main_t = all[0];
+  assert_false(access(old, 1, 0x10, NULL));
+  tw_hb_release(old, TW_HB_KEY_EXIT | 0x70, false); /* it exits ... */
+  tw_hb_slot_release(old);
+  tw_hb_acquire(main_t, TW_HB_KEY_EXIT | 0x70, false);  /* ... main joins it ... */
+  tw_hb_release(main_t, TW_HB_KEY_START | 0x80, false); /* ... and creates another thread */
+  int fresh = tw_hb_slot_claim();
+  assert_int_equal(fresh, old);
+  tw_hb_acquire(fresh, TW_HB_KEY_START | 0x80, false);
+  assert_false(access(fresh, 1, 0x20, NULL)); /* after the old owner: no race */
 }
 
 static void test_race_hb_slots_run_out(void **state) {
   (void)state;
-  int n = 0;
-  while (tw_hb_slot_claim() >= 0) n++;
-  assert_int_equal(n, TW_RACE_SLOTS);
+  int all[TW_RACE_SLOTS];
+  claim_all(all);
   tw_hb_slot_release(5);
   assert_int_equal(tw_hb_slot_claim(), 5);
 }
@@ -305,6 +354,9 @@ int main(void) {
       cmocka_unit_test_setup(test_race_hb_read_unlock_does_not_order_readers, setup),
       cmocka_unit_test_setup(test_race_hb_forget_drops_the_clock, setup),
       cmocka_unit_test_setup(test_race_hb_slot_reuse_continues_the_clock, setup),
+      cmocka_unit_test_setup(test_race_hb_slots_go_round, setup),
+      cmocka_unit_test_setup(test_race_hb_reused_slot_unordered_races, setup),
+      cmocka_unit_test_setup(test_race_hb_reused_slot_ordered_by_join_silent, setup),
       cmocka_unit_test_setup(test_race_hb_slots_run_out, setup),
       cmocka_unit_test_setup(test_race_hb_pair_once_per_site_pair, setup),
       cmocka_unit_test_setup(test_race_hb_pair_pool, setup),
