@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "race.h"
 #include "ring.h"
 #include "stackdepot.h"
 
@@ -76,6 +77,7 @@ static TW_NOINLINE int cond_wait_common(pthread_cond_t *c, pthread_mutex_t *m, e
   struct tw_thread *self = tw_wait_enter(t, call, (uintptr_t)c, (uintptr_t)m, -1);
   TW_ERRNO_RESTORE();
   int r;
+  tw_race_cond_waiting(c, m);
   pthread_cleanup_push(tw__wait_cancel_cleanup, self);
   switch (call) {
     case TW_CALL_COND_TIMEDWAIT: r = TW_REAL_FN(pthread_cond_timedwait)(c, m, ts); break;
@@ -83,6 +85,7 @@ static TW_NOINLINE int cond_wait_common(pthread_cond_t *c, pthread_mutex_t *m, e
     default: r = TW_REAL_FN(pthread_cond_wait)(c, m); break;
   }
   pthread_cleanup_pop(0);
+  tw_race_cond_woken(c, m, r);
   tw_wait_leave(t, self);
   /* A wait entered without the mutex (cond-wait-unlocked) returns holding it all the same. */
   if (!held && __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == gettid()) {
@@ -157,6 +160,7 @@ TW_HOOK int pthread_cond_signal(pthread_cond_t *c) {
   struct tw_tls *t = tw_tls();
   if (tw_unlikely(signal_unusual(c)) && !TW_BYPASS(t))
     signal_checks(t, c, TW_CALLER_PC(), TW_CALLER_SP(), 0);
+  tw_race_cond_signalling(c);
   return TW_REAL_FN(pthread_cond_signal)(c);
 }
 
@@ -164,11 +168,13 @@ TW_HOOK int pthread_cond_broadcast(pthread_cond_t *c) {
   struct tw_tls *t = tw_tls();
   if (tw_unlikely(signal_unusual(c)) && !TW_BYPASS(t))
     signal_checks(t, c, TW_CALLER_PC(), TW_CALLER_SP(), 1);
+  tw_race_cond_signalling(c);
   return TW_REAL_FN(pthread_cond_broadcast)(c);
 }
 
 TW_HOOK int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a) {
   int r = TW_REAL_FN(pthread_cond_init)(c, a);
+  if (r == 0) tw_race_destroyed(c);
   struct grave *g = grave_of(c);
   uintptr_t dead = (uintptr_t)c;
   if (r == 0) atomic_compare_exchange_strong(&g->cond, &dead, 0); /* alive again */
@@ -207,5 +213,7 @@ TW_HOOK int pthread_cond_destroy(pthread_cond_t *c) {
     tw_store_relaxed(&g->by, t->self ? t->self->id : 0);
     tw_store_release(&g->cond, (uintptr_t)c);
   }
-  return TW_REAL_FN(pthread_cond_destroy)(c);
+  int r = TW_REAL_FN(pthread_cond_destroy)(c);
+  if (r == 0) tw_race_destroyed(c);
+  return r;
 }

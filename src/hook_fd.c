@@ -9,6 +9,7 @@
 
 #include "fdtrack.h"
 #include "hooks.h"
+#include "race.h"
 #include "reporter.h"
 #include "ring.h"
 
@@ -72,32 +73,40 @@ static inline void io_leave(struct tw_tls *t, uint8_t kind, struct tw_thread *se
 TW_HOOK ssize_t read(int fd, void *buf, size_t n) {
   uint8_t kind = tw_fd_get(fd);
   if (tw_likely(kind == 0)) return TW_REAL_FN(read)(fd, buf, n);
-  return TW_TRACKED_IO(fd, kind, TW_EV_IO_READ, TW_CALL_READ, TW_REAL_FN(read)(fd, buf, n));
+  ssize_t r = TW_TRACKED_IO(fd, kind, TW_EV_IO_READ, TW_CALL_READ, TW_REAL_FN(read)(fd, buf, n));
+  if (r > 0) tw_race_fd_read(fd);
+  return r;
 }
 
 TW_HOOK ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen) {
   uint8_t kind = tw_fd_get(fd);
   if (tw_likely(kind == 0)) return TW_REAL_FN(__read_chk)(fd, buf, n, buflen);
-  return TW_TRACKED_IO(fd, kind, TW_EV_IO_READ, TW_CALL_READ,
-                       TW_REAL_FN(__read_chk)(fd, buf, n, buflen));
+  ssize_t r = TW_TRACKED_IO(fd, kind, TW_EV_IO_READ, TW_CALL_READ,
+                             TW_REAL_FN(__read_chk)(fd, buf, n, buflen));
+  if (r > 0) tw_race_fd_read(fd);
+  return r;
 }
 
 TW_HOOK ssize_t write(int fd, const void *buf, size_t n) {
   uint8_t kind = tw_fd_get(fd);
   if (tw_likely(kind == 0)) return TW_REAL_FN(write)(fd, buf, n);
+  tw_race_fd_writing(fd);
   return TW_TRACKED_IO(fd, kind, TW_EV_IO_WRITE, TW_CALL_WRITE, TW_REAL_FN(write)(fd, buf, n));
 }
 
 TW_HOOK int eventfd_read(int fd, eventfd_t *value) {
   uint8_t kind = tw_fd_get(fd);
   if (tw_likely(kind == 0)) return TW_REAL_FN(eventfd_read)(fd, value);
-  return TW_TRACKED_IO(fd, kind, TW_EV_IO_READ, TW_CALL_EVENTFD_READ,
-                       TW_REAL_FN(eventfd_read)(fd, value));
+  int r = TW_TRACKED_IO(fd, kind, TW_EV_IO_READ, TW_CALL_EVENTFD_READ,
+                         TW_REAL_FN(eventfd_read)(fd, value));
+  if (r == 0) tw_race_fd_read(fd);
+  return r;
 }
 
 TW_HOOK int eventfd_write(int fd, eventfd_t value) {
   uint8_t kind = tw_fd_get(fd);
   if (tw_likely(kind == 0)) return TW_REAL_FN(eventfd_write)(fd, value);
+  tw_race_fd_writing(fd);
   return TW_TRACKED_IO(fd, kind, TW_EV_IO_WRITE, TW_CALL_EVENTFD_WRITE,
                        TW_REAL_FN(eventfd_write)(fd, value));
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "race.h"
 #include "ring.h"
 #include "stackdepot.h"
 #include "waits.h"
@@ -153,6 +154,7 @@ static inline int mutex_acquire(struct tw_tls *t, pthread_mutex_t *m, enum tw_ca
   if (acquired(r)) {
     if (sent && t->nheld && plain_kind(m)) memo_set(m, sig); /* set while we hold it */
     tw_held_push(t, (uintptr_t)m, pc, sp, TW_HELD_MUTEX);
+    tw_race_mutex_locked(m);
   }
   return r;
 }
@@ -171,7 +173,8 @@ TW_HOOK int pthread_mutex_lock(pthread_mutex_t *m) {
    * into it are known (the mutex's memo, or this thread's table). Such a lock cannot fail, so the
    * held-lock entry is pushed first and the real call is a tail call: nothing to keep across it. */
   uint32_t n = t->nheld;
-  if (tw_likely(!TW_BYPASS(t) && n < t->cap && looks_free(m) && plain_kind(m))) {
+  if (tw_likely(!TW_BYPASS(t) && n < t->cap && looks_free(m) && plain_kind(m) &&
+                !tw_race_active())) {
     uint64_t sig = n ? t->held[n - 1].sig : 0;
     if (tw_likely(n == 0) || memo_hit(m, sig) ||
         tw_lockorder_known(t, (uintptr_t)m, TW_HELD_MUTEX)) {
@@ -191,6 +194,7 @@ TW_HOOK int pthread_mutex_trylock(pthread_mutex_t *m) {
   /* A trylock cannot block: the mutex is held from now on, but no edge leads into it. */
   if (!TW_BYPASS(t) && acquired(r))
     tw_held_push(t, (uintptr_t)m, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_MUTEX);
+  if (acquired(r)) tw_race_mutex_locked(m);
   return r;
 }
 
@@ -212,6 +216,7 @@ static TW_NOINLINE int mutex_unlock_slow(struct tw_tls *t, pthread_mutex_t *m, u
   if (TW_BYPASS(t)) return TW_REAL_FN(pthread_mutex_unlock)(m);
   if (destroyed(m)) use_after_destroy(t, m, pc, sp);
   else if (!tw_held_find(t, (uintptr_t)m, -1)) unlock_not_held(t, m, pc, sp);
+  tw_race_mutex_unlocking(m);
   int r = TW_REAL_FN(pthread_mutex_unlock)(m);
   if (r == 0) tw_held_pop(t, (uintptr_t)m);
   return r;
@@ -224,6 +229,7 @@ TW_HOOK int pthread_mutex_unlock(pthread_mutex_t *m) {
   uint32_t n = t->nheld;
   if (tw_likely(n != 0 && t->held[n - 1].lock == (uintptr_t)m && t->held[n - 1].count == 1 &&
                 plain_kind(m) && !TW_BYPASS(t))) {
+    tw_race_mutex_unlocking(m);
     t->nheld = n - 1;
     return TW_REAL_FN(pthread_mutex_unlock)(m);
   }
@@ -234,6 +240,7 @@ TW_HOOK int pthread_mutex_unlock(pthread_mutex_t *m) {
 TW_HOOK int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a) {
   int r = TW_REAL_FN(pthread_mutex_init)(m, a);
   if (r == 0) {
+    tw_race_destroyed(m);
     tw_lockorder_reset((uintptr_t)m);
     if (tw_unlikely(tw__opt.lock_classes)) tw__lockorder_init_site((uintptr_t)m, TW_CALLER_PC());
   }
@@ -266,6 +273,7 @@ TW_HOOK int pthread_mutex_destroy(pthread_mutex_t *m) {
   else if (watched && !looks_free(m)) destroy_locked(t, m, TW_CALLER_PC(), TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_mutex_destroy)(m);
   if (r == 0) {
+    tw_race_destroyed(m);
     tw_lockorder_reset((uintptr_t)m);
     /* Not for a robust mutex: its list words may still link it into a thread's robust list. */
     if (watched && kind != -1 && !(kind & TW_MUTEX_ROBUST_BIT))

@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include "hooks.h"
+#include "race.h"
 #include "stackdepot.h"
 #include "options.h"
 
@@ -95,6 +96,7 @@ static inline int rw_acquire(pthread_rwlock_t *l, enum tw_call call, uint32_t mo
   if (r == 0 || r == EBUSY) tw_lockorder_acquire(t, (uintptr_t)l, mode, pc, sp);
   if (tw_unlikely(r == EBUSY)) r = rw_contended(t, l, call, clk, ts);
   if (r == 0) tw_held_push(t, (uintptr_t)l, pc, sp, mode);
+  if (r == 0) tw_race_rwlock_locked(l, mode == TW_HELD_WRITE);
   return r;
 }
 
@@ -128,6 +130,7 @@ TW_HOOK int pthread_rwlock_tryrdlock(pthread_rwlock_t *l) {
   int r = TW_REAL_FN(pthread_rwlock_tryrdlock)(l);
   if (!TW_BYPASS(t) && r == 0)
     tw_held_push(t, (uintptr_t)l, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_READ);
+  if (r == 0) tw_race_rwlock_locked(l, 0);
   return r;
 }
 
@@ -137,6 +140,7 @@ TW_HOOK int pthread_rwlock_trywrlock(pthread_rwlock_t *l) {
   int r = TW_REAL_FN(pthread_rwlock_trywrlock)(l);
   if (!TW_BYPASS(t) && r == 0)
     tw_held_push(t, (uintptr_t)l, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_WRITE);
+  if (r == 0) tw_race_rwlock_locked(l, 1);
   return r;
 }
 
@@ -150,6 +154,7 @@ TW_HOOK int pthread_rwlock_unlock(pthread_rwlock_t *l) {
   struct tw_tls *t = tw_tls();
   if (!TW_BYPASS(t) && (tw_unlikely(destroyed(l)) || !tw_held_find(t, (uintptr_t)l, -1)))
     unlock_checks(t, l, TW_CALLER_PC(), TW_CALLER_SP());
+  tw_race_rwlock_unlocking(l);
   int r = TW_REAL_FN(pthread_rwlock_unlock)(l);
   if (tw_likely(r == 0 && !TW_BYPASS(t))) tw_held_pop_fast(t, (uintptr_t)l);
   return r;
@@ -158,6 +163,7 @@ TW_HOOK int pthread_rwlock_unlock(pthread_rwlock_t *l) {
 TW_HOOK int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *a) {
   int r = TW_REAL_FN(pthread_rwlock_init)(l, a);
   if (r == 0) {
+    tw_race_destroyed(l);
     tw_lockorder_reset((uintptr_t)l);
     if (tw_unlikely(tw__opt.lock_classes)) tw__lockorder_init_site((uintptr_t)l, TW_CALLER_PC());
   }
@@ -192,6 +198,7 @@ TW_HOOK int pthread_rwlock_destroy(pthread_rwlock_t *l) {
   if (watched && (destroyed(l) || rw_held(l))) destroy_checks(t, l, TW_CALLER_PC(), TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_rwlock_destroy)(l);
   if (r == 0) {
+    tw_race_destroyed(l);
     tw_lockorder_reset((uintptr_t)l);
     if (watched) {
       __atomic_store_n(&l->__data.__pad2, TW_CALLER_PC(), __ATOMIC_RELAXED);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "race.h"
 #include "options.h"
 #include "reporter.h"
 #include "stackdepot.h"
@@ -25,6 +26,7 @@ static void *tw_thread_start(void *p) {
   free(p);
   tw_store_relaxed(&st.rec->tid, gettid());
   t->self = st.rec;
+  tw_race_thread_started(st.rec);
   tw__thread_attach(st.rec);
   tw_registry_set_handle(st.rec, pthread_self());
   tw_guard_leave(t);
@@ -56,6 +58,7 @@ TW_HOOK int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn
   tw_guard_leave(t);
   TW_ERRNO_RESTORE();
 
+  tw_race_thread_creating(rec);
   int r = TW_REAL_FN(pthread_create)(th, attr, tw_thread_start, st);
 
   int saved = errno;
@@ -129,6 +132,7 @@ static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only
   else if (call == TW_CALL_CLOCKJOIN) r = TW_REAL_FN(pthread_clockjoin_np)(th, ret, clk, ts);
   else r = TW_REAL_FN(pthread_join)(th, ret);
   pthread_cleanup_pop(0);
+  if (r == 0 && target) tw_race_joined(target);
   if (watched) tw_wait_leave(t, self);
   if (target) {
     int saved = errno;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "race.h"
 #include "leaks.h"
 #include "options.h"
 #include "report.h"
@@ -35,6 +36,7 @@ static void on_thread_exit(void *p) {
   struct tw_thread *self = p;
   struct tw_tls *t = tw_tls();
   tw_guard_enter(t);
+  tw_race_thread_exiting(self);
   tw__join_abandoned(t);
   if (t->nheld) tw__misuse_exit_holding(t); /* before the record says it has exited */
   tw_registry_exited(self);
@@ -66,6 +68,7 @@ void tw__init_slow(void) {
   tw__options_load(); /* a bad value exits with status 2 here, before main */
   tw__suppress_load();
   tw__stack_init();
+  tw_race_init(); /* THREADWATCH_WATCH: a bad item exits with status 2 here */
   pthread_key_create(&exit_key, on_thread_exit);
   tw_store_release(&tw__init_done, 1);
   tw_guard_leave(t);
@@ -154,6 +157,7 @@ void tw__fork_parent(void) {
 void tw__fork_child(void) {
   struct tw_tls *t = tw_tls();
   tw_registry_after_fork_child(t->self);
+  tw_race_fork_child();
   tw_reporter_after_fork_child();
   tw_report_after_fork_child();
   tw_store_relaxed(&exit_status_known, 0);
