@@ -34,8 +34,9 @@ struct tw_event;
  * inside tool code (every ring push runs with the guard held), else the thread sends it later. */
 void tw_race_on_event(const struct tw_event *ev, uint64_t thread);
 
-/* 1 while at least one range is watched. */
-extern int tw__race_on;
+/* 1 while at least one range is watched. Hidden (not only by -fvisibility, which does not apply to
+ * declarations): the hooks load it with one RIP-relative mov, not through an address computation. */
+extern int tw__race_on __attribute__((visibility("hidden")));
 
 static inline int tw_race_active(void) {
   return tw_unlikely(__atomic_load_n(&tw__race_on, __ATOMIC_RELAXED) != 0);

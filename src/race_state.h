@@ -19,8 +19,21 @@
 /* Label of a range: the symbol name it was asked for by, or threadwatch_watch()'s label. */
 #define TW_RACE_LABEL 64
 
-/* The magic in the top half of a breakpoint's sig_data: a SIGTRAP carrying it is ours. */
+/* A breakpoint's sig_data (si_perf_data of its SIGTRAP): this magic in bits 16-63 says it is ours,
+ * then the piece's generation (bits 8-15, modulo 256: a trap from before an unwatch is dropped) and
+ * the piece (bits 0-7). */
 #define TW_RACE_SIG_MAGIC 0x7477726163650000ull /* "twrace" */
+
+static inline uint64_t tw_race_sig_data(unsigned piece, unsigned gen) {
+  return TW_RACE_SIG_MAGIC | (uint64_t)(gen & 0xff) << 8 | (piece & 0xff);
+}
+/* Whether `data` is one of ours for piece *piece with generation (mod 256) *gen. */
+static inline bool tw_race_sig_parse(uint64_t data, unsigned *piece, unsigned *gen) {
+  if ((data & ~0xffffull) != TW_RACE_SIG_MAGIC) return false;
+  *piece = (unsigned)(data & 0xff);
+  *gen = (unsigned)((data >> 8) & 0xff);
+  return true;
+}
 
 enum tw_race_range_state { TW_RR_FREE = 0, TW_RR_WATCHED = 1, TW_RR_NOT_WATCHED = 2 };
 

@@ -105,7 +105,7 @@ static struct sigaction old_trap, old_segv;
 static int trap_installed, segv_installed;
 static volatile long probe_word;
 static _Atomic int probe_hits;
-#define PROBE_SIG_DATA (TW_RACE_SIG_MAGIC | 0xffff)
+#define PROBE_SIG_DATA (TW_RACE_SIG_MAGIC | 0xffff) /* piece 255: never a real one */
 
 /* ---------------------------------------------------------------------------------------------
  * Messages
@@ -183,7 +183,7 @@ static int open_bp(pid_t tid, uintptr_t addr, uint32_t len, uint64_t sig_data) {
 }
 
 static uint64_t sig_data_of(int piece) {
-  return TW_RACE_SIG_MAGIC | ((uint64_t)tw__race_pieces[piece].gen << 8) | (uint64_t)piece;
+  return tw_race_sig_data((unsigned)piece, tw__race_pieces[piece].gen);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -212,16 +212,35 @@ static void cache_kind(uintptr_t pc, int kind) {
 }
 
 /* The stack of the interrupted code (frame 0: the instruction after the access), and the access's
- * read/write class from the function's code. Async-signal-safe (libunwind local unwinding with
- * per-thread caches; no allocation). */
+ * read/write class from the function's code (when *kind < 0: not cached yet). Async-signal-safe
+ * (libunwind local unwinding with per-thread caches; no allocation).
+ *
+ * The stack comes from unw_backtrace, which walks this handler's own stack through the signal
+ * frame with libunwind's per-thread trace cache (a few hundred nanoseconds once warm); the frames
+ * before the interrupted instruction pointer are ours and the kernel's trampoline. A cursor on the
+ * signal's context (unw_init_local2) is only used to find the function's start for the decoder,
+ * once per access site, and as a fallback: each of its steps may look the frame up with
+ * dl_iterate_phdr under a signal mask change, two system calls. */
 static uint32_t capture(ucontext_t *uc, int *kind, uintptr_t lo, uintptr_t hi) {
   uintptr_t frames[TW_STACK_MAX_FRAMES];
   int k = 0;
   uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+  if (*kind >= 0) {
+    void *buf[TW_STACK_MAX_FRAMES + 16];
+    int n = unw_backtrace(buf, (int)TW_ARRAY_LEN(buf));
+    int i = 0;
+    while (i < n && (uintptr_t)buf[i] != pc) i++;
+    if (i < n) {
+      for (; i < n && k < TW_STACK_MAX_FRAMES; i++)
+        if (!((uintptr_t)buf[i] >= self_lo && (uintptr_t)buf[i] < self_hi))
+          frames[k++] = (uintptr_t)buf[i];
+      return tw_depot_put(frames, k);
+    }
+  }
   unw_cursor_t c;
   if (unw_init_local2(&c, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) != 0) {
     frames[k++] = pc;
-    *kind = TW_X86_NONE;
+    if (*kind < 0) *kind = TW_X86_NONE;
     return tw_depot_put(frames, k);
   }
   if (*kind < 0) {
@@ -418,17 +437,15 @@ static int piece_at(uintptr_t addr) {
 static void on_sigtrap(int sig, siginfo_t *si, void *ucv) {
   int saved = errno;
   ucontext_t *uc = ucv;
-  if (si->si_code == TRAP_PERF && (si_perf_data(si) & ~0xffffull) == TW_RACE_SIG_MAGIC) {
-    uint64_t data = si_perf_data(si);
-    if (data == PROBE_SIG_DATA) {
+  unsigned piece, gen;
+  if (si->si_code == TRAP_PERF && tw_race_sig_parse(si_perf_data(si), &piece, &gen)) {
+    if (si_perf_data(si) == PROBE_SIG_DATA) {
       tw_add_relaxed(&probe_hits, 1);
     } else if (si_perf_flags(si) & TRAP_PERF_FLAG_ASYNC) {
       /* SIGTRAP was blocked at the access: the context is not the access's any more. */
       tw_add_relaxed(&traps_async, 1);
-    } else {
-      int i = (int)(data & 0xff);
-      if (i < TW_RACE_DEBUG_REGS && tw__race_pieces[i].gen == (uint16_t)(data >> 8))
-        on_access(i, uc, -1);
+    } else if (piece < TW_RACE_DEBUG_REGS && (tw__race_pieces[piece].gen & 0xff) == gen) {
+      on_access((int)piece, uc, -1);
     }
   } else if (si->si_code == TRAP_TRACE && rtls.stepping) {
     /* Page emulation: the faulting access has executed; close the page again. */

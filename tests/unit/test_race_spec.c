@@ -77,6 +77,21 @@ static void test_race_spec_pieces_count_beyond_max(void **state) {
   assert_int_equal(pa[3], 0x1018);
 }
 
+static void test_race_spec_sig_data_round_trip(void **state) {
+  (void)state;
+  unsigned piece, gen;
+  for (unsigned g = 0; g < 600; g += 7) {
+    for (unsigned p = 0; p < TW_RACE_DEBUG_REGS; p++) {
+      uint64_t d = tw_race_sig_data(p, g);
+      assert_true(tw_race_sig_parse(d, &piece, &gen));
+      assert_int_equal(piece, p);
+      assert_int_equal(gen, g & 0xff);
+    }
+  }
+  assert_false(tw_race_sig_parse(0x1234, &piece, &gen)); /* someone else's sig_data */
+  assert_false(tw_race_sig_parse(TW_RACE_SIG_MAGIC ^ (1ull << 40), &piece, &gen));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_race_spec_names_and_ranges),
@@ -84,6 +99,7 @@ int main(void) {
       cmocka_unit_test(test_race_spec_too_many_items),
       cmocka_unit_test(test_race_spec_pieces),
       cmocka_unit_test(test_race_spec_pieces_count_beyond_max),
+      cmocka_unit_test(test_race_spec_sig_data_round_trip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
