@@ -13,11 +13,12 @@
  *
  * Page emulation (tests only, TW_TEST_RACE_BACKEND=page or =auto on a machine whose debug registers
  * do not fire, e.g. under a hypervisor that does not virtualise them): the watched pages are
- * protected, a fault is single-stepped (trap flag) with the page open, and the step's SIGTRAP is
- * then handled exactly like a hardware trap (same instruction pointer after the access, same
- * decoding). It changes the program (a system call given a pointer into a watched page fails with
- * EFAULT; futex waits on such a page fail; another thread's access while the page is open is not
- * seen): only for test programs written for it (docs/race.md). */
+ * protected, a fault is single-stepped (trap flag) with the page open, and the step's SIGTRAP
+ * queues the thread a TRAP_PERF SIGTRAP with the piece's sig_data, which arrives with the context
+ * just after the access: the hardware's path from the signal on (same parsing, decoding, analysis).
+ * It changes the program (a system call given a pointer into a watched page fails with EFAULT;
+ * futex waits on such a page fail; another thread's access while the page is open is not seen):
+ * only for test programs written for it (docs/race.md). */
 #include "race.h"
 
 #include <dirent.h>
@@ -96,6 +97,7 @@ struct race_tls {
   int step_piece;      /* ... touching this piece (-1: another word of a watched page) */
   int step_page;
   int fault_write;
+  int fault_kind;      /* page emulation: the fault's read/write for the TRAP_PERF it sends, 0 */
   int npending;        /* race pairs not yet sent (the ring was busy or full) */
   uint32_t pending[8], pending_gen[8];
 };
@@ -445,7 +447,9 @@ static void on_sigtrap(int sig, siginfo_t *si, void *ucv) {
       /* SIGTRAP was blocked at the access: the context is not the access's any more. */
       tw_add_relaxed(&traps_async, 1);
     } else if (piece < TW_RACE_DEBUG_REGS && (tw__race_pieces[piece].gen & 0xff) == gen) {
-      on_access((int)piece, uc, -1);
+      int fault_kind = rtls.fault_kind; /* page emulation's, for the cross-check; 0: none */
+      rtls.fault_kind = 0;
+      on_access((int)piece, uc, fault_kind ? fault_kind : -1);
     }
   } else if (si->si_code == TRAP_TRACE && rtls.stepping) {
     /* Page emulation: the faulting access has executed; close the page again. */
@@ -455,8 +459,21 @@ static void on_sigtrap(int sig, siginfo_t *si, void *ucv) {
     if (--p->steppers == 0) mprotect((void *)p->base, page_size, PROT_NONE);
     page_unlock(p);
     rtls.stepping = 0;
-    if (rtls.step_piece >= 0) on_access(rtls.step_piece, uc, rtls.fault_write ? TW_X86_WRITE
-                                                                              : TW_X86_READ);
+    if (rtls.step_piece >= 0) {
+      /* Played like the hardware: a TRAP_PERF SIGTRAP carrying the piece's sig_data, queued to
+       * this thread now (SIGTRAP is blocked in this handler), arrives as soon as it returns, that
+       * is with the context just after the access, and goes through the hardware path. */
+      struct tw_race_piece *pc = &tw__race_pieces[rtls.step_piece];
+      siginfo_t info;
+      memset(&info, 0, sizeof(info));
+      info.si_signo = SIGTRAP;
+      info.si_code = TRAP_PERF;
+      uint64_t data = tw_race_sig_data((unsigned)rtls.step_piece, pc->gen);
+      memcpy((char *)&info + 24, &data, sizeof(data));
+      rtls.fault_kind = rtls.fault_write ? TW_X86_WRITE : TW_X86_READ;
+      if (syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), SIGTRAP, &info) != 0)
+        rtls.fault_kind = 0;
+    }
   } else {
     chain(sig, &old_trap, si, ucv);
   }
