@@ -152,8 +152,11 @@ static inline int mutex_acquire(struct tw_tls *t, pthread_mutex_t *m, enum tw_ca
   bool sent = tw_lockorder_acquire(t, (uintptr_t)m, TW_HELD_MUTEX, pc, sp);
   int r = looks_free(m) ? mutex_real(m, call, clk, ts) : lock_contended(t, m, call, clk, ts);
   if (acquired(r)) {
-    if (sent && t->nheld && plain_kind(m)) memo_set(m, sig); /* set while we hold it */
+    bool plain = plain_kind(m);
+    if (sent && t->nheld && plain) memo_set(m, sig); /* set while we hold it */
     tw_held_push(t, (uintptr_t)m, pc, sp, TW_HELD_MUTEX);
+    struct tw_held *top = &t->held[t->nheld - 1];
+    if (plain && top->lock == (uintptr_t)m && top->count == 1) top->plain = 1;
     tw_race_mutex_locked(m);
   }
   return r;
@@ -170,18 +173,21 @@ static TW_NOINLINE int mutex_lock_slow(struct tw_tls *t, pthread_mutex_t *m, uin
 TW_HOOK int pthread_mutex_lock(pthread_mutex_t *m) {
   struct tw_tls *t = tw_tls();
   /* Fast path: a free plain mutex taken with no other lock held, or with a held set whose edges
-   * into it are known (the mutex's memo, or this thread's table). Such a lock cannot fail, so the
-   * held-lock entry is pushed first and the real call is a tail call: nothing to keep across it. */
+   * into it are known by the mutex's memo. Such a lock cannot fail, so the held-lock entry is
+   * pushed first and the real call is a tail call: nothing is kept across it. */
   uint32_t n = t->nheld;
-  if (tw_likely(!TW_BYPASS(t) && n < t->cap && looks_free(m) && plain_kind(m) &&
+  int (*real)(pthread_mutex_t *) = tw__real_pthread_mutex_lock; /* NULL until resolved: slow path */
+  if (tw_likely(real != NULL && !TW_BYPASS(t) && n < t->cap && looks_free(m) && plain_kind(m) &&
                 !tw_race_active())) {
     uint64_t sig = n ? t->held[n - 1].sig : 0;
-    if (tw_likely(n == 0) || memo_hit(m, sig) ||
-        tw_lockorder_known(t, (uintptr_t)m, TW_HELD_MUTEX)) {
-      t->held[n] = (struct tw_held){(uintptr_t)m, TW_CALLER_PC(), TW_CALLER_SP(),
-                                    sig + tw_held_hash((uintptr_t)m, TW_HELD_MUTEX), TW_HELD_MUTEX, 1};
+    if (tw_likely(n == 0) || memo_hit(m, sig)) { /* the table probe is on the slow path */
+      /* The caller's stack pointer as the CFA (TW_CALLER_SP without a frame of our own). */
+      t->held[n] = (struct tw_held){.lock = (uintptr_t)m, .pc = TW_CALLER_PC(),
+                                    .sp = (uintptr_t)__builtin_dwarf_cfa(),
+                                    .sig = sig + tw_held_hash((uintptr_t)m, TW_HELD_MUTEX),
+                                    .state = TW_HELD_PLAIN_ONCE};
       t->nheld = n + 1;
-      return TW_REAL_FN(pthread_mutex_lock)(m);
+      return real(m); /* a tail call: no register is kept across it, so none is saved */
     }
   }
   return mutex_lock_slow(t, m, TW_CALLER_PC(), TW_CALLER_SP());
@@ -224,14 +230,16 @@ static TW_NOINLINE int mutex_unlock_slow(struct tw_tls *t, pthread_mutex_t *m, u
 
 TW_HOOK int pthread_mutex_unlock(pthread_mutex_t *m) {
   struct tw_tls *t = tw_tls();
-  /* Fast path: the plain mutex this thread took last, once: its unlock cannot fail, so the entry
-   * is popped first and the real call is a tail call. */
+  /* Fast path: the plain mutex this thread took last, once (the lock path marked it plain): its
+   * unlock cannot fail, so the entry is popped first and the real call is a tail call. Everything
+   * else, race watching included, goes through the slow path (only tail calls here). */
   uint32_t n = t->nheld;
-  if (tw_likely(n != 0 && t->held[n - 1].lock == (uintptr_t)m && t->held[n - 1].count == 1 &&
-                plain_kind(m) && !TW_BYPASS(t))) {
-    tw_race_mutex_unlocking(m);
+  int (*real)(pthread_mutex_t *) = tw__real_pthread_mutex_unlock;
+  if (tw_likely(real != NULL && n != 0 && t->held[n - 1].lock == (uintptr_t)m &&
+                t->held[n - 1].state == TW_HELD_PLAIN_ONCE && !TW_BYPASS(t) &&
+                !tw_race_active())) {
     t->nheld = n - 1;
-    return TW_REAL_FN(pthread_mutex_unlock)(m);
+    return real(m);
   }
   return mutex_unlock_slow(t, m, TW_CALLER_PC(), TW_CALLER_SP());
 }

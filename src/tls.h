@@ -16,9 +16,18 @@ struct tw_held {
   uintptr_t pc;   /* return address of the acquiring call: where it was taken */
   uintptr_t sp;   /* the caller's stack pointer at that call (tells call paths apart) */
   uint64_t sig;   /* signature of the held set up to and including this entry (tw_held_sig) */
-  uint32_t mode;  /* enum tw_held_mode */
-  uint32_t count; /* recursive acquisitions of the same lock */
+  union {
+    struct {
+      uint16_t mode;  /* enum tw_held_mode */
+      uint16_t plain; /* a plain mutex (hook_mutex.c): its unlock by the owner cannot fail */
+      uint32_t count; /* recursive acquisitions of the same lock */
+    };
+    uint64_t state;   /* the three at once: one compare on the unlock fast path */
+  };
 };
+
+/* The state of a plain mutex taken once. */
+#define TW_HELD_PLAIN_ONCE ((uint64_t)1 << 32 | (uint64_t)1 << 16 | TW_HELD_MUTEX)
 
 struct tw_edge_cache; /* lockorder.h */
 
@@ -75,7 +84,8 @@ static inline void tw_held_push(struct tw_tls *t, uintptr_t lock, uintptr_t pc, 
   }
   if (tw_unlikely(t->held == NULL || t->nheld == t->cap)) tw__held_grow(t);
   uint64_t sig = tw_held_sig(t) + tw_held_hash(lock, mode);
-  t->held[t->nheld++] = (struct tw_held){lock, pc, sp, sig, mode, 1};
+  t->held[t->nheld++] =
+      (struct tw_held){.lock = lock, .pc = pc, .sp = sp, .sig = sig, .mode = (uint16_t)mode, .count = 1};
 }
 /* This thread's entry for `lock`, searching from the top; with mode >= 0 only an entry held in that
  * mode. NULL when it does not hold it. */
