@@ -34,8 +34,8 @@ struct tw_event;
  * inside tool code (every ring push runs with the guard held), else the thread sends it later. */
 void tw_race_on_event(const struct tw_event *ev, uint64_t thread);
 
-/* 1 while at least one range is watched. Hidden (not only by -fvisibility, which does not apply to
- * declarations): the hooks load it with one RIP-relative mov, not through an address computation. */
+/* 1 while at least one range is watched. Declared hidden (-fvisibility does not apply to
+ * declarations): the hooks load it with one RIP-relative mov, no address computation. */
 extern int tw__race_on __attribute__((visibility("hidden")));
 
 static inline int tw_race_active(void) {
@@ -68,8 +68,9 @@ static inline void tw_race_mutex_locked(const void *m) {
   if (tw_race_active()) tw__race_sync(TW_RACE_LOCKED, (uintptr_t)m, 0);
 }
 
-/* hook_mutex.c: right BEFORE the real pthread_mutex_unlock, on the fast path and in
- * mutex_unlock_slow (after it, another thread may already have the mutex). */
+/* hook_mutex.c: right BEFORE the real pthread_mutex_unlock (after it, another thread may already
+ * have the mutex), in mutex_unlock_slow; a fast path that ends in a tail call tests
+ * !tw_race_active() instead and leaves unlocks to the slow path while watching. */
 static inline void tw_race_mutex_unlocking(const void *m) {
   if (tw_race_active()) tw__race_sync(TW_RACE_UNLOCKING, (uintptr_t)m, 0);
 }

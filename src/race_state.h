@@ -13,7 +13,7 @@
  * A range is cut into such pieces, one register each. */
 #define TW_RACE_DEBUG_REGS 4
 
-/* Ranges remembered (watched, or asked for and listed as not watched). */
+/* Ranges watched at once (each needs at least one of the four registers: a bound that never binds). */
 #define TW_RACE_MAX_RANGES 16
 
 /* Label of a range: the symbol name it was asked for by, or threadwatch_watch()'s label. */
@@ -35,7 +35,7 @@ static inline bool tw_race_sig_parse(uint64_t data, unsigned *piece, unsigned *g
   return true;
 }
 
-enum tw_race_range_state { TW_RR_FREE = 0, TW_RR_WATCHED = 1, TW_RR_NOT_WATCHED = 2 };
+enum tw_race_range_state { TW_RR_FREE = 0, TW_RR_WATCHED = 1 };
 
 struct tw_race_range {
   int state;              /* enum tw_race_range_state; written under the watch lock */

@@ -726,10 +726,11 @@ static int watch_locked(uintptr_t addr, size_t len, const char *label, int *need
   *needed = n;
   choose_backend();
   if (backend == BK_OFF) return off_errno ? off_errno : EPERM;
-  if (n > free_registers()) {
-    new_range(addr, len, label, TW_RR_NOT_WATCHED);
-    return ENOSPC;
-  }
+  for (int r = 0; r < TW_RACE_MAX_RANGES; r++) /* the same range again: already watched */
+    if (tw__race_ranges[r].state == TW_RR_WATCHED && tw__race_ranges[r].addr == addr &&
+        tw__race_ranges[r].len == len)
+      return 0;
+  if (n > free_registers()) return ENOSPC;
   int range = new_range(addr, len, label, TW_RR_WATCHED);
   if (range < 0) return ENOSPC;
   int armed[TW_RACE_DEBUG_REGS], na = 0;
@@ -739,7 +740,7 @@ static int watch_locked(uintptr_t addr, size_t len, const char *label, int *need
     int rc = arm_piece(i, (uint16_t)range, pa[k], pl[k]);
     if (rc != 0) {
       for (int j = 0; j < na; j++) disarm_piece(armed[j]);
-      tw__race_ranges[range].state = TW_RR_NOT_WATCHED;
+      tw__race_ranges[range].state = TW_RR_FREE;
       update_active();
       return rc;
     }
@@ -912,10 +913,10 @@ static void die(const char *msg) {
 }
 
 void tw_race_init(void) {
+  read_test_env(); /* also for threadwatch_watch() later */
+  dl_iterate_phdr(find_self, (void *)(uintptr_t)&tw_race_init);
   const char *spec = tw__opt.watch;
   if (!spec[0]) return;
-  read_test_env();
-  dl_iterate_phdr(find_self, (void *)(uintptr_t)&tw_race_init);
   struct tw_race_item items[TW_RACE_MAX_RANGES];
   char err[1024];
   int n = tw__race_parse_spec(spec, items, TW_RACE_MAX_RANGES, err, sizeof(err));
