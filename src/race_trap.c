@@ -905,6 +905,12 @@ static void read_test_env(void) {
   }
 }
 
+static void log_stderr_line(const char *msg) {
+  size_t len = strlen(msg);
+  ssize_t TW_UNUSED w = write(2, msg, len);
+  w = write(2, "\n", 1);
+}
+
 static void die(const char *msg) {
   size_t len = strlen(msg);
   ssize_t TW_UNUSED w = write(2, msg, len);
@@ -939,8 +945,22 @@ void tw_race_init(void) {
         why = buf;
         break;
       case -ENODATA: why = "has no size in the symbol table (give 0xADDR:LEN)"; break;
-      default: why = "is not a global variable of the executable or of a loaded library (their "
-                     ".symtab and .dynsym; a stripped file has only exported ones)";
+      default: {
+        /* Not a parse error: THREADWATCH_WATCH is inherited by every process the program starts
+         * (and by wrappers such as `timeout` or `sh -c` that start it), which do not have the
+         * variable. One line, and nothing watched for that name in this process. */
+        char exe[256] = "?";
+        ssize_t k2 = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (k2 > 0) exe[k2] = '\0';
+        snprintf(err, sizeof(err), "threadwatch: THREADWATCH_WATCH: '%s' is not a global variable "
+                 "of this process (%s, pid %ld: its executable and loaded libraries, .symtab and "
+                 ".dynsym; a stripped file has only exported ones); not watched here", items[k].sym,
+                 exe, (long)getpid());
+        log_stderr_line(err);
+        items[k].sym[0] = '\0';
+        items[k].len = 0; /* skipped below */
+        continue;
+      }
     }
     if (why) {
       snprintf(err, sizeof(err), "threadwatch: THREADWATCH_WATCH='%s' is not valid: '%s' %s; "
@@ -956,6 +976,7 @@ void tw_race_init(void) {
   size_t off = 0;
   int asked = 0, total = 0;
   for (int k = 0; k < n; k++) {
+    if (items[k].len == 0) continue; /* a name this process does not have */
     int needed;
     int rc = watch_locked(items[k].addr, items[k].len, items[k].sym, &needed);
     total += needed;
