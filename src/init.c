@@ -144,6 +144,7 @@ TW_HOOK int __libc_start_main(int (*main_fn)(int, char **, char **), int argc, c
 }
 
 void tw__fork_prepare(void) {
+  tw_unwind_fork_prepare(); /* first: a walk in flight takes none of the locks below */
   tw_fd_note_fork(); /* the child may keep pipe ends: their readers may be fed from outside */
   tw_reporter_fork_prepare(); /* takes the analysis lock: no report is half-written in the child */
   tw_registry_fork_prepare();
@@ -152,10 +153,12 @@ void tw__fork_prepare(void) {
 void tw__fork_parent(void) {
   tw_registry_fork_parent();
   tw_reporter_fork_parent();
+  tw_unwind_fork_done(false);
 }
 
 void tw__fork_child(void) {
   struct tw_tls *t = tw_tls();
+  tw_unwind_fork_done(true);
   tw_registry_after_fork_child(t->self);
   tw_race_fork_child();
   tw_reporter_after_fork_child();

@@ -223,7 +223,7 @@ static void cache_kind(uintptr_t pc, int kind) {
  * signal's context (unw_init_local2) is only used to find the function's start for the decoder,
  * once per access site, and as a fallback: each of its steps may look the frame up with
  * dl_iterate_phdr under a signal mask change, two system calls. */
-static uint32_t capture(ucontext_t *uc, int *kind, uintptr_t lo, uintptr_t hi) {
+static uint32_t capture_walk(ucontext_t *uc, int *kind, uintptr_t lo, uintptr_t hi) {
   uintptr_t frames[TW_STACK_MAX_FRAMES];
   int k = 0;
   uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
@@ -264,6 +264,14 @@ static uint32_t capture(ucontext_t *uc, int *kind, uintptr_t lo, uintptr_t hi) {
   } while (k < TW_STACK_MAX_FRAMES && unw_step(&c) > 0);
   if (k == 0) frames[k++] = pc;
   return tw_depot_put(frames, k);
+}
+
+/* The walk passes the fork gate of stackdepot.c (libunwind's locks must not be held at a fork). */
+static uint32_t capture(ucontext_t *uc, int *kind, uintptr_t lo, uintptr_t hi) {
+  tw_unwind_enter();
+  uint32_t id = capture_walk(uc, kind, lo, hi);
+  tw_unwind_leave();
+  return id;
 }
 
 static int my_slot(void) {

@@ -2,6 +2,8 @@
 #include "stackdepot.h"
 
 #include <link.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -132,9 +134,39 @@ void tw__stack_init(void) {
   dl_iterate_phdr(find_self, (void *)(uintptr_t)&tw__stack_init);
 }
 
+/* fork() must not happen while an application thread is inside libunwind: libunwind's own mutexes
+ * would stay locked in the child, whose first stack capture then hangs (seen: good/fork_work, a
+ * thread capturing its read() wait while main forked). Captures pass a gate that the fork hook
+ * closes, then waits for the captures in flight to leave. The reporter's remote walks need no gate:
+ * they run under the analysis lock, which the fork hook takes too. */
+static _Atomic int unwinders, forking;
+
+void tw_unwind_enter(void) {
+  for (;;) {
+    while (atomic_load(&forking)) sched_yield();
+    atomic_fetch_add(&unwinders, 1);
+    if (!atomic_load(&forking)) return; /* seq_cst: the fork hook sees us, or we see it */
+    atomic_fetch_sub(&unwinders, 1);
+  }
+}
+
+void tw_unwind_leave(void) { atomic_fetch_sub(&unwinders, 1); }
+
+void tw_unwind_fork_prepare(void) {
+  atomic_store(&forking, 1);
+  while (atomic_load(&unwinders)) sched_yield();
+}
+
+void tw_unwind_fork_done(bool child) {
+  if (child) atomic_store(&unwinders, 0); /* the other threads are gone */
+  atomic_store(&forking, 0);
+}
+
 uint32_t tw_stack_capture(void) {
   void *buf[TW_STACK_MAX_FRAMES + 16];
+  tw_unwind_enter();
   int n = unw_backtrace(buf, (int)TW_ARRAY_LEN(buf));
+  tw_unwind_leave();
   /* Drop threadwatch's own frames wherever they are: the hooks on top, and the main() wrapper and
    * thread trampoline at the bottom. */
   int k = 0;
@@ -149,7 +181,11 @@ uint32_t tw_stack_capture_earlier(uintptr_t pc, uintptr_t sp) {
   frames[k++] = pc;
   unw_context_t uc;
   unw_cursor_t c;
-  if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0) return tw_depot_put(frames, k);
+  tw_unwind_enter();
+  if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0) {
+    tw_unwind_leave();
+    return tw_depot_put(frames, k);
+  }
   while (k < TW_STACK_MAX_FRAMES && unw_step(&c) > 0) {
     unw_word_t ip = 0, fsp = 0;
     unw_get_reg(&c, UNW_REG_IP, &ip);
@@ -160,5 +196,6 @@ uint32_t tw_stack_capture_earlier(uintptr_t pc, uintptr_t sp) {
     if ((uintptr_t)fsp <= sp) continue;
     frames[k++] = (uintptr_t)ip;
   }
+  tw_unwind_leave();
   return tw_depot_put(frames, k);
 }

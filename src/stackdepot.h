@@ -2,6 +2,7 @@
 #ifndef TW_STACKDEPOT_H
 #define TW_STACKDEPOT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Interns pcs[0..n) and returns its id (never 0), or 0 when the depot is full (said once on stderr).
@@ -14,6 +15,14 @@ int tw_depot_get(uint32_t id, const uintptr_t **pcs);
 /* Number of distinct stacks interned and bytes of arena used. */
 uint32_t tw_depot_count(void);
 uint64_t tw_depot_bytes(void);
+
+/* Around every local libunwind walk made by an application thread (async-signal-safe): fork waits
+ * for the walks in flight and holds new ones back (see stackdepot.c). */
+void tw_unwind_enter(void);
+void tw_unwind_leave(void);
+/* The fork hook: before the real fork, and after it in the parent (false) and the child (true). */
+void tw_unwind_fork_prepare(void);
+void tw_unwind_fork_done(bool child);
 
 /* Records the address range of threadwatch's own code so captured stacks can drop our frames. */
 void tw__stack_init(void);
