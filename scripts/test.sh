@@ -6,7 +6,7 @@
 # Debian machine, run as root, it installs what it needs first.
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh --quick    one build (gcc), unit + integration + fidelity + dump
+#   scripts/test.sh --quick    one build (gcc), unit + integration + fidelity + dump + api
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
