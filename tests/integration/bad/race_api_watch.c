@@ -6,26 +6,17 @@
 
 #include "../../../include/threadwatch.h"
 #include "tw_test.h"
+#include "race_turns.h"
 
 static volatile long counter;
-
-static pid_t main_tid, first_tid;
-static volatile int main_joining;
-
-/* One thread at a time, main waiting in pthread_join: see bad/race_counter.c. */
-static void wait_turn(pid_t before) {
-  unsigned long spins = 0;
-  while (!main_joining) tw_test_pause(&spins, "main to join", 0, 0);
-  tw_test_wait_in_syscall(main_tid, SYS_futex);
-  if (before) tw_test_wait_gone(before);
-}
+static int watch_rc;
 
 TW_NOINLINE static void inc_a(void) { counter++; }
 TW_NOINLINE static void inc_b(void) { counter++; }
 
 static void *thread_a(void *arg) {
-  *(volatile pid_t *)arg = tw_test_gettid();
-  wait_turn(0);
+  (void)arg;
+  turn_first();
   for (int i = 0; i < 20; i++) {
     inc_a();
     tw_test_sleep_ms(1);
@@ -35,27 +26,20 @@ static void *thread_a(void *arg) {
 
 static void *thread_b(void *arg) {
   (void)arg;
-  wait_turn(first_tid);
+  turn_second();
   for (int i = 0; i < 20; i++) inc_b();
   return NULL;
 }
 
+/* Between the two threads: T2 exists, T3 does not yet. */
+static void watch_now(void) {
+  watch_rc = threadwatch_watch_named((const void *)&counter, sizeof(counter), "hits");
+}
+
 int main(void) {
-  pthread_t a, b;
-  main_tid = tw_test_gettid();
-  int (*volatile join)(pthread_t, void **) = pthread_join; /* see wait_turn */
-  volatile pid_t tid = 0;
-  TW_OK(pthread_create(&a, NULL, thread_a, (void *)&tid)); /* T2 exists before the watch */
-  unsigned long spins = 0;
-  while (tid == 0) tw_test_pause(&spins, "T2 to start", 0, 0);
-  int rc = threadwatch_watch_named((const void *)&counter, sizeof(counter), "hits");
-  first_tid = tid;
-  TW_OK(pthread_create(&b, NULL, thread_b, NULL));
-  main_joining = 1;
-  TW_OK(join(b, NULL));
-  TW_OK(join(a, NULL));
+  run_in_turns(thread_a, NULL, thread_b, NULL, watch_now); /* T2 exists before the watch */
   int un = threadwatch_unwatch((const void *)&counter);
   int again = threadwatch_unwatch((const void *)&counter);
-  printf("watch %d unwatch %d again %d counter %ld\n", rc, un, again, counter);
+  printf("watch %d unwatch %d again %d counter %ld\n", watch_rc, un, again, counter);
   return 0;
 }

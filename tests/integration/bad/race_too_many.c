@@ -4,31 +4,16 @@
 #include <stdio.h>
 
 #include "tw_test.h"
+#include "race_turns.h"
 
 static volatile long c1, c2, c3, c4, c5;
-
-static pid_t main_tid, first_tid;
-static volatile int main_joining;
-
-/* The two threads access the counter one at a time, while main waits in pthread_join touching
- * nothing: page emulation (docs/race.md) opens the watched page while a thread steps an access to
- * it, and an access by another thread in that moment is not seen (main joins through a pointer: a
- * call through the PLT reads the GOT, which shares the page; the second thread's polling does too,
- * so the first spreads its accesses out). Each waits for its turn by watching the kernel, never
- * through a pthread call: nothing orders the two threads for threadwatch. */
-static void wait_turn(pid_t before) {
-  unsigned long spins = 0;
-  while (!main_joining) tw_test_pause(&spins, "main to join", 0, 0);
-  tw_test_wait_in_syscall(main_tid, SYS_futex);
-  if (before) tw_test_wait_gone(before);
-}
 
 TW_NOINLINE static void inc_a(void) { c1++; }
 TW_NOINLINE static void inc_b(void) { c1++; }
 
 static void *thread_a(void *arg) {
-  *(volatile pid_t *)arg = tw_test_gettid();
-  wait_turn(0);
+  (void)arg;
+  turn_first();
   for (int i = 0; i < 20; i++) {
     inc_a();
     tw_test_sleep_ms(1);
@@ -38,24 +23,13 @@ static void *thread_a(void *arg) {
 
 static void *thread_b(void *arg) {
   (void)arg;
-  wait_turn(first_tid); /* after the first thread is gone */
+  turn_second();
   inc_b();
   return NULL;
 }
 
 int main(void) {
-  pthread_t a, b;
-  main_tid = tw_test_gettid();
-  int (*volatile join)(pthread_t, void **) = pthread_join; /* see wait_turn */
-  volatile pid_t tid = 0;
-  TW_OK(pthread_create(&a, NULL, thread_a, (void *)&tid));
-  unsigned long spins = 0;
-  while (tid == 0) tw_test_pause(&spins, "T2 to start", 0, 0);
-  first_tid = tid;
-  TW_OK(pthread_create(&b, NULL, thread_b, NULL));
-  main_joining = 1;
-  TW_OK(join(b, NULL));
-  TW_OK(join(a, NULL));
+  run_in_turns(thread_a, NULL, thread_b, NULL, NULL);
   printf("%ld\n", c1 + c2 + c3 + c4 + c5);
   return 0;
 }
