@@ -255,30 +255,15 @@ TW_HOOK int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
   return r;
 }
 
-/* A mutex destroyed while it is locked: by this thread (then where it took it is known) or another. */
-static TW_NOINLINE void destroy_locked(struct tw_tls *t, pthread_mutex_t *m, uintptr_t pc,
-                                       uintptr_t sp) {
-  TW_ERRNO_SAVE(); /* stack walks and sleeps below may set it */
-  const struct tw_held *h = tw_held_find(t, (uintptr_t)m, -1);
-  if (h) {
-    tw_guard_enter(t);
-    uint32_t where = tw_stack_capture_earlier(h->pc, h->sp);
-    tw_guard_leave(t);
-    tw__misuse(t, TW_MU_DESTROY_LOCKED, TW_MO_MUTEX, (uintptr_t)m, 0, where,
-               t->self ? t->self->id : 0, pc, sp, 0);
-  } else {
-    int owner = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
-    tw__misuse(t, TW_MU_DESTROY_LOCKED, TW_MO_MUTEX, (uintptr_t)m, (uint64_t)owner, 0, 0, pc, sp, 0);
-  }
-  TW_ERRNO_RESTORE();
-}
-
 TW_HOOK int pthread_mutex_destroy(pthread_mutex_t *m) {
   struct tw_tls *t = tw_tls();
   int kind = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
   bool watched = !TW_BYPASS(t);
   if (watched && kind == -1) use_after_destroy(t, m, TW_CALLER_PC(), TW_CALLER_SP());
-  else if (watched && !looks_free(m)) destroy_locked(t, m, TW_CALLER_PC(), TW_CALLER_SP());
+  else if (watched && !looks_free(m))
+    tw__misuse_destroy_locked(t, TW_MO_MUTEX, (uintptr_t)m,
+                              __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED), TW_CALLER_PC(),
+                              TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_mutex_destroy)(m);
   if (r == 0) {
     tw_race_destroyed(m);

@@ -172,24 +172,9 @@ TW_HOOK int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t 
 
 static TW_NOINLINE void destroy_checks(struct tw_tls *t, pthread_rwlock_t *l, uintptr_t pc,
                                        uintptr_t sp) {
-  TW_ERRNO_SAVE(); /* stack walks and sleeps below may set it */
-  if (destroyed(l)) {
-    use_after_destroy(t, l, pc, sp);
-    TW_ERRNO_RESTORE();
-    return;
-  }
-  const struct tw_held *h = tw_held_find(t, (uintptr_t)l, -1);
-  if (h) {
-    tw_guard_enter(t);
-    uint32_t where = tw_stack_capture_earlier(h->pc, h->sp);
-    tw_guard_leave(t);
-    tw__misuse(t, TW_MU_DESTROY_LOCKED, TW_MO_RWLOCK, (uintptr_t)l, 0, where,
-               t->self ? t->self->id : 0, pc, sp, 0);
-  } else {
-    int writer = __atomic_load_n(&l->__data.__cur_writer, __ATOMIC_RELAXED);
-    tw__misuse(t, TW_MU_DESTROY_LOCKED, TW_MO_RWLOCK, (uintptr_t)l, (uint64_t)writer, 0, 0, pc, sp, 0);
-  }
-  TW_ERRNO_RESTORE();
+  if (destroyed(l)) use_after_destroy(t, l, pc, sp); /* both keep errno */
+  else tw__misuse_destroy_locked(t, TW_MO_RWLOCK, (uintptr_t)l,
+                                 __atomic_load_n(&l->__data.__cur_writer, __ATOMIC_RELAXED), pc, sp);
 }
 
 TW_HOOK int pthread_rwlock_destroy(pthread_rwlock_t *l) {

@@ -78,6 +78,12 @@ void tw__misuse(struct tw_tls *t, enum tw_misuse what, enum tw_mu_obj kind, uint
                 uint64_t other, uint32_t prev_stack, uint64_t prev_thread, uintptr_t pc,
                 uintptr_t sp, uint32_t stack);
 
+/* destroy-locked: a mutex or rwlock `obj` is being destroyed while held, by this thread (then where
+ * it took it is the earlier event) or by the thread whose kernel id is holder_tid (0: unknown, as
+ * glibc's owner field says). Errno is kept. */
+void tw__misuse_destroy_locked(struct tw_tls *t, enum tw_mu_obj kind, uintptr_t obj,
+                               int holder_tid, uintptr_t pc, uintptr_t sp);
+
 /* exit-holding-locks: the thread is ending with t->held not empty (our TSD destructor). */
 void tw__misuse_exit_holding(struct tw_tls *t);
 

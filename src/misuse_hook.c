@@ -82,3 +82,18 @@ void tw__misuse_exit_holding(struct tw_tls *t) {
   tw_guard_leave(t);
   errno = saved;
 }
+
+void tw__misuse_destroy_locked(struct tw_tls *t, enum tw_mu_obj kind, uintptr_t obj,
+                               int holder_tid, uintptr_t pc, uintptr_t sp) {
+  int saved = errno; /* the stack walk may set it */
+  const struct tw_held *h = tw_held_find(t, obj, -1);
+  if (h) {
+    tw_guard_enter(t);
+    uint32_t where = tw_stack_capture_earlier(h->pc, h->sp);
+    tw_guard_leave(t);
+    tw__misuse(t, TW_MU_DESTROY_LOCKED, kind, obj, 0, where, t->self ? t->self->id : 0, pc, sp, 0);
+  } else {
+    tw__misuse(t, TW_MU_DESTROY_LOCKED, kind, obj, (uint64_t)holder_tid, 0, 0, pc, sp, 0);
+  }
+  errno = saved;
+}

@@ -24,7 +24,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <link.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 #include <pthread.h>
@@ -84,7 +83,6 @@ static int test_refuse;          /* TW_TEST_RACE_BACKEND=refuse:ERRNO: perf_even
 static int test_mode;            /* 0 hardware only, 1 auto (page emulation if it does not fire),
                                   * 2 page emulation */
 static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER; /* ranges, pieces, arming */
-static uintptr_t self_lo, self_hi; /* our own text: its frames are dropped from stacks */
 
 /* Counters (read by tests through the report, and by docs/race.md's cost figures). */
 static _Atomic uint64_t traps_total, traps_tool, traps_async, traps_untracked;
@@ -234,7 +232,7 @@ static uint32_t capture_walk(ucontext_t *uc, int *kind, uintptr_t lo, uintptr_t 
     while (i < n && (uintptr_t)buf[i] != pc) i++;
     if (i < n) {
       for (; i < n && k < TW_STACK_MAX_FRAMES; i++)
-        if (!((uintptr_t)buf[i] >= self_lo && (uintptr_t)buf[i] < self_hi))
+        if (!tw_stack_is_self((uintptr_t)buf[i]))
           frames[k++] = (uintptr_t)buf[i];
       return tw_depot_put(frames, k);
     }
@@ -260,7 +258,7 @@ static uint32_t capture_walk(ucontext_t *uc, int *kind, uintptr_t lo, uintptr_t 
   do {
     unw_word_t ip = 0;
     if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0) break;
-    if (!(ip >= self_lo && ip < self_hi)) frames[k++] = (uintptr_t)ip;
+    if (!tw_stack_is_self((uintptr_t)ip)) frames[k++] = (uintptr_t)ip;
   } while (k < TW_STACK_MAX_FRAMES && unw_step(&c) > 0);
   if (k == 0) frames[k++] = pc;
   return tw_depot_put(frames, k);
@@ -882,22 +880,6 @@ void tw__race_sync(enum tw_race_op op, uintptr_t obj, uintptr_t obj2) {
  * Start-up and fork
  */
 
-static int find_self(struct dl_phdr_info *info, size_t size, void *data) {
-  (void)size;
-  uintptr_t probe = (uintptr_t)data;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
-    uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-    if (probe >= lo && probe < hi) {
-      self_lo = lo;
-      self_hi = hi;
-      return 1;
-    }
-  }
-  return 0;
-}
-
 static void read_test_env(void) {
   /* A test hook, not an option: see docs/race.md. */
   const char *m = getenv("TW_TEST_RACE_BACKEND");
@@ -928,7 +910,6 @@ static void die(const char *msg) {
 
 void tw_race_init(void) {
   read_test_env(); /* also for threadwatch_watch() later */
-  dl_iterate_phdr(find_self, (void *)(uintptr_t)&tw_race_init);
   const char *spec = tw__opt.watch;
   if (!spec[0]) return;
   struct tw_race_item items[TW_RACE_MAX_RANGES];

@@ -162,6 +162,8 @@ void tw_unwind_fork_done(bool child) {
   atomic_store(&forking, 0);
 }
 
+bool tw_stack_is_self(uintptr_t pc) { return pc >= self_lo && pc < self_hi; }
+
 uint32_t tw_stack_capture(void) {
   void *buf[TW_STACK_MAX_FRAMES + 16];
   tw_unwind_enter();
@@ -171,7 +173,7 @@ uint32_t tw_stack_capture(void) {
    * thread trampoline at the bottom. */
   int k = 0;
   for (int i = 0; i < n; i++)
-    if (!((uintptr_t)buf[i] >= self_lo && (uintptr_t)buf[i] < self_hi)) buf[k++] = buf[i];
+    if (!tw_stack_is_self((uintptr_t)buf[i])) buf[k++] = buf[i];
   return tw_depot_put((const uintptr_t *)buf, k);
 }
 
@@ -190,7 +192,7 @@ uint32_t tw_stack_capture_earlier(uintptr_t pc, uintptr_t sp) {
     unw_word_t ip = 0, fsp = 0;
     unw_get_reg(&c, UNW_REG_IP, &ip);
     unw_get_reg(&c, UNW_REG_SP, &fsp);
-    if ((uintptr_t)ip >= self_lo && (uintptr_t)ip < self_hi) continue;
+    if (tw_stack_is_self((uintptr_t)ip)) continue;
     /* A frame whose stack pointer is at or below sp was not there when the earlier call was made
      * (it is the function that made it, now elsewhere, or something it called since). */
     if ((uintptr_t)fsp <= sp) continue;

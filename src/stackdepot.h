@@ -24,6 +24,9 @@ void tw_unwind_leave(void);
 void tw_unwind_fork_prepare(void);
 void tw_unwind_fork_done(bool child);
 
+/* Whether pc lies in threadwatch's own code (set up by tw__stack_init): such frames are dropped. */
+bool tw_stack_is_self(uintptr_t pc);
+
 /* Records the address range of threadwatch's own code so captured stacks can drop our frames. */
 void tw__stack_init(void);
 
