@@ -177,7 +177,8 @@ TW_HOOK int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a) {
   if (r == 0) tw_race_destroyed(c);
   struct grave *g = grave_of(c);
   uintptr_t dead = (uintptr_t)c;
-  if (r == 0) atomic_compare_exchange_strong(&g->cond, &dead, 0); /* alive again */
+  if (r == 0 && tw_load_relaxed(&g->cond) == dead) /* alive again (a locked write only then) */
+    atomic_compare_exchange_strong(&g->cond, &dead, 0);
   return r;
 }
 
