@@ -3,6 +3,7 @@
 #define TW_TEST_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,16 @@ static inline char tw_test_proc_state(pid_t pid) {
   buf[n] = '\0';
   const char *rp = strrchr(buf, ')'); /* the state follows "(comm) " */
   return rp != NULL && rp[1] == ' ' ? rp[2] : 0;
+}
+
+/* Initialises m as a PTHREAD_MUTEX_ERRORCHECK mutex (the misuse tests run each check on both the
+ * default and the error-checking type). */
+static inline void tw_test_errorcheck_init(pthread_mutex_t *m) {
+  pthread_mutexattr_t attr;
+  TW_OK(pthread_mutexattr_init(&attr));
+  TW_OK(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK));
+  TW_OK(pthread_mutex_init(m, &attr));
+  TW_OK(pthread_mutexattr_destroy(&attr));
 }
 
 /* Sleep MS milliseconds: a duration the test is about, never a way to order threads. */

@@ -26,12 +26,8 @@ static void *worker(void *arg) {
 }
 
 int main(void) {
-  pthread_mutexattr_t attr;
   pthread_t t;
-  TW_OK(pthread_mutexattr_init(&attr));
-  TW_OK(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK));
-  TW_OK(pthread_mutex_init(&ready_mutex, &attr));
-  TW_OK(pthread_mutexattr_destroy(&attr));
+  tw_test_errorcheck_init(&ready_mutex);
   TW_OK(pthread_create(&t, NULL, worker, NULL));
   TW_OK(pthread_join(t, NULL));
   int rc = pthread_mutex_destroy(&ready_mutex);

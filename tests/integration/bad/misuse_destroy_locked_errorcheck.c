@@ -20,14 +20,10 @@ TW_NOINLINE int tear_down(void) {
 static void *nothing(void *arg) { return arg; }
 
 int main(void) {
-  pthread_mutexattr_t attr;
   pthread_t t;
   TW_OK(pthread_create(&t, NULL, nothing, NULL));
   TW_OK(pthread_join(t, NULL));
-  TW_OK(pthread_mutexattr_init(&attr));
-  TW_OK(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK));
-  TW_OK(pthread_mutex_init(&cache_lock, &attr));
-  TW_OK(pthread_mutexattr_destroy(&attr));
+  tw_test_errorcheck_init(&cache_lock);
   take_lock();
   int rc = tear_down();
   printf("destroy of a held mutex returned %s\n", errname(rc));

@@ -28,12 +28,8 @@ TW_NOINLINE void start_publisher(pthread_t *t) {
 }
 
 int main(void) {
-  pthread_mutexattr_t attr;
   pthread_t t;
-  TW_OK(pthread_mutexattr_init(&attr));
-  TW_OK(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK));
-  TW_OK(pthread_mutex_init(&index_lock, &attr));
-  TW_OK(pthread_mutexattr_destroy(&attr));
+  tw_test_errorcheck_init(&index_lock);
   start_publisher(&t);
   TW_OK(pthread_join(t, NULL));
   int rc = pthread_mutex_trylock(&index_lock);

@@ -25,12 +25,8 @@ static void *worker(void *arg) {
 }
 
 int main(void) {
-  pthread_mutexattr_t attr;
   pthread_t t;
-  TW_OK(pthread_mutexattr_init(&attr));
-  TW_OK(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK));
-  TW_OK(pthread_mutex_init(&table_lock, &attr));
-  TW_OK(pthread_mutexattr_destroy(&attr));
+  tw_test_errorcheck_init(&table_lock);
   lock_for_worker();
   TW_OK(pthread_create(&t, NULL, worker, NULL));
   TW_OK(pthread_join(t, NULL));

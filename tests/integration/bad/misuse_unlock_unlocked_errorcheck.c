@@ -29,12 +29,8 @@ static void *worker(void *arg) {
 }
 
 int main(void) {
-  pthread_mutexattr_t attr;
   pthread_t t;
-  TW_OK(pthread_mutexattr_init(&attr));
-  TW_OK(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK));
-  TW_OK(pthread_mutex_init(&queue_lock, &attr));
-  TW_OK(pthread_mutexattr_destroy(&attr));
+  tw_test_errorcheck_init(&queue_lock);
   TW_OK(pthread_create(&t, NULL, worker, NULL));
   TW_OK(pthread_join(t, NULL));
   int rc = pthread_mutex_destroy(&queue_lock);

@@ -32,12 +32,8 @@ static void *worker(void *arg) {
 }
 
 int main(void) {
-  pthread_mutexattr_t attr;
   pthread_t t;
-  TW_OK(pthread_mutexattr_init(&attr));
-  TW_OK(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK));
-  TW_OK(pthread_mutex_init(&stats_lock, &attr));
-  TW_OK(pthread_mutexattr_destroy(&attr));
+  tw_test_errorcheck_init(&stats_lock);
   TW_OK(pthread_mutex_lock(&stats_lock));
   stats++;
   TW_OK(pthread_mutex_unlock(&stats_lock));

@@ -35,12 +35,8 @@ static void *waiter(void *arg) {
 }
 
 int main(void) {
-  pthread_mutexattr_t attr;
   TW_OK(pthread_mutex_init(&locks[0], NULL));
-  TW_OK(pthread_mutexattr_init(&attr));
-  TW_OK(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK));
-  TW_OK(pthread_mutex_init(&locks[1], &attr));
-  TW_OK(pthread_mutexattr_destroy(&attr));
+  tw_test_errorcheck_init(&locks[1]);
   for (int i = 0; i < 4; i++) {
     struct job j = {&locks[i / 2], i % 2 == 1, false, false};
     pthread_t t;

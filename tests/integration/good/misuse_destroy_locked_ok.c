@@ -25,12 +25,8 @@ static void *worker(void *arg) {
 }
 
 static void init_all(void) {
-  pthread_mutexattr_t attr;
   TW_OK(pthread_mutex_init(&locks[0], NULL));
-  TW_OK(pthread_mutexattr_init(&attr));
-  TW_OK(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK));
-  TW_OK(pthread_mutex_init(&locks[1], &attr));
-  TW_OK(pthread_mutexattr_destroy(&attr));
+  tw_test_errorcheck_init(&locks[1]);
   TW_OK(pthread_rwlock_init(&routes_lock, NULL));
 }
 

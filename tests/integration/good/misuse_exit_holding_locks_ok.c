@@ -54,13 +54,9 @@ static void *cancelled_in_wait(void *arg) {
 }
 
 int main(void) {
-  pthread_mutexattr_t attr;
   pthread_t t;
   TW_OK(pthread_mutex_init(&locks[0], NULL));
-  TW_OK(pthread_mutexattr_init(&attr));
-  TW_OK(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK));
-  TW_OK(pthread_mutex_init(&locks[1], &attr));
-  TW_OK(pthread_mutexattr_destroy(&attr));
+  tw_test_errorcheck_init(&locks[1]);
 
   TW_OK(pthread_create(&t, NULL, returns_clean, NULL));
   TW_OK(pthread_join(t, NULL));

@@ -12,12 +12,8 @@ static pthread_cond_t done_cv;
 static long stats;
 
 static void init_all(void) {
-  pthread_mutexattr_t attr;
   TW_OK(pthread_mutex_init(&locks[0], NULL));
-  TW_OK(pthread_mutexattr_init(&attr));
-  TW_OK(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK));
-  TW_OK(pthread_mutex_init(&locks[1], &attr));
-  TW_OK(pthread_mutexattr_destroy(&attr));
+  tw_test_errorcheck_init(&locks[1]);
   TW_OK(pthread_cond_init(&done_cv, NULL));
 }
 
