@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Renders src/options.inc (through `threadwatch options --markdown`) into README.md between the
+# Renders src/base/options.inc (through `threadwatch options --markdown`) into README.md between the
 # markers <!-- options:begin --> and <!-- options:end -->. With --check, fails if README.md differs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,11 +17,11 @@ PY
 )
 if [ "${1:-}" = "--check" ]; then
   if [ "$new" != "$(cat README.md)" ]; then
-    echo "README.md's option table differs from src/options.inc; run scripts/gen-options-doc.sh" >&2
+    echo "README.md's option table differs from src/base/options.inc; run scripts/gen-options-doc.sh" >&2
     diff <(printf '%s\n' "$new") README.md >&2 || true
     exit 1
   fi
-  echo "README option table matches src/options.inc"
+  echo "README option table matches src/base/options.inc"
 else
   printf '%s\n' "$new" > README.md
 fi

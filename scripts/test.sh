@@ -52,10 +52,13 @@ build() { # build DIR [cmake args...]
   cmake --build "$dir" -j"$JOBS" 2>&1 | grep -Ev '^\[ *[0-9]+%\]|^gmake|^Consolidate|^Scanning' ; 
   return "${PIPESTATUS[0]}"
 }
-unit() { (cd "$1" && ctest --output-on-failure -j"$JOBS"); }
+# The unit, benchmark-smoke and layer tests of a build tree (the script layers run as steps below,
+# so that each shows on its own; `ctest` alone in a build tree runs every layer).
+unit() { (cd "$1" && ctest --output-on-failure -j"$JOBS" -L 'unit|bench|layers'); }
 
 B=$ROOT/build
 step "build (gcc, RelWithDebInfo)" build "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++
+step "layering of src/ (includes and links)" bash scripts/check-layers.sh "$ROOT/src" "$B"
 step "unit tests (gcc)" unit "$B"
 step "integration tests (gcc build)" bash tests/integration/run.sh "$B"
 step "fidelity tests (gcc build)" bash tests/fidelity/run.sh "$B"
@@ -74,7 +77,7 @@ if [ $QUICK = 0 ]; then
   T=$ROOT/build-tsan
   step "build (clang, TSan unit tests)" build "$T" -DCMAKE_BUILD_TYPE=Debug -DTW_SANITIZE=thread -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DTW_BUILD_EXAMPLES=OFF -DTW_BUILD_BENCH=OFF
   step "unit tests (TSan)" unit "$T"
-  step "options table in README matches src/options.inc" bash scripts/gen-options-doc.sh --check
+  step "options table in README matches src/base/options.inc" bash scripts/gen-options-doc.sh --check
   step "benchmark smoke run (no timing verdict)" env BENCH_BUILD_DIR="$B" bash scripts/bench.sh --quick
 fi
 

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "options.h"
+#include "base/options.h"
 
 static void usage(FILE *f) {
   fprintf(f,

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "elfsym.h"
+#include "base/elfsym.h"
 
 /* Not exported (an executable exports nothing without -rdynamic): only .symtab has them. */
 long tw_elfsym_test_global = 1;

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "lockgraph.h"
+#include "detect/lockgraph.h"
 
 static struct tw_report rep;
 

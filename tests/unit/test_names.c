@@ -10,8 +10,9 @@
 
 #include <cmocka.h>
 
-#include "names.h"
-#include "report.h"
+#include "report/build.h"
+#include "runtime/names.h"
+#include "report/report.h"
 
 /* Each test uses its own address range: the table is process-wide and never shrinks. */
 static uintptr_t addr_of(int test, int i) { return 0x100000u * (uintptr_t)test + 64u * (uintptr_t)i; }
@@ -100,7 +101,7 @@ static void test_names_fill_report_leaves_given_names(void **state) {
   r.threads[0].nlocks_held = 2;
   r.threads[0].locks_held[0].addr = b;
   r.threads[0].locks_held[1].addr = c;
-  tw_names_fill_report(&r);
+  tw_report_fill_names(&r);
   assert_string_equal(r.locks[0].name, "alpha");
   assert_string_equal(r.locks[1].name, "class f (x.c:1)");
   assert_string_equal(r.locks[2].name, "");

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "options.h"
+#include "base/options.h"
 
 #define NS_PER_S 1000000000ull
 

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "race_hb.h"
+#include "race/hb.h"
 
 #define M1 0x1000u
 #define M2 0x2000u

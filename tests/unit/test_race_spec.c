@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "race_state.h"
+#include "race/state.h"
 
 static void test_race_spec_names_and_ranges(void **state) {
   (void)state;

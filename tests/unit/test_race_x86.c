@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "race_x86.h"
+#include "race/x86.h"
 
 struct vec {
   const char *what;

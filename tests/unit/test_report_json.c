@@ -12,8 +12,9 @@
 
 #include <cmocka.h>
 
-#include "out.h"
-#include "report.h"
+#include "base/out.h"
+#include "report/report.h"
+#include "report/writer.h"
 
 /* ---------------------------------------------------------------------------------------------
  * A small strict JSON (RFC 8259) validator with path lookup, enough to check one report line.

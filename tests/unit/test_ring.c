@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "ring.h"
+#include "runtime/ring.h"
 
 
 static tw_ring_t *new_ring(void) {

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "limits.h"
-#include "stackdepot.h"
+#include "base/limits.h"
+#include "runtime/stackdepot.h"
 
 
 /* Each test uses its own range of fake pcs, so the process-wide depot never mixes their stacks. */

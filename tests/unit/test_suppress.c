@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "suppress.h"
+#include "report/suppress.h"
 
 static struct tw_suppressions *parse_ok(const char *text) {
   struct tw_suppressions *s = NULL;

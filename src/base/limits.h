@@ -1,0 +1,87 @@
+/* Every fixed bound of the tool in one place, each with its reason. */
+#ifndef TW_LIMITS_H
+#define TW_LIMITS_H
+
+/* Events per thread ring. A power of two. 4096 x 40 bytes = 160 KiB of address space per thread
+ * that ever sends an event (mapped on its first event, touched as it fills). A full ring nudges the
+ * reporter and waits at most TW_RING_FULL_WAIT_NS, then drops (counted); it never blocks longer. */
+#define TW_RING_SLOTS 4096u
+#define TW_RING_FULL_WAIT_NS (2ull * 1000 * 1000)
+
+/* Per-thread cache of lock-order edges already sent (direct-mapped) and of acquisition sites whose
+ * stack was captured. A miss costs one event; an eviction only re-sends an edge. */
+#define TW_EDGE_CACHE_SLOTS 1024u
+#define TW_SITE_CACHE_SLOTS 256u
+
+/* Bits of the filter that says which lock addresses ever appeared in a lock-order edge (a destroy or
+ * re-init of such a lock retires its graph node). 2^20 bits = 128 KiB. */
+#define TW_LOCK_BLOOM_BITS (1u << 20)
+
+/* Frames kept per stack. Deeper stacks keep their innermost frames. */
+#define TW_STACK_MAX_FRAMES 48
+
+/* Stack depot: bucket count (power of two) and the arena that holds the frames. 64 MiB of address
+ * space is reserved but only touched as stacks arrive; when it is full, new stacks are not interned
+ * (id 0, "stack unavailable") and one message says so. */
+#define TW_DEPOT_BUCKETS (1u << 16)
+#define TW_DEPOT_ARENA_BYTES (64u << 20)
+
+/* fds below this are tracked in a flat table (one byte load per read/write hook). Higher fds are
+ * never tracked; stated in the README's limitations. */
+#define TW_MAX_FDS 65536
+
+/* Distinct reader and writer threads remembered per pipe/eventfd (the wait-for graph: a blocked
+ * reader waits for the writers). Past this many, "many threads" can end the wait. */
+#define TW_FD_FACT_THREADS 4
+
+/* Held locks published with a blocking wait (the wait-for graph needs the rwlocks a blocked thread
+ * holds; reports list them). A thread holding more publishes its innermost ones. */
+#define TW_WAIT_HELD 8
+
+/* fds the tool itself needs (libunwind's probe pipe, the control socket) are moved to this number
+ * or above, so the application's own opens get the numbers they would get without us. */
+#define TW_TOOL_FD_BASE 900
+
+/* Held locks kept inline per thread before the stack spills to the heap (no fixed cap). */
+#define TW_HELD_INLINE 32
+
+/* Summaries of reaped (joined/detached and exited) threads kept for reports that name them later,
+ * e.g. a lock-order cycle formed by threads long joined. Oldest forgotten first. */
+#define TW_GRAVEYARD 4096
+
+/* Threads listed in one report; the rest are counted in "omitted_threads". */
+/* Locks listed per thread in a race-suspect or exit-holding-locks report. */
+#define TW_REPORT_MAX_HELD 8
+#define TW_REPORT_MAX_THREADS 8
+
+/* Locks of a lock-order cycle shown in one report (longer cycles are cut, and say so). */
+#define TW_REPORT_MAX_CYCLE 16
+
+/* Running threads whose stacks are read at exit for the leak report (each read costs a few hundred
+ * system calls). */
+#define TW_LEAK_LOCATE_MAX 64
+
+/* Creation-stack groups listed in one thread-surge report. */
+#define TW_REPORT_MAX_GROUPS 5
+
+/* Bytes of one formatted report line or block before it is flushed in pieces. */
+#define TW_OUT_BUF_BYTES (64u << 10)
+
+/* Reporter tick. Deadlocks are reported within one tick, stalls within THREADWATCH_STALL + one tick.
+ * After a busy drain the reporter comes back after TW_TICK_BUSY_NS instead. */
+#define TW_TICK_NS (100ull * 1000 * 1000)
+#define TW_TICK_BUSY_NS (1ull * 1000 * 1000)
+
+/* A thread about to relock its own mutex waits this long at most for the reporter to write the
+ * self-relock report before it blocks (forever: the wait costs nothing it would not lose anyway). */
+#define TW_SELF_RELOCK_WAIT_NS (1000ull * 1000 * 1000)
+
+/* Before a deadlock is reported, the blocked threads must still be in the same waits this much
+ * later: a thread seen blocked may have been just leaving its wait. */
+#define TW_DEADLOCK_CONFIRM_NS (20ull * 1000 * 1000)
+
+/* Lines the tool says on stderr outside reports (base/msg.h), per process; then one line says the
+ * rest are not shown. */
+#define TW_MSG_MAX 100
+
+#endif

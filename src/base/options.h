@@ -1,0 +1,72 @@
+/* Options: the parsed THREADWATCH_* environment, generated from options.inc. */
+#ifndef TW_OPTIONS_H
+#define TW_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TW_OPT_STR_MAX 1024
+
+enum tw_on_deadlock { TW_ON_DEADLOCK_REPORT = 0, TW_ON_DEADLOCK_ABORT = 1 };
+
+/* C type of each option type named in options.inc. */
+#define TW_OPT_CTYPE_path     char
+#define TW_OPT_CTYPE_output   char
+#define TW_OPT_CTYPE_file     char
+#define TW_OPT_CTYPE_list     char
+#define TW_OPT_CTYPE_exitcode unsigned
+#define TW_OPT_CTYPE_duration uint64_t
+#define TW_OPT_CTYPE_count    unsigned
+#define TW_OPT_CTYPE_deadlock int
+#define TW_OPT_CTYPE_bool     bool
+#define TW_OPT_DIM_path       [TW_OPT_STR_MAX]
+#define TW_OPT_DIM_output     [TW_OPT_STR_MAX]
+#define TW_OPT_DIM_file       [TW_OPT_STR_MAX]
+#define TW_OPT_DIM_list       [TW_OPT_STR_MAX]
+#define TW_OPT_DIM_exitcode
+#define TW_OPT_DIM_duration
+#define TW_OPT_DIM_count
+#define TW_OPT_DIM_deadlock
+#define TW_OPT_DIM_bool
+
+struct tw_options {
+#define TW_OPTION(type, NAME, field, def, desc) TW_OPT_CTYPE_##type field TW_OPT_DIM_##type;
+#include "base/options.inc"
+#undef TW_OPTION
+};
+
+/* The options in force. Written once by tw__options_load() before any other thread of ours runs. */
+extern struct tw_options tw__opt;
+
+/* One typed parser per option type. Each returns 0 and fills *out, or -EINVAL when `s` does not parse.
+ * `out` points to the option's field (a char[TW_OPT_STR_MAX] for output/path/file/list). */
+int tw__parse_path(const char *s, void *out);
+int tw__parse_list(const char *s, void *out);
+int tw__parse_exitcode(const char *s, void *out);
+int tw__parse_duration(const char *s, void *out);
+int tw__parse_count(const char *s, void *out);
+int tw__parse_deadlock(const char *s, void *out);
+int tw__parse_bool(const char *s, void *out);
+
+/* Reads every THREADWATCH_* variable from `envp` (NULL-terminated) into `o`, defaults first.
+ * Returns 0, or -EINVAL after writing one line to `err` (size n) naming the variable and the accepted
+ * form. Unknown THREADWATCH_* names are written as warnings to `warn` (size wn, may hold several
+ * lines) and do not fail. */
+int tw__options_parse(struct tw_options *o, char *const *envp, char *err, size_t n, char *warn,
+                      size_t wn);
+
+/* Loads tw__opt from the process environment; on a bad value prints the error and _exit(2)s. */
+void tw__options_load(void);
+
+/* The closest known option name to `name` (full THREADWATCH_ name), or NULL if none is near. */
+const char *tw__options_closest(const char *name);
+
+/* Expands %p in `tmpl` to `pid` into out[n]. Returns 0 or -ENAMETOOLONG. */
+int tw__expand_pid(const char *tmpl, long pid, char *out, size_t n);
+
+/* Iterates the table: for i in 0.., returns 0 and fills the pointers, or -1 past the end. */
+int tw__options_entry(size_t i, const char **name, const char **type, const char **def,
+                      const char **desc, const char **form);
+
+#endif

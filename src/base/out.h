@@ -1,0 +1,42 @@
+/* Allocation-free buffered writer to an fd, %p expansion, safe opening of report files. */
+#ifndef TW_OUT_H
+#define TW_OUT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/limits.h"
+
+struct tw_out {
+  int fd;
+  int error;  /* first -errno a write hit, 0 if none */
+  size_t len;
+  char buf[TW_OUT_BUF_BYTES];
+};
+
+void tw_out_init(struct tw_out *o, int fd);
+void tw_out_write(struct tw_out *o, const char *s, size_t n);
+void tw_out_str(struct tw_out *o, const char *s);
+void tw_out_fmt(struct tw_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON string literal, quotes included, with every control and non-ASCII-safe byte escaped. */
+void tw_out_json_str(struct tw_out *o, const char *s);
+/* Writes out everything buffered (loops on EINTR and short writes). Returns 0 or -errno. */
+int tw_out_flush(struct tw_out *o);
+
+/* write(2) of all n bytes, looping on EINTR and short writes. Returns 0 or -errno. */
+int tw__write_all(int fd, const char *p, size_t n);
+
+/* The tool's own fd operations: always the real calls, never the application's hooks (an fd of
+ * ours must not be tracked, and close must not untrack one of the application's). */
+int tw__close(int fd);
+/* Moves fd to TW_TOOL_FD_BASE or above, close-on-exec, closing the original: the application's own
+ * opens then get the numbers they would get without us. Returns the new fd, or fd itself when no
+ * such number is allowed. */
+int tw__fd_move_high(int fd);
+
+/* Opens a report file for appending: created 0644 if missing, never through a symlink (O_NOFOLLOW),
+ * close-on-exec. Returns the fd or -errno. */
+int tw__open_report_file(const char *path);
+
+#endif

@@ -1,0 +1,348 @@
+/* The control socket: answers `threadwatch dump PID` with the thread dump, to the same user. */
+#include "control/socket.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "report/dump.h"
+#include "base/msg.h"
+#include "base/out.h"
+#include "base/real.h"
+#include "base/tw.h"
+
+/* Pending connections the kernel queues for us between two ticks; more get EAGAIN in the CLI. */
+#define CONTROL_BACKLOG 8
+/* Requests answered per tick: a burst of clients must not keep the reporter from its other work. */
+#define CONTROL_MAX_PER_TICK 4
+/* How long a client may take to send its request line, and to take the answer. The reporter waits
+ * for it meanwhile: the bounds keep a stuck client (of the same user) from stopping detection. */
+#define CONTROL_REQUEST_MS 1000
+#define CONTROL_SEND_MS 2000
+/* A request is one short line ("dump all json\n" is 14 bytes). */
+#define CONTROL_REQUEST_BYTES 64
+/* Socket files looked at per start when sweeping stale ones: bounds the cost of a start in a
+ * directory that crashed programs have filled. */
+#define CONTROL_SWEEP_MAX 256
+
+static struct {
+  int fd;                  /* the listening socket, -1 when not serving */
+  dev_t fd_dev;            /* fstat of fd when made: tells us whether the fd is still ours */
+  ino_t fd_ino;
+  dev_t file_dev;          /* lstat of the socket file: stop unlinks only the file we made */
+  ino_t file_ino;
+  pid_t pid;               /* the process that made the socket, 0 if none */
+  pid_t tried;             /* the process that ran tw_control_start (once per process) */
+  char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+} ctl = {.fd = -1};
+
+static struct tw_out answer; /* 64 KiB buffer: static, the reporter's stack is small */
+
+
+/* Is ctl.fd still the socket we made? The program may have closed it, or reused its number. */
+static bool still_ours(void) {
+  struct stat st;
+  return ctl.fd >= 0 && fstat(ctl.fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+         st.st_dev == ctl.fd_dev && st.st_ino == ctl.fd_ino;
+}
+
+/* Makes `dir` if missing; then it must be a real directory owned by us with no group/other access
+ * (hazard 14: nobody else may plant or reach the socket). Returns 0, or -errno with `why` said. */
+static int private_dir(const char *dir, char *why, size_t n) {
+  if (mkdir(dir, 0700) == 0) {
+    if (chmod(dir, 0700) != 0) { /* the umask may have taken the owner's bits too */
+      snprintf(why, n, "chmod: %s", strerror(errno));
+      return -EPERM;
+    }
+  } else if (errno != EEXIST) {
+    int e = errno;
+    snprintf(why, n, "cannot create it: %s", strerror(e));
+    return -e;
+  }
+  struct stat st;
+  if (lstat(dir, &st) != 0) {
+    int e = errno;
+    snprintf(why, n, "lstat: %s", strerror(e));
+    return -e;
+  }
+  if (S_ISLNK(st.st_mode)) snprintf(why, n, "it is a symlink");
+  else if (!S_ISDIR(st.st_mode)) snprintf(why, n, "it is not a directory");
+  else if (st.st_uid != geteuid() || (st.st_mode & 077))
+    snprintf(why, n, "owned by uid %u, mode %04o", (unsigned)st.st_uid,
+             (unsigned)(st.st_mode & 07777));
+  else return 0;
+  return -EPERM;
+}
+
+/* Binds and listens on ctl.path (a stale file of an earlier process with our pid is removed).
+ * Returns the listening fd or -errno. */
+static int listen_socket(void) {
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  memcpy(sa.sun_path, ctl.path, sizeof(sa.sun_path));
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  fd = tw__fd_move_high(fd);
+  unlink(ctl.path);
+  if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, CONTROL_BACKLOG) != 0) {
+    int e = errno;
+    tw__close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+/* Records what the fd and the file are, so that later checks can tell them from look-alikes. */
+static int remember(int fd) {
+  struct stat fs, ls;
+  if (fstat(fd, &fs) != 0 || lstat(ctl.path, &ls) != 0) return -errno;
+  ctl.fd_dev = fs.st_dev;
+  ctl.fd_ino = fs.st_ino;
+  ctl.file_dev = ls.st_dev;
+  ctl.file_ino = ls.st_ino;
+  return 0;
+}
+
+/* True when nothing listens on the socket file `path`: connect is refused at once. */
+static bool nobody_listens(const char *path) {
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  bool refused = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 && errno == ECONNREFUSED;
+  tw__close(fd);
+  return refused;
+}
+
+/* A process that dies without our exit path (killed, or aborted by THREADWATCH_ON_DEADLOCK=abort)
+ * leaves its socket file behind. Removes those of processes that are gone and on which nothing
+ * listens (the refusal also covers a process in another pid namespace sharing /tmp). */
+static void sweep_stale(const char *dir, pid_t self) {
+  /* Moved high at once (not opendir's lowest free fd): while we read, the program's own open()
+   * gets the number it would get without us. */
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return;
+  dfd = tw__fd_move_high(dfd);
+  DIR *d = fdopendir(dfd);
+  if (!d) {
+    tw__close(dfd);
+    return;
+  }
+  struct dirent *e;
+  for (int seen = 0; seen < CONTROL_SWEEP_MAX && (e = readdir(d));) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (end == e->d_name || pid <= 0 || strcmp(end, ".sock") != 0) continue;
+    seen++;
+    if (pid == self || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+    char path[sizeof(ctl.path)];
+    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+    if (nobody_listens(path)) unlink(path);
+  }
+  closedir(d);
+}
+
+static void start(pid_t pid) {
+  char dir[sizeof(ctl.path)], why[160], msg[sizeof(dir) + sizeof(why) + 128];
+  snprintf(dir, sizeof(dir), "/tmp/threadwatch-%u", (unsigned)geteuid());
+  if (private_dir(dir, why, sizeof(why)) != 0) {
+    snprintf(msg, sizeof(msg),
+             "threadwatch: the control directory %s is not private (%s); threadwatch dump is off\n",
+             dir, why);
+    tw_msg_str(msg);
+    return;
+  }
+  sweep_stale(dir, pid);
+  snprintf(ctl.path, sizeof(ctl.path), "%s/%ld.sock", dir, (long)pid);
+  int fd = listen_socket();
+  int rc = fd < 0 ? fd : remember(fd);
+  if (rc != 0) {
+    if (fd >= 0) {
+      tw__close(fd);
+      unlink(ctl.path);
+    }
+    snprintf(msg, sizeof(msg),
+             "threadwatch: cannot create the control socket %s: %s; threadwatch dump is off\n",
+             ctl.path, strerror(-rc));
+    tw_msg_str(msg);
+    return;
+  }
+  ctl.fd = fd;
+  ctl.pid = pid;
+}
+
+void tw_control_start(void) {
+  int saved = errno;
+  pid_t pid = getpid();
+  if (ctl.tried != pid) {
+    ctl.tried = pid;
+    start(pid);
+  }
+  errno = saved;
+}
+
+/* send(2) of all n bytes before `deadline_ns`. MSG_NOSIGNAL: a client gone away is EPIPE, never a
+ * SIGPIPE in the application. Returns 0 or -errno (-ETIMEDOUT past the deadline). */
+static int send_all(int c, const char *p, size_t n, uint64_t deadline_ns) {
+  while (n > 0) {
+    ssize_t w = send(c, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w >= 0) {
+      p += w;
+      n -= (size_t)w;
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return -errno;
+    uint64_t now = tw__now_ns();
+    if (now >= deadline_ns) return -ETIMEDOUT;
+    struct pollfd pfd = {.fd = c, .events = POLLOUT};
+    poll(&pfd, 1, (int)((deadline_ns - now) / 1000000 + 1));
+  }
+  return 0;
+}
+
+static void reply(int c, const char *line) {
+  send_all(c, line, strlen(line), tw__now_ns() + CONTROL_SEND_MS * 1000000ull);
+}
+
+/* Reads one request line (without its newline) into buf. Returns its length, or -1 when the client
+ * sent none within CONTROL_REQUEST_MS. */
+static int read_request(int c, char *buf, size_t n) {
+  uint64_t deadline = tw__now_ns() + CONTROL_REQUEST_MS * 1000000ull;
+  size_t len = 0;
+  while (len + 1 < n) {
+    ssize_t r = recv(c, buf + len, n - 1 - len, MSG_DONTWAIT);
+    if (r == 0) break; /* the client has finished writing: take what came */
+    if (r > 0) {
+      len += (size_t)r;
+      if (memchr(buf, '\n', len)) break;
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+    uint64_t now = tw__now_ns();
+    if (now >= deadline) return -1;
+    struct pollfd pfd = {.fd = c, .events = POLLIN};
+    poll(&pfd, 1, (int)((deadline - now) / 1000000 + 1));
+  }
+  buf[len] = '\0';
+  buf[strcspn(buf, "\r\n")] = '\0';
+  return (int)strlen(buf);
+}
+
+/* "dump [all] [json]", words in any order. Returns false for anything else. */
+static bool parse_request(char *req, bool *all, bool *json) {
+  char *save = NULL, *w = strtok_r(req, " \t", &save);
+  if (!w || strcmp(w, "dump") != 0) return false;
+  *all = *json = false;
+  while ((w = strtok_r(NULL, " \t", &save))) {
+    if (strcmp(w, "all") == 0) *all = true;
+    else if (strcmp(w, "json") == 0) *json = true;
+    else return false;
+  }
+  return true;
+}
+
+/* Renders the dump into an anonymous memory file first, then sends it: the rendering does not
+ * depend on how fast the client reads, and the send has one deadline. */
+static void send_dump(int c, bool all, bool json) {
+  char line[160];
+  int mfd = memfd_create("threadwatch-dump", MFD_CLOEXEC);
+  if (mfd < 0) {
+    snprintf(line, sizeof(line), "threadwatch: cannot make the dump: memfd_create: %s\n",
+             strerror(errno));
+    reply(c, line);
+    return;
+  }
+  mfd = tw__fd_move_high(mfd);
+  tw_out_init(&answer, mfd);
+  tw_dump_write(&answer, all, json);
+  int rc = tw_out_flush(&answer);
+  off_t size = rc == 0 ? lseek(mfd, 0, SEEK_END) : -1;
+  void *p = size > 0 ? mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, mfd, 0) : MAP_FAILED;
+  if (p == MAP_FAILED) {
+    snprintf(line, sizeof(line), "threadwatch: cannot make the dump: %s\n",
+             strerror(rc ? -rc : errno));
+    reply(c, line);
+  } else {
+    send_all(c, p, (size_t)size, tw__now_ns() + CONTROL_SEND_MS * 1000000ull);
+    munmap(p, (size_t)size);
+  }
+  tw__close(mfd);
+}
+
+/* One client: one request, one answer, for the same user only. The request is read even from a
+ * peer that is refused: closing a socket with unread data resets the connection, and the peer
+ * would see that instead of the reason. */
+static void serve(int c) {
+  char req[CONTROL_REQUEST_BYTES];
+  bool all, json;
+  if (read_request(c, req, sizeof(req)) < 0) return; /* nothing asked in time: just hang up */
+  struct ucred cred;
+  socklen_t len = sizeof(cred);
+  uid_t me = geteuid();
+  if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != me) {
+    char line[96];
+    snprintf(line, sizeof(line), "threadwatch: refused: this process answers only to uid %u\n",
+             (unsigned)me);
+    reply(c, line);
+    return;
+  }
+  if (!parse_request(req, &all, &json)) {
+    reply(c, "threadwatch: unknown request\n");
+    return;
+  }
+  send_dump(c, all, json);
+}
+
+void tw_control_poll(void) {
+  if (ctl.fd < 0) return;
+  int saved = errno;
+  for (int i = 0; i < CONTROL_MAX_PER_TICK; i++) {
+    /* Checked before every accept: on a number the program reused for its own listening socket,
+     * accept would take the program's connection. The fd is no longer ours: never close it. */
+    if (!still_ours()) {
+      ctl.fd = -1;
+      break;
+    }
+    int c = accept4(ctl.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (c < 0) break; /* EAGAIN: nobody is asking, the usual case */
+    c = tw__fd_move_high(c);
+    serve(c);
+    tw__close(c);
+  }
+  errno = saved;
+}
+
+void tw_control_stop(void) {
+  /* None, or a parent's (a child forked without our hook, by a raw clone, does not own it). */
+  if (ctl.pid == 0 || ctl.pid != getpid()) return;
+  int saved = errno;
+  if (still_ours()) tw__close(ctl.fd);
+  ctl.fd = -1;
+  struct stat st;
+  if (lstat(ctl.path, &st) == 0 && st.st_dev == ctl.file_dev && st.st_ino == ctl.file_ino)
+    unlink(ctl.path);
+  ctl.pid = 0;
+  errno = saved;
+}
+
+void tw_control_after_fork_child(void) {
+  int saved = errno;
+  /* The parent still listens on the same socket and path: close our copy, leave the file. */
+  if (still_ours()) tw__close(ctl.fd);
+  ctl.fd = -1;
+  ctl.pid = 0;
+  ctl.tried = 0;
+  errno = saved;
+}

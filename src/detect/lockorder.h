@@ -1,0 +1,95 @@
+/* The hook side of lock-order checking: a per-thread cache of edges already sent, so an acquisition
+ * whose edges are all known touches only thread-local state; never-seen edges go to the reporter. */
+#ifndef TW_LOCKORDER_H
+#define TW_LOCKORDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/atomic.h"
+#include "base/limits.h"
+#include "runtime/tls.h"
+
+struct tw_edge_slot {
+  uintptr_t from, to, gate; /* from/to carry the held mode in their low 2 bits */
+  uint64_t gen;             /* tw__lock_gen when it was filled: older entries are misses */
+};
+
+/* "Every edge from this held set into this lock has been sent": the hot path's one probe. */
+struct tw_set_slot {
+  uint64_t sig;       /* tw_held_sig() */
+  uintptr_t to;       /* lock | mode */
+  uintptr_t outer;    /* held[0].lock: the gate of most edges, so part of the answer */
+  uint64_t gen;       /* tw__lock_gen when it was filled: older entries are misses */
+};
+
+struct tw_site_slot {
+  uintptr_t pc, sp;
+  uint32_t stack;
+};
+
+struct tw_edge_cache {
+  struct tw_set_slot set[TW_EDGE_CACHE_SLOTS];
+  struct tw_edge_slot edge[TW_EDGE_CACHE_SLOTS];
+  struct tw_site_slot site[TW_SITE_CACHE_SLOTS];
+};
+
+/* Bumped when a lock that is in the graph is destroyed or re-initialised: every cache entry made
+ * before is stale (an edge into a new lock at the same address must be sent again). Entries carry
+ * the generation they were made in, so staleness costs a miss, never a flush of the whole cache. */
+extern _Atomic uint64_t tw__lock_gen;
+/* The order of lock events across threads (see event.h). */
+extern _Atomic uint32_t tw__lock_seq;
+/* Lock addresses that ever appeared in a sent edge (a Bloom filter of one hash). */
+extern _Atomic uint64_t tw__lock_bloom[TW_LOCK_BLOOM_BITS / 64];
+
+static inline uint32_t tw_edge_slot_of(uintptr_t from, uintptr_t to, uintptr_t gate) {
+  uint64_t h = (uint64_t)from * 0x9E3779B97F4A7C15ull ^ (uint64_t)to * 0xC2B2AE3D27D4EB4Full ^
+               (uint64_t)gate * 0x165667B19E3779F9ull;
+  return (uint32_t)(h >> 44) & (TW_EDGE_CACHE_SLOTS - 1);
+}
+
+/* sig is already well mixed (tw_held_hash), and names the outer lock too. */
+static inline uint32_t tw_set_slot_of(uint64_t sig, uintptr_t to) {
+  uint64_t h = sig ^ (uint64_t)to * 0xC2B2AE3D27D4EB4Full;
+  return (uint32_t)(h >> 44) & (TW_EDGE_CACHE_SLOTS - 1);
+}
+
+/* The gate of the edge from held lock i: the outermost other held lock (0 if none). */
+static inline uintptr_t tw_edge_gate(const struct tw_held *h, uint32_t n, uint32_t i) {
+  return i ? h[0].lock : (n > 1 ? h[1].lock : 0);
+}
+
+/* An attempt to take `lock` in `mode` (enum tw_held_mode) by a call that can block, made at return
+ * address pc with caller stack pointer sp, while t->held are held, that tw_lockorder_known() did not
+ * find: sends every edge of this acquisition that the cache does not know (and sets the cache up).
+ * Call it before blocking, with the thread adopted (t->self; a thread without a record sends
+ * nothing). Returns true when every edge is now sent. */
+bool tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr_t pc, uintptr_t sp);
+
+/* True when every edge from the held set into `lock` taken in `mode` has been sent already (and the
+ * thread holds at least one lock). The probe the hot path makes. */
+static inline bool tw_lockorder_known(const struct tw_tls *t, uintptr_t lock, uint32_t mode) {
+  const struct tw_edge_cache *c = t->ecache;
+  if (tw_unlikely(c == NULL)) return false;
+  uintptr_t to = lock | mode, outer = t->held[0].lock;
+  uint64_t sig = tw_held_sig(t);
+  const struct tw_set_slot *s = &c->set[tw_set_slot_of(sig, to)];
+  return s->sig == sig && s->to == to && s->outer == outer &&
+         s->gen == tw_load_relaxed(&tw__lock_gen);
+}
+
+/* `lock` was initialised at return address pc (lock classes only). The caller is adopted. */
+void tw__lockorder_init_site(uintptr_t lock, uintptr_t pc);
+
+/* `lock` is being destroyed or (re)initialised: if it is in the graph, retire it there. Sent from
+ * the calling thread's ring (a thread not adopted yet makes only the generation bump). */
+void tw__lockorder_reset_slow(uintptr_t lock);
+/* Whether `lock` may be in the graph (it appeared in a sent edge): one bit of a Bloom filter, the
+ * whole cost of a lock init or destroy that never ordered anything. */
+static inline bool tw_lockorder_maybe_known(uintptr_t lock) {
+  uint64_t bit = ((uint64_t)lock * 0x9E3779B97F4A7C15ull >> 40) & (TW_LOCK_BLOOM_BITS - 1);
+  return tw_unlikely(tw_load_relaxed(&tw__lock_bloom[bit / 64]) & (1ull << (bit % 64)));
+}
+
+#endif

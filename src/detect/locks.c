@@ -1,0 +1,170 @@
+/* The lock-order detector: applies the lock events of the hook side (detect/lockorder.c) to the
+ * lock-order graph (detect/lockgraph.c) in their sequence order, and, with THREADWATCH_LOCK_CLASSES,
+ * to the graph of lock classes; each new cycle becomes a lock-order-cycle report. */
+#include "detect/locks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uthash.h>
+
+#include "base/options.h"
+#include "base/tw.h"
+#include "detect/lockgraph.h"
+#include "report/report.h"
+#include "report/symbolize.h"
+#include "runtime/registry.h"
+#include "runtime/stackdepot.h"
+#include "report/emit.h"
+#include "report/build.h"
+
+static struct tw_lockgraph *graph;   /* the lock-order graph, made on the first edge */
+static struct tw_lockgraph *classes; /* THREADWATCH_LOCK_CLASSES: the graph of lock classes */
+
+/* Lock classes (THREADWATCH_LOCK_CLASSES=1): a lock's class is the call site where it was
+ * initialised, or for a statically initialised lock where it was first seen taken. Sites are
+ * compared by file:line (so the inlined copies of one constructor are one class) and stand for
+ * the first pc seen at that line. The class graph is the lock graph with every lock replaced by its
+ * class, and edges within one class (hand-over-hand over a list of same-kind objects) left out. */
+struct lock_class {
+  uintptr_t lock, site;
+  UT_hash_handle hh;
+};
+static struct lock_class *class_of_lock;
+
+struct site_key {
+  char where[200];
+  uintptr_t pc; /* the first pc seen at this file:line */
+  UT_hash_handle hh;
+};
+static struct site_key *sites;
+
+static uintptr_t canonical_site(uintptr_t pc) {
+  struct tw_frame f;
+  tw_symbolize(pc, &f, 1);
+  char where[200];
+  if (f.file) snprintf(where, sizeof(where), "%s:%d", f.file, f.line);
+  else snprintf(where, sizeof(where), "%#lx", (unsigned long)pc);
+  struct site_key *k = NULL;
+  HASH_FIND_STR(sites, where, k);
+  if (k) return k->pc;
+  if (!(k = calloc(1, sizeof(*k)))) return pc;
+  memcpy(k->where, where, sizeof(where));
+  k->pc = pc;
+  HASH_ADD_STR(sites, where, k);
+  return pc;
+}
+
+static void set_class(uintptr_t lock, uintptr_t site) {
+  struct lock_class *c = NULL;
+  HASH_FIND(hh, class_of_lock, &lock, sizeof(lock), c);
+  if (!c) {
+    if (!(c = calloc(1, sizeof(*c)))) return;
+    c->lock = lock;
+    HASH_ADD(hh, class_of_lock, lock, sizeof(uintptr_t), c);
+  }
+  c->site = canonical_site(site);
+}
+
+static uintptr_t class_of(uintptr_t lock, uint32_t stack) {
+  struct lock_class *c = NULL;
+  HASH_FIND(hh, class_of_lock, &lock, sizeof(lock), c);
+  if (c) return c->site;
+  const uintptr_t *pcs;
+  if (tw_depot_get(stack, &pcs) == 0) return 0;
+  set_class(lock, pcs[0]);
+  HASH_FIND(hh, class_of_lock, &lock, sizeof(lock), c);
+  return c ? c->site : 0;
+}
+
+static void forget_class(uintptr_t lock) {
+  struct lock_class *c = NULL;
+  HASH_FIND(hh, class_of_lock, &lock, sizeof(lock), c);
+  if (c) {
+    HASH_DEL(class_of_lock, c);
+    free(c);
+  }
+}
+
+/* The threads of a lock-order cycle, one per edge thread, with the stack of its edge. */
+static void cycle_threads(struct tw_report *r, uint64_t now) {
+  r->nthreads = 0;
+  for (uint32_t i = 0; i < r->nedges && r->nthreads < TW_REPORT_MAX_THREADS; i++) {
+    bool dup = false;
+    for (uint32_t j = 0; j < r->nthreads; j++) dup |= r->threads[j].id == r->edges[i].thread;
+    if (dup) continue;
+    struct tw_report_thread *rt = &r->threads[r->nthreads++];
+    struct tw_thread_snap s;
+    if (tw_registry_snap_by_id(r->edges[i].thread, &s)) {
+      tw_report_thread_from_snap(rt, &s, now);
+    } else {
+      memset(rt, 0, sizeof(*rt));
+      rt->id = r->edges[i].thread;
+      rt->state = TW_TS_EXITED;
+    }
+    /* The stack that matters here is the acquisition that formed the edge. */
+    rt->stack = r->edges[i].stack_to;
+    if (rt->state == TW_TS_BLOCKED) rt->state = TW_TS_RUNNING; /* its wait is not the topic */
+  }
+}
+
+static void on_lock_edge(const struct tw_event *ev, uint64_t thread) {
+  if (!graph && !(graph = tw_lockgraph_new())) return;
+  struct tw_edge_obs o = {
+      .from = ev->a, .to = ev->b, .gate = ev->c, .thread = thread,
+      .from_mode = (ev->flags & TW_EVF_FROM_READ) ? TW_LM_READ : TW_LM_WRITE,
+      .to_mode = (ev->flags & TW_EVF_TO_READ) ? TW_LM_READ : TW_LM_WRITE,
+      .from_kind = (ev->flags & TW_EVF_FROM_RWLOCK) ? TW_LK_RWLOCK : TW_LK_MUTEX,
+      .to_kind = (ev->flags & TW_EVF_TO_RWLOCK) ? TW_LK_RWLOCK : TW_LK_MUTEX,
+      .stack_to = ev->stack, .stack_from = ev->stack2,
+  };
+  static struct tw_report r; /* reporter-owned (analysis lock held), too big for its stack */
+  if (tw_lockgraph_add(graph, &o, &r)) {
+    for (uint32_t i = 0; i < r.nlocks; i++)
+      tw_symbolize_data(r.locks[i].addr, r.locks[i].symbol, sizeof(r.locks[i].symbol));
+    cycle_threads(&r, tw__now_ns());
+    r.dropped = tw_registry_dropped();
+    tw_report_emit(&r);
+  }
+  if (!tw__opt.lock_classes) return;
+  if (!classes && !(classes = tw_lockgraph_new())) return;
+  struct tw_edge_obs co = o;
+  co.from = class_of(o.from, o.stack_from);
+  co.to = class_of(o.to, o.stack_to);
+  co.gate = 0; /* a gate lock is one object; its class says nothing about the threads here */
+  if (!co.from || !co.to || co.from == co.to) return;
+  if (tw_lockgraph_add(classes, &co, &r)) {
+    r.what = "class-order";
+    char msg[sizeof(r.message)];
+    snprintf(msg, sizeof(msg), "between lock classes (locks first taken at the same places): %s",
+             r.message);
+    memcpy(r.message, msg, sizeof(r.message));
+    /* The class graph's "addresses" are call sites: name each class by its site instead. */
+    for (uint32_t i = 0; i < r.nlocks; i++) {
+      char where[160];
+      uintptr_t site = r.locks[i].addr;
+      uint32_t id = tw_depot_put(&site, 1);
+      tw_report_where(id, where, sizeof(where));
+      snprintf(r.locks[i].name, sizeof(r.locks[i].name), "class %s", where);
+      if (!r.locks[i].first_seen) r.locks[i].first_seen = id;
+    }
+    cycle_threads(&r, tw__now_ns());
+    r.dropped = tw_registry_dropped();
+    tw_report_emit(&r);
+  }
+}
+
+
+void tw_locks_on_event(const struct tw_event *ev, uint64_t thread) {
+  switch (ev->type) {
+    case TW_EV_LOCK_EDGE: on_lock_edge(ev, thread); break;
+    case TW_EV_LOCK_INIT: set_class((uintptr_t)ev->a, (uintptr_t)ev->c); break;
+    case TW_EV_LOCK_RESET:
+      if (graph) tw_lockgraph_forget(graph, (uintptr_t)ev->a);
+      forget_class((uintptr_t)ev->a);
+      break;
+    default: break;
+  }
+}
+

@@ -1,0 +1,13 @@
+/* The lock-order detector (a row of the detector table): lock events in, lock-order-cycle reports
+ * out. Analysis lock held. */
+#ifndef TW_DETECT_LOCKS_H
+#define TW_DETECT_LOCKS_H
+
+#include <stdint.h>
+
+#include "runtime/event.h"
+
+/* TW_EV_LOCK_EDGE, TW_EV_LOCK_RESET, TW_EV_LOCK_INIT from `thread`, in sequence order. */
+void tw_locks_on_event(const struct tw_event *ev, uint64_t thread);
+
+#endif

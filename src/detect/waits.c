@@ -1,0 +1,795 @@
+/* Live blocking analysis: every tick the reporter reads each thread's wait state and decides which
+ * blocked threads can never be woken (deadlocks), which have waited too long (stalls), and whether a
+ * stalled condvar waiter missed a signal sent before it began waiting (lost wakeups).
+ *
+ * The wait-for graph. Each blocked thread has a rule saying who can end its wait:
+ *   mutex, rwlock   the holder(s): the mutex owner (glibc's __owner), the rwlock writer
+ *                   (__cur_writer), and blocked threads whose published held set has the rwlock.
+ *                   The wait is stuck if some holder is stuck (or the owner has exited).
+ *   join            the target thread: stuck if the target is stuck.
+ *   pipe, eventfd   the threads that wrote (for a reader; read, for a writer) it before: stuck if all
+ *                   of them are stuck. Nobody known: anyone else could, as for a condvar. Never stuck
+ *                   when another process may hold the object (it existed at a fork or spawn, the other
+ *                   end is not open here) or when a signal handler is installed (self-pipe trick).
+ *   condvar         anyone: stuck only if every other thread is stuck.
+ *   timed waits     never stuck: they end by themselves.
+ * The stuck set is the greatest fixpoint: start from every thread in an untimed wait, drop those whose
+ * rule some non-stuck thread can satisfy, repeat. Cycles among stuck threads are `wait-cycle`
+ * deadlocks; a thread relocking its own mutex is `self-relock`; every thread stuck is `all-asleep`.
+ * Threads seen blocked may be leaving their waits at that moment, so a deadlock is reported only when
+ * a second look TW_DEADLOCK_CONFIRM_NS later finds the same threads in the same wait episodes. */
+#include "detect/waits.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/futex.h>
+
+#include <uthash.h>
+
+#include "runtime/fdtrack.h"
+#include "detect/misuse.h"
+#include "detect/waitfor.h"
+#include "base/options.h"
+#include "base/out.h"
+#include "runtime/registry.h"
+#include "report/report.h"
+#include "runtime/stackdepot.h"
+#include "runtime/tls.h"
+#include "base/tw.h"
+#include "runtime/unwind_other.h"
+#include "report/emit.h"
+#include "report/build.h"
+
+_Atomic uint32_t tw__scans_done;
+
+/* glibc's marks of process-shared objects (nptl/pthreadP.h, pthread_cond_common.c): the
+ * PTHREAD_MUTEX_PSHARED_BIT of a mutex's __kind, bit 0 of a condvar's __wrefs. */
+#define TW_MUTEX_PSHARED_BIT 128
+#define TW_COND_SHARED_BIT 1
+
+struct node {
+  struct tw_wf_node wf;     /* first: the solver's view (detect/waitfor.h) */
+  struct tw_thread_snap s;
+  bool self_relock;         /* waits for a lock it holds itself */
+  int32_t owner_tid;        /* lock waits: the holder's tid from the lock word (0 if none) */
+};
+
+struct graph {
+  struct node *n;
+  size_t count, cap;
+  size_t alive;         /* nodes that have not exited */
+  bool untracked;       /* the process has threads threadwatch does not know */
+};
+
+/* --- facts kept across scans ------------------------------------------------------------------ */
+
+/* Signals that found no waiter, by condvar (the latest one). Bounded: past TW_NOWAITER_MAX condvars
+ * the oldest evidence is forgotten, which only turns a later lost-wakeup into a plain stall. */
+#define TW_NOWAITER_MAX 4096
+struct nowaiter {
+  uintptr_t cond;
+  uint64_t when_ns, thread;
+  uint32_t stack;
+  UT_hash_handle hh;
+};
+static struct nowaiter *nowaiters;
+static size_t nnowaiters;
+
+/* Per thread: the wait episodes already reported, so each is reported once. */
+struct seen {
+  uint64_t id;
+  uint32_t stall_episode, dead_episode, checked_episode;
+  bool stalled, dead, checked; /* checked: confirmed stuck (reported or deliberately not) */
+  bool alive; /* seen in this scan (records of reaped threads are dropped) */
+  UT_hash_handle hh;
+};
+static struct seen *seen_tab;
+
+static struct seen *seen_of(uint64_t id) {
+  struct seen *e = NULL;
+  HASH_FIND(hh, seen_tab, &id, sizeof(id), e);
+  if (!e && (e = calloc(1, sizeof(*e)))) {
+    e->id = id;
+    HASH_ADD(hh, seen_tab, id, sizeof(uint64_t), e);
+  }
+  return e;
+}
+
+void tw_waits_on_event(const struct tw_event *ev, uint64_t thread) {
+  if (ev->type != TW_EV_COND_NOWAITER) return;
+  uintptr_t cond = (uintptr_t)ev->a;
+  struct nowaiter *w = NULL;
+  HASH_FIND(hh, nowaiters, &cond, sizeof(cond), w);
+  if (!w) {
+    if (nnowaiters >= TW_NOWAITER_MAX) { /* forget the oldest (the hash keeps insertion order) */
+      struct nowaiter *old = nowaiters;
+      HASH_DEL(nowaiters, old);
+      free(old);
+      nnowaiters--;
+    }
+    if (!(w = calloc(1, sizeof(*w)))) return;
+    w->cond = cond;
+    HASH_ADD(hh, nowaiters, cond, sizeof(uintptr_t), w);
+    nnowaiters++;
+  }
+  w->when_ns = ev->c;
+  w->thread = thread;
+  w->stack = ev->stack;
+}
+
+/* --- reading the process ---------------------------------------------------------------------- */
+
+/* Reads an int of the application's memory without trusting it is still mapped: the lock may have
+ * been freed since its waiter was seen. process_vm_readv on ourselves fails with EFAULT instead of
+ * faulting; where it is not allowed, a direct read (the waiter still blocks on it, so it is there). */
+static int read_int(const void *addr, int *out) {
+  int r = tw_peek(addr, out, sizeof(*out));
+  if (r == -EFAULT) return -1;
+  if (r != 0) *out = __atomic_load_n((const int *)addr, __ATOMIC_RELAXED);
+  return 0;
+}
+
+static bool task_exists(int32_t tid) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/self/task/%d", tid);
+  return access(path, F_OK) == 0;
+}
+
+static bool task_is_zombie(const char *tid) {
+  char path[64], buf[256];
+  snprintf(path, sizeof(path), "/proc/self/task/%s/stat", tid);
+  FILE *f = fopen(path, "re");
+  if (!f) return true; /* gone meanwhile */
+  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *p = strrchr(buf, ')'); /* the state follows the command name, which may hold ')' */
+  return p && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* Threads of this process that are not ours to see (not application threads we know, not the
+ * reporter): their existence means a condvar waiter might yet be signalled. */
+static bool has_untracked_threads(size_t alive) {
+  DIR *d = opendir("/proc/self/task");
+  if (!d) return true; /* cannot tell: assume someone may wake the waiters */
+  size_t tasks = 0;
+  bool zombies_checked = false;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue;
+    tasks++;
+    if (tasks <= alive + 1 || zombies_checked) continue;
+    /* More tasks than we know: a main thread that called pthread_exit stays listed as a zombie
+     * until the process ends. Count only the live ones (checked once, when it matters). */
+    zombies_checked = true;
+    rewinddir(d);
+    tasks = 0;
+    for (struct dirent *t; (t = readdir(d));)
+      if (t->d_name[0] != '.' && !task_is_zombie(t->d_name)) tasks++;
+    break;
+  }
+  closedir(d);
+  return tasks > alive + 1; /* + the reporter */
+}
+
+/* A handler for any catchable signal may write a pipe or eventfd (the self-pipe trick). */
+static bool signal_handlers_installed(void) {
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    struct sigaction sa;
+    if (sigaction(sig, NULL, &sa) != 0) continue;
+    if ((sa.sa_flags & SA_SIGINFO) || (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN))
+      return true;
+  }
+  return false;
+}
+
+/* --- the graph ------------------------------------------------------------------------------- */
+
+
+static int32_t index_of_id(const struct graph *g, uint64_t id) {
+  size_t lo = 0, hi = g->count;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (g->n[mid].s.id == id) return (int32_t)mid;
+    if (g->n[mid].s.id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1;
+}
+
+static int32_t index_of_tid(const struct graph *g, int32_t tid) {
+  for (size_t i = 0; i < g->count; i++)
+    if (g->n[i].s.tid == tid && g->n[i].s.life != TW_LIFE_EXITED) return (int32_t)i;
+  return -1;
+}
+
+static int32_t index_of_handle(const struct graph *g, uintptr_t h) {
+  for (size_t i = 0; i < g->count; i++)
+    if (g->n[i].s.handle == h && g->n[i].s.life != TW_LIFE_EXITED) return (int32_t)i;
+  return -1;
+}
+
+/* A lock wait whose holder's tid is `owner`. `shared`: a process-shared lock, which a thread of
+ * another process may hold (its tid means nothing here). */
+static void lock_owner_rule(struct graph *g, size_t i, int32_t owner, bool shared) {
+  struct node *nd = &g->n[i];
+  nd->owner_tid = owner;
+  if (owner == 0) return; /* no owner recorded: a reader holds it, or it is changing hands */
+  if (owner == nd->s.tid) {
+    /* The hook marks a real relock (aux_stack); without the mark, the thread has just taken the
+     * lock and not yet cleared its wait. */
+    if (nd->s.wait.aux_stack) {
+      nd->self_relock = true;
+      nd->wf.rule = TW_WF_SOME;
+      tw_wf_add_ender(&nd->wf, (int32_t)i);
+    }
+    return;
+  }
+  int32_t h = index_of_tid(g, owner);
+  if (h >= 0) {
+    nd->wf.rule = TW_WF_SOME;
+    tw_wf_add_ender(&nd->wf, h);
+  } else if (!shared && !task_exists(owner)) {
+    nd->wf.rule = TW_WF_ALWAYS; /* held by a thread that has exited: nobody will unlock it */
+  }
+}
+
+static void rwlock_rule(struct graph *g, size_t i) {
+  struct node *nd = &g->n[i];
+  pthread_rwlock_t *l = (pthread_rwlock_t *)nd->s.wait.obj;
+  int writer = 0, shared = 0;
+  if (read_int(&l->__data.__cur_writer, &writer) != 0 || read_int(&l->__data.__shared, &shared) != 0)
+    return;
+  if (writer) {
+    lock_owner_rule(g, i, writer, shared != 0);
+    return;
+  }
+  if (shared) return; /* readers in other processes are invisible */
+  /* Readers: the threads whose published held set has the lock (blocked ones publish it). */
+  for (size_t j = 0; j < g->count; j++) {
+    const struct tw_wait_snap *w = &g->n[j].s.wait;
+    if (g->n[j].s.life == TW_LIFE_EXITED || w->call == TW_CALL_NONE) continue;
+    for (uint32_t k = 0; k < w->nheld; k++) {
+      if (w->held[k] != nd->s.wait.obj) continue;
+      /* Holds it for reading and waits to write: forever (the hook marked it, with the stack). */
+      if (j == i && nd->s.wait.aux_stack) nd->self_relock = true;
+      nd->wf.rule = TW_WF_SOME;
+      tw_wf_add_ender(&nd->wf, (int32_t)j);
+    }
+  }
+}
+
+static void fd_rule(struct graph *g, size_t i, bool *handlers_checked, bool *handlers) {
+  struct node *nd = &g->n[i];
+  int fd = nd->s.wait.fd;
+  uint8_t kind = tw_fd_get(fd) & TW_FD_KIND_MASK;
+  if (!kind) return; /* closed or no longer ours to follow */
+  uint32_t obj = (unsigned)fd < TW_MAX_FDS ? tw_load_relaxed(&tw__fdobj[fd]) : 0;
+  if (!obj || obj <= tw_load_relaxed(&tw__fdobj_at_fork)) return; /* another process may feed it */
+  bool reading = nd->s.wait.call == TW_CALL_READ || nd->s.wait.call == TW_CALL_EVENTFD_READ;
+  if (kind != TW_FD_EVENTFD && !tw_fd_obj_open(fd, reading ? TW_FD_PIPE_W : TW_FD_PIPE_R))
+    return; /* the other end is not open here, yet the call blocks: another process holds it */
+  if (!*handlers_checked) {
+    *handlers = signal_handlers_installed();
+    *handlers_checked = true;
+  }
+  if (*handlers) return;
+  uint64_t ids[TW_FD_FACT_THREADS];
+  unsigned n = tw_fdfacts_threads(fd, reading ? TW_EV_IO_WRITE : TW_EV_IO_READ, ids,
+                                  TW_FD_FACT_THREADS);
+  nd->wf.rule = TW_WF_OTHERS;
+  if (n == 0 || n > TW_FD_FACT_THREADS) return;
+  for (unsigned k = 0; k < n; k++) {
+    int32_t j = index_of_id(g, ids[k]);
+    if (j >= 0 && (size_t)j != i && g->n[j].s.life != TW_LIFE_EXITED) tw_wf_add_ender(&nd->wf, j);
+  }
+  if (nd->wf.nend) nd->wf.rule = TW_WF_ALL; /* else the known ones are gone: anyone else might write */
+}
+
+static void build_rules(struct graph *g) {
+  bool handlers_checked = false, handlers = false;
+  for (size_t i = 0; i < g->count; i++) {
+    struct node *nd = &g->n[i];
+    const struct tw_wait_snap *w = &nd->s.wait;
+    nd->wf.rule = TW_WF_NEVER;
+    if (nd->s.life == TW_LIFE_EXITED || w->call == TW_CALL_NONE || tw_call_timed(w->call)) continue;
+    switch (tw_call_class(w->call)) {
+      case TW_WC_MUTEX: {
+        pthread_mutex_t *m = (pthread_mutex_t *)w->obj;
+        int owner = 0, kind = 0;
+        if (read_int(&m->__data.__owner, &owner) == 0 && read_int(&m->__data.__kind, &kind) == 0)
+          lock_owner_rule(g, i, owner, (kind & TW_MUTEX_PSHARED_BIT) != 0);
+        break;
+      }
+      case TW_WC_RWLOCK: rwlock_rule(g, i); break;
+      case TW_WC_JOIN: {
+        int32_t t = index_of_handle(g, w->obj);
+        if (t >= 0) {
+          nd->wf.rule = TW_WF_SOME;
+          tw_wf_add_ender(&nd->wf, t);
+        }
+        break;
+      }
+      case TW_WC_COND: { /* a process-shared condvar may be signalled from another process */
+        int wrefs = 0;
+        if (read_int(&((pthread_cond_t *)w->obj)->__data.__wrefs, &wrefs) == 0 &&
+            !(wrefs & TW_COND_SHARED_BIT))
+          nd->wf.rule = TW_WF_OTHERS;
+        break;
+      }
+      case TW_WC_FD: fd_rule(g, i, &handlers_checked, &handlers); break;
+      default: break;
+    }
+  }
+}
+
+static bool graph_load(struct graph *g) {
+  g->untracked = false;
+  size_t got = 0;
+  struct tw_thread_snap *snaps = tw_registry_snapshot_all(&got); /* sorted by id */
+  if (!snaps) return false;
+  if (got > g->cap) {
+    struct node *n = realloc(g->n, sizeof(*n) * got);
+    if (!n) {
+      free(snaps);
+      return false;
+    }
+    g->n = n;
+    g->cap = got;
+  }
+  g->count = 0;
+  for (size_t i = 0; i < got; i++) {
+    if (snaps[i].life == TW_LIFE_EXITED) continue; /* exited: not part of any wait */
+    memset(&g->n[g->count], 0, sizeof(g->n[0]));
+    g->n[g->count++].s = snaps[i];
+  }
+  g->alive = g->count;
+  free(snaps);
+  return true;
+}
+
+/* --- reports -------------------------------------------------------------------------------- */
+
+static void fill_thread(struct tw_report_thread *rt, const struct graph *g, const struct node *nd,
+                        uint64_t now) {
+  tw_report_thread_from_snap(rt, &nd->s, now);
+  enum tw_wait_class c = tw_call_class(nd->s.wait.call);
+  if (c != TW_WC_MUTEX && c != TW_WC_RWLOCK) return;
+  for (uint32_t k = 0; k < nd->wf.nend && rt->nheld_by < TW_ARRAY_LEN(rt->held_by); k++)
+    rt->held_by[rt->nheld_by++] = g->n[nd->wf.end[k]].s.id;
+}
+
+/* "pthread_mutex_lock() on mutex 0x... (held by T3) at f (x.c:3)" */
+static void wait_phrase(char *buf, size_t n, const struct tw_report_thread *rt) {
+  char where[200], held[48] = "";
+  tw_report_where(rt->stack, where, sizeof(where));
+  if (rt->nheld_by) snprintf(held, sizeof(held), " (held by T%llu)", (unsigned long long)rt->held_by[0]);
+  snprintf(buf, n, "%s() on %s%s at %s", tw_call_name(rt->wait.call), rt->object, held, where);
+}
+
+static void emit_deadlock(struct tw_report *r) {
+  r->dropped = tw_registry_dropped();
+  bool written = tw_report_emit(r);
+  if (written && tw__opt.on_deadlock == TW_ON_DEADLOCK_ABORT) {
+    static const char msg[] =
+        "threadwatch: THREADWATCH_ON_DEADLOCK=abort: aborting so that a core dump shows the hang\n";
+    tw__write_all(2, msg, sizeof(msg) - 1);
+    abort();
+  }
+}
+
+static void mark_dead(const struct node *nd) {
+  struct seen *e = seen_of(nd->s.id);
+  if (!e) return;
+  e->dead = true;
+  e->dead_episode = nd->s.wait.episode;
+}
+
+static bool dead_reported(const struct node *nd) {
+  struct seen *e = NULL;
+  HASH_FIND(hh, seen_tab, &nd->s.id, sizeof(uint64_t), e);
+  return e && e->dead && e->dead_episode == nd->s.wait.episode;
+}
+
+static void report_self_relock(const struct graph *g, const struct node *nd, uint64_t now) {
+  static struct tw_report r;
+  memset(&r, 0, sizeof(r));
+  r.kind = "deadlock";
+  r.what = "self-relock";
+  r.count = 1;
+  r.nthreads = 1;
+  fill_thread(&r.threads[0], g, nd, now);
+  r.locked_at = nd->s.wait.aux_stack;
+  char where[200], first[200];
+  tw_report_where(r.threads[0].stack, where, sizeof(where));
+  tw_report_where(r.locked_at, first, sizeof(first));
+  /* The object as described for the thread: `mutex 0x...`, with its threadwatch_name_lock name. */
+  snprintf(r.message, sizeof(r.message),
+           "T%llu locks %s again at %s while it already holds it (taken at %s): it blocks "
+           "forever", (unsigned long long)nd->s.id, r.threads[0].object, where, first);
+  emit_deadlock(&r);
+}
+
+/* A cycle of definite waits: each member waits for exactly the next one. */
+static void report_cycle(const struct graph *g, const uint32_t *cyc, size_t len, uint64_t now) {
+  static struct tw_report r;
+  memset(&r, 0, sizeof(r));
+  r.kind = "deadlock";
+  r.what = "wait-cycle";
+  r.count = (uint32_t)len;
+  for (size_t k = 0; k < len && r.nthreads < TW_REPORT_MAX_THREADS; k++)
+    fill_thread(&r.threads[r.nthreads++], g, &g->n[cyc[k]], now);
+  size_t off = 0;
+  char names[96] = "";
+  for (size_t k = 0; k < len && k < 6; k++)
+    off += (size_t)snprintf(names + off, sizeof(names) - off, "%sT%llu",
+                            k == 0 ? "" : k + 1 == len ? " and " : ", ",
+                            (unsigned long long)g->n[cyc[k]].s.id);
+  off = (size_t)snprintf(r.message, sizeof(r.message),
+                         "%s are blocked forever, each waiting for the next:", names);
+  for (uint32_t k = 0; k < r.nthreads && off < sizeof(r.message); k++) {
+    char phrase[320];
+    wait_phrase(phrase, sizeof(phrase), &r.threads[k]);
+    off += (size_t)snprintf(r.message + off, sizeof(r.message) - off, "%s T%llu in %s",
+                            k ? ";" : "", (unsigned long long)r.threads[k].id, phrase);
+  }
+  emit_deadlock(&r);
+}
+
+static void report_all_asleep(const struct graph *g, uint64_t now) {
+  static struct tw_report r;
+  memset(&r, 0, sizeof(r));
+  r.kind = "deadlock";
+  r.what = "all-asleep";
+  r.count = (uint32_t)g->alive;
+  for (size_t i = 0; i < g->count && r.nthreads < TW_REPORT_MAX_THREADS; i++)
+    if (g->n[i].wf.stuck) fill_thread(&r.threads[r.nthreads++], g, &g->n[i], now);
+  size_t off = g->alive == 1
+                   ? (size_t)snprintf(r.message, sizeof(r.message),
+                                      "the only thread is asleep: it is blocked in a wait that no "
+                                      "thread of the process can end:")
+                   : (size_t)snprintf(r.message, sizeof(r.message),
+                                      "all %zu threads are asleep: each is blocked in a wait that "
+                                      "no thread of the process can end:", g->alive);
+  for (uint32_t k = 0; k < r.nthreads && k < 3 && off < sizeof(r.message); k++) {
+    char phrase[320];
+    wait_phrase(phrase, sizeof(phrase), &r.threads[k]);
+    off += (size_t)snprintf(r.message + off, sizeof(r.message) - off, "%s T%llu in %s",
+                            k ? ";" : "", (unsigned long long)r.threads[k].id, phrase);
+  }
+  if (r.nthreads > 3 && off < sizeof(r.message))
+    snprintf(r.message + off, sizeof(r.message) - off, "; ...");
+  emit_deadlock(&r);
+}
+
+/* Reports the deadlocks of the (confirmed) stuck set. */
+static void report_deadlocks(struct graph *g, uint64_t now) {
+  bool any = false;
+  for (size_t i = 0; i < g->count; i++) {
+    struct node *nd = &g->n[i];
+    if (nd->wf.stuck && nd->self_relock) {
+      if (!dead_reported(nd)) report_self_relock(g, nd, now);
+      mark_dead(nd);
+      any = true;
+    }
+  }
+  /* Cycles: walk the definite waits from each stuck node; color 1 = on the current walk. */
+  uint8_t *color = calloc(g->count ? g->count : 1, 1);
+  uint32_t *path = malloc(sizeof(uint32_t) * (g->count ? g->count : 1));
+  for (size_t i = 0; color && path && i < g->count; i++) {
+    if (!g->n[i].wf.stuck || color[i]) continue;
+    size_t len = 0;
+    int32_t cur = (int32_t)i;
+    while (cur >= 0 && g->n[cur].wf.stuck && !color[cur]) {
+      color[cur] = 1;
+      path[len++] = (uint32_t)cur;
+      cur = tw_waitfor_next(g->n, sizeof(*g->n), &g->n[cur].wf);
+    }
+    if (cur >= 0 && color[cur] == 1) { /* closed a cycle on this walk: from cur to the end */
+      size_t start = 0;
+      while (path[start] != (uint32_t)cur) start++;
+      size_t clen = len - start;
+      bool fresh = false;
+      for (size_t k = start; k < len; k++) fresh |= !dead_reported(&g->n[path[k]]);
+      if (clen >= 2 && fresh) report_cycle(g, path + start, clen, now);
+      if (clen >= 2) any = true;
+    }
+    for (size_t k = 0; k < len; k++) color[path[k]] = 2;
+  }
+  free(color);
+  free(path);
+  size_t nstuck = 0;
+  bool fresh = false;
+  for (size_t i = 0; i < g->count; i++) {
+    nstuck += g->n[i].wf.stuck;
+    fresh |= g->n[i].wf.stuck && !dead_reported(&g->n[i]);
+  }
+  if (!any && fresh && nstuck == g->alive && !g->untracked) {
+    report_all_asleep(g, now);
+    any = true;
+  }
+  /* Whatever else is stuck waits on a deadlock just reported (or on an exited owner, which the stall
+   * report explains): it is not reported again as a deadlock. */
+  if (any)
+    for (size_t i = 0; i < g->count; i++)
+      if (g->n[i].wf.stuck) mark_dead(&g->n[i]);
+}
+
+/* --- stalls --------------------------------------------------------------------------------- */
+
+static const char *stall_what(const struct tw_wait_snap *w) {
+  switch (tw_call_class(w->call)) {
+    case TW_WC_MUTEX: return "mutex";
+    case TW_WC_RWLOCK: return "rwlock";
+    case TW_WC_COND: return "condvar";
+    case TW_WC_JOIN: return "join";
+    case TW_WC_FD: return (tw_fd_get(w->fd) & TW_FD_KIND_MASK) == TW_FD_EVENTFD ? "eventfd" : "pipe";
+    default: return "wait";
+  }
+}
+
+static void report_stall(const struct graph *g, const uint32_t *idx, size_t k, uint64_t now) {
+  static struct tw_report r;
+  memset(&r, 0, sizeof(r));
+  const struct node *first = &g->n[idx[0]];
+  const struct tw_wait_snap *w = &first->s.wait;
+  r.kind = "stall";
+  r.what = stall_what(w);
+  r.threshold_ns = tw__opt.stall_ns;
+  for (size_t j = 0; j < k && r.nthreads < TW_REPORT_MAX_THREADS; j++)
+    fill_thread(&r.threads[r.nthreads++], g, &g->n[idx[j]], now);
+  uint32_t stalled = (uint32_t)k;
+  /* Listed stalled threads leave room for the holders. */
+  if (first->wf.nend && r.nthreads > TW_REPORT_MAX_THREADS - 2) r.nthreads = TW_REPORT_MAX_THREADS - 2;
+  const struct tw_report_thread *t0 = &r.threads[0];
+  char phrase[320], d[32], who[48];
+  wait_phrase(phrase, sizeof(phrase), t0);
+  snprintf(d, sizeof(d), "%.2fs", (double)t0->wait_ns / 1e9);
+  if (k == 1) snprintf(who, sizeof(who), "T%llu has", (unsigned long long)t0->id);
+  else snprintf(who, sizeof(who), "%zu threads (T%llu, ...) have", k, (unsigned long long)t0->id);
+  size_t off = (size_t)snprintf(r.message, sizeof(r.message), "%s been blocked for %s in %s", who,
+                                d, phrase);
+  /* Lock stalls: the holder, and where it is now; join stalls: the thread joined. (A pipe's past
+   * writers are not listed: nothing says they are the ones that should write now.) */
+  enum tw_wait_class wc = tw_call_class(w->call);
+  const char *role = wc == TW_WC_JOIN ? "the joined thread" : "the holder";
+  uint32_t holders = 0;
+  for (uint32_t e = 0; e < first->wf.nend && r.nthreads < TW_REPORT_MAX_THREADS; e++) {
+    const struct node *h = &g->n[first->wf.end[e]];
+    if (h == first || (wc != TW_WC_MUTEX && wc != TW_WC_RWLOCK && wc != TW_WC_JOIN)) continue;
+    struct tw_report_thread *ht = &r.threads[r.nthreads++];
+    fill_thread(ht, g, h, now);
+    holders++;
+    if (ht->state == TW_TS_BLOCKED) {
+      char hp[320];
+      wait_phrase(hp, sizeof(hp), ht);
+      off += (size_t)snprintf(r.message + off, sizeof(r.message) - off,
+                              "; %s T%llu is itself blocked in %s", role,
+                              (unsigned long long)h->s.id, hp);
+    } else {
+      tw_report_thread_locate(ht);
+      off += (size_t)snprintf(r.message + off, sizeof(r.message) - off, "; %s T%llu is %s", role,
+                              (unsigned long long)h->s.id, ht->note[0] ? ht->note : "running");
+    }
+    if (off >= sizeof(r.message)) off = sizeof(r.message) - 1;
+  }
+  if (first->wf.rule == TW_WF_ALWAYS && off < sizeof(r.message))
+    off += (size_t)snprintf(r.message + off, sizeof(r.message) - off,
+                            "; it is held by thread %d, which has exited without unlocking it",
+                            first->owner_tid);
+  if (off >= sizeof(r.message)) off = sizeof(r.message) - 1;
+  /* Condvar stalls: a signal that found nobody waiting before this wait began is a lost wakeup. */
+  if (tw_call_class(w->call) == TW_WC_COND) {
+    struct nowaiter *nw = NULL;
+    HASH_FIND(hh, nowaiters, &w->obj, sizeof(uintptr_t), nw);
+    if (nw && nw->when_ns <= w->since_ns) {
+      r.what = "lost-wakeup";
+      r.signalled_by = nw->thread;
+      r.signalled_at = nw->stack;
+      char where[200];
+      tw_report_where(nw->stack, where, sizeof(where));
+      snprintf(r.message + off, sizeof(r.message) - off,
+               ": a lost wakeup: T%llu signalled this condvar at %s %.2fs before the wait began, "
+               "when no thread was waiting", (unsigned long long)nw->thread, where,
+               (double)(w->since_ns - nw->when_ns) / 1e9);
+    }
+  }
+  r.count = stalled; /* the holders are listed as context, not counted */
+  r.ncontext = holders;
+  r.same_stacks = false;
+  r.dropped = tw_registry_dropped();
+  tw_report_emit(&r);
+}
+
+struct stall_key {
+  uint32_t call, stack;
+  uintptr_t obj;
+  int32_t fd;
+};
+
+static bool same_stall(const struct node *a, const struct node *b) {
+  return a->s.wait.call == b->s.wait.call && a->s.wait.stack == b->s.wait.stack &&
+         a->s.wait.obj == b->s.wait.obj && a->s.wait.fd == b->s.wait.fd;
+}
+
+static void report_stalls(struct graph *g, uint64_t now) {
+  uint64_t limit = tw__opt.stall_ns;
+  if (limit == 0) return;
+  uint32_t *due = malloc(sizeof(uint32_t) * (g->count ? g->count : 1));
+  if (!due) return;
+  size_t ndue = 0;
+  for (size_t i = 0; i < g->count; i++) {
+    const struct node *nd = &g->n[i];
+    const struct tw_wait_snap *w = &nd->s.wait;
+    if (w->call == TW_CALL_NONE || now < w->since_ns || now - w->since_ns < limit) continue;
+    if (dead_reported(nd)) continue; /* a deadlock report explains it */
+    struct seen *e = seen_of(nd->s.id);
+    if (!e || (e->stalled && e->stall_episode == w->episode)) continue;
+    e->stalled = true;
+    e->stall_episode = w->episode;
+    due[ndue++] = (uint32_t)i;
+  }
+  /* Threads stalled at the same place on the same object in this scan make one report. */
+  uint32_t *group = malloc(sizeof(uint32_t) * (ndue ? ndue : 1));
+  for (size_t i = 0; group && i < ndue; i++) {
+    if (due[i] == UINT32_MAX) continue;
+    size_t k = 0;
+    group[k++] = due[i];
+    for (size_t j = i + 1; j < ndue; j++)
+      if (due[j] != UINT32_MAX && same_stall(&g->n[due[i]], &g->n[due[j]])) {
+        group[k++] = due[j];
+        due[j] = UINT32_MAX;
+      }
+    report_stall(g, group, k, now);
+  }
+  free(group);
+  free(due);
+}
+
+/* --- the scan ------------------------------------------------------------------------------- */
+
+static struct graph g1, g2;
+
+/* Stuck threads not yet confirmed in their current wait episode. */
+static bool needs_confirm(const struct graph *g) {
+  for (size_t i = 0; i < g->count; i++) {
+    const struct node *nd = &g->n[i];
+    if (!nd->wf.stuck) continue;
+    struct seen *e = NULL;
+    HASH_FIND(hh, seen_tab, &nd->s.id, sizeof(uint64_t), e);
+    if (!e || !e->checked || e->checked_episode != nd->s.wait.episode) return true;
+  }
+  return false;
+}
+
+static void mark_checked(const struct graph *g) {
+  for (size_t i = 0; i < g->count; i++) {
+    struct seen *e = g->n[i].wf.stuck ? seen_of(g->n[i].s.id) : NULL;
+    if (!e) continue;
+    e->checked = true;
+    e->checked_episode = g->n[i].s.wait.episode;
+  }
+}
+
+static void forget_gone_threads(const struct graph *g) {
+  struct seen *e, *tmp;
+  HASH_ITER(hh, seen_tab, e, tmp) e->alive = false;
+  for (size_t i = 0; i < g->count; i++) {
+    HASH_FIND(hh, seen_tab, &g->n[i].s.id, sizeof(uint64_t), e);
+    if (e) e->alive = true;
+  }
+  HASH_ITER(hh, seen_tab, e, tmp) {
+    if (e->alive) continue;
+    HASH_DEL(seen_tab, e);
+    free(e);
+  }
+}
+
+static bool any_blocked(const struct graph *g) {
+  for (size_t i = 0; i < g->count; i++)
+    if (g->n[i].s.wait.call != TW_CALL_NONE) return true;
+  return false;
+}
+
+/* Whether some wait's rule depends on every other thread (then threads we do not know matter). */
+static bool any_others_rule(const struct graph *g) {
+  for (size_t i = 0; i < g->count; i++)
+    if (g->n[i].wf.rule == TW_WF_OTHERS) return true;
+  return false;
+}
+
+static bool analyse(struct graph *g, const bool *keep) {
+  if (!graph_load(g)) return false;
+  build_rules(g);
+  g->untracked = any_others_rule(g) && has_untracked_threads(g->alive);
+  tw_waitfor_solve(g->n, g->count, sizeof(*g->n), g->alive, g->untracked, keep);
+  return true;
+}
+
+/* cond-mutex-mismatch: two threads blocked on one condvar, each with its own mutex. */
+static const struct graph *sort_graph;
+static int by_cond(const void *a, const void *b) {
+  const struct tw_wait_snap *x = &sort_graph->n[*(const uint32_t *)a].s.wait;
+  const struct tw_wait_snap *y = &sort_graph->n[*(const uint32_t *)b].s.wait;
+  if (x->obj != y->obj) return x->obj < y->obj ? -1 : 1;
+  return x->obj2 < y->obj2 ? -1 : x->obj2 > y->obj2;
+}
+
+static void check_cond_mutexes(const struct graph *g) {
+  uint32_t *idx = malloc(sizeof(*idx) * (g->count ? g->count : 1));
+  if (!idx) return;
+  size_t k = 0;
+  for (size_t i = 0; i < g->count; i++)
+    if (tw_call_class(g->n[i].s.wait.call) == TW_WC_COND) idx[k++] = (uint32_t)i;
+  sort_graph = g;
+  qsort(idx, k, sizeof(*idx), by_cond);
+  for (size_t i = 0; i + 1 < k; i++) {
+    const struct tw_thread_snap *a = &g->n[idx[i]].s, *b = &g->n[idx[i + 1]].s;
+    if (a->wait.obj == b->wait.obj && a->wait.obj2 != b->wait.obj2) tw_misuse_cond_mismatch(a, b);
+  }
+  free(idx);
+}
+
+static void scan_once(uint64_t now_ns) {
+  if (!analyse(&g1, NULL)) return;
+  if (!any_blocked(&g1)) {
+    forget_gone_threads(&g1);
+    return;
+  }
+  check_cond_mutexes(&g1);
+  if (!needs_confirm(&g1)) { /* nothing new is stuck: only stalls can be due */
+    report_stalls(&g1, now_ns);
+    forget_gone_threads(&g1);
+    return;
+  }
+  /* A second look: only threads still in the same wait episodes, still stuck, are deadlocked. */
+  struct timespec pause = {0, (long)TW_DEADLOCK_CONFIRM_NS};
+  nanosleep(&pause, NULL);
+  if (!graph_load(&g2)) return;
+  bool *keep = calloc(g2.count ? g2.count : 1, sizeof(bool));
+  if (!keep) return;
+  for (size_t i = 0; i < g2.count; i++) {
+    int32_t j = index_of_id(&g1, g2.n[i].s.id);
+    keep[i] = j >= 0 && g1.n[j].wf.stuck && g1.n[j].s.wait.episode == g2.n[i].s.wait.episode;
+  }
+  build_rules(&g2);
+  g2.untracked = any_others_rule(&g2) && has_untracked_threads(g2.alive);
+  tw_waitfor_solve(g2.n, g2.count, sizeof(*g2.n), g2.alive, g2.untracked, keep);
+  free(keep);
+  now_ns = tw__now_ns();
+  report_deadlocks(&g2, now_ns);
+  mark_checked(&g2);
+  report_stalls(&g2, now_ns);
+  forget_gone_threads(&g2);
+}
+
+void tw_waits_after_fork_child(void) {
+  struct seen *e, *tmp;
+  HASH_ITER(hh, seen_tab, e, tmp) {
+    HASH_DEL(seen_tab, e);
+    free(e);
+  }
+  struct nowaiter *w, *wtmp;
+  HASH_ITER(hh, nowaiters, w, wtmp) {
+    HASH_DEL(nowaiters, w);
+    free(w);
+  }
+  nnowaiters = 0;
+}
+
+void tw_waits_scan(uint64_t now_ns) {
+  scan_once(now_ns);
+  tw_add_acq_rel(&tw__scans_done, 1);
+  syscall(SYS_futex, &tw__scans_done, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+void tw_waits_tick(uint64_t now_ns, bool final) {
+  if (!final) tw_waits_scan(now_ns);
+}

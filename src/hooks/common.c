@@ -1,0 +1,26 @@
+/* What every blocking hook shares: publishing a wait state, and leaving it on cancellation. */
+#include "control/reporter.h"
+#include "hooks/hooks.h"
+
+void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call call, uintptr_t obj,
+                      uintptr_t obj2, int fd, uint32_t aux_stack) {
+  struct tw_wait_snap w = {.call = call, .fd = fd, .obj = obj, .obj2 = obj2, .aux_stack = aux_stack};
+  bool cond = tw_call_class(call) == TW_WC_COND;
+  /* The innermost locks first: they are the likeliest to matter to a wait that just began. */
+  for (uint32_t i = t->nheld; i-- > 0 && w.nheld < TW_WAIT_HELD;) {
+    if (cond && t->held[i].lock == obj2) continue; /* released for the duration of the wait */
+    w.held[w.nheld] = t->held[i].lock;
+    w.held_mode[w.nheld++] = (uint8_t)t->held[i].mode;
+  }
+  tw_wait_begin(self, &w);
+  /* The reporter watches blocked threads. fd waits do not start it: read/write may run in a signal
+   * handler, where creating a thread is not safe; pipe()/eventfd() start it instead. */
+  if (tw_call_class(call) != TW_WC_FD) tw_reporter_ensure_started();
+}
+
+void tw__wait_cancel_cleanup(void *p) {
+  /* Cancellation leaves every watched wait of the thread at once. */
+  struct tw_thread *self = p;
+  tw_tls()->in_wait = 0;
+  if (self) tw_wait_end(self);
+}

@@ -1,0 +1,213 @@
+/* Hooks for pthread_cond_* (the GLIBC_2.3.2 versions, hazard 2): condvar waits, cancellation-safe. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hooks/hooks.h"
+#include "race/hook.h"
+#include "runtime/ring.h"
+#include "runtime/stackdepot.h"
+
+/* The mutex stays on the held-lock stack during the wait: the thread holds it again whenever it runs
+ * application code, including the cleanup handlers of a cancelled wait (hazard 4). The wait-for
+ * analysis knows a condvar waiter does not hold it meanwhile. */
+
+/* --- misuse checks (misuse.h) --- */
+
+/* glibc's pthread_cond_destroy sets bit 2 of __wrefs (its wake-request flag) and nothing else does:
+ * a destroyed condvar keeps it until pthread_cond_init or the static initializer. Bits 3 and up
+ * count the waiters. */
+#define TW_COND_DESTROYED_BIT 4u
+static inline bool destroyed(pthread_cond_t *c) {
+  return __atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) & TW_COND_DESTROYED_BIT;
+}
+static inline unsigned waiters(pthread_cond_t *c) {
+  return __atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) >> 3;
+}
+
+/* Where condvars were destroyed, for the report of a later use: a small table (the condvar's own
+ * words are glibc's, and a use after destroy must behave as it would without us). Best effort: a
+ * collision loses the place, never the report. */
+#define TW_COND_GRAVES 256u
+static struct grave {
+  _Atomic uintptr_t cond;
+  _Atomic uintptr_t pc;
+  _Atomic uint64_t by;
+} graves[TW_COND_GRAVES];
+
+static inline struct grave *grave_of(pthread_cond_t *c) {
+  return &graves[((uintptr_t)c * 0x9E3779B97F4A7C15ull >> 40) & (TW_COND_GRAVES - 1)];
+}
+
+static TW_NOINLINE void use_after_destroy(struct tw_tls *t, pthread_cond_t *c, uintptr_t pc,
+                                          uintptr_t sp) {
+  TW_ERRNO_SAVE(); /* stack walks and sleeps below may set it */
+  struct grave *g = grave_of(c);
+  uintptr_t at = tw_load_relaxed(&g->pc);
+  uint64_t by = tw_load_relaxed(&g->by);
+  bool known = tw_load_acquire(&g->cond) == (uintptr_t)c && at;
+  tw__misuse(t, TW_MU_USE_AFTER_DESTROY, TW_MO_COND, (uintptr_t)c, 0,
+             known ? tw_depot_put(&at, 1) : 0, known ? by : 0, pc, sp, 0);
+  TW_ERRNO_RESTORE();
+}
+
+static TW_NOINLINE void wait_checks(struct tw_tls *t, pthread_cond_t *c, pthread_mutex_t *m,
+                                    uintptr_t pc, uintptr_t sp) {
+  if (destroyed(c)) use_after_destroy(t, c, pc, sp);
+  if (!tw_held_find(t, (uintptr_t)m, -1))
+    tw__misuse(t, TW_MU_COND_WAIT_UNLOCKED, TW_MO_COND, (uintptr_t)c, (uintptr_t)m, 0, 0, pc, sp, 0);
+}
+
+static TW_NOINLINE int cond_wait_common(pthread_cond_t *c, pthread_mutex_t *m, enum tw_call call,
+                                        clockid_t clk, const struct timespec *ts, uintptr_t pc,
+                                        uintptr_t sp) {
+  struct tw_tls *t = tw_tls();
+  bool held = tw_held_find(t, (uintptr_t)m, -1) != NULL;
+  if (tw_unlikely(destroyed(c)) || !held) wait_checks(t, c, m, pc, sp);
+  TW_ERRNO_SAVE();
+  struct tw_thread *self = tw_wait_enter(t, call, (uintptr_t)c, (uintptr_t)m, -1);
+  TW_ERRNO_RESTORE();
+  int r;
+  tw_race_cond_waiting(c, m);
+  pthread_cleanup_push(tw__wait_cancel_cleanup, self);
+  switch (call) {
+    case TW_CALL_COND_TIMEDWAIT: r = TW_REAL_FN(pthread_cond_timedwait)(c, m, ts); break;
+    case TW_CALL_COND_CLOCKWAIT: r = TW_REAL_FN(pthread_cond_clockwait)(c, m, clk, ts); break;
+    default: r = TW_REAL_FN(pthread_cond_wait)(c, m); break;
+  }
+  pthread_cleanup_pop(0);
+  tw_race_cond_woken(c, m, r);
+  tw_wait_leave(t, self);
+  /* A wait entered without the mutex (cond-wait-unlocked) returns holding it all the same. */
+  if (!held && __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == gettid()) {
+    int saved = errno;
+    tw_held_push(t, (uintptr_t)m, pc, sp, TW_HELD_MUTEX);
+    errno = saved;
+  }
+  return r;
+}
+
+TW_HOOK int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
+  struct tw_tls *t = tw_tls();
+  if (TW_BYPASS(t)) return TW_REAL_FN(pthread_cond_wait)(c, m);
+  return cond_wait_common(c, m, TW_CALL_COND_WAIT, 0, NULL, TW_CALLER_PC(), TW_CALLER_SP());
+}
+
+TW_HOOK int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *ts) {
+  struct tw_tls *t = tw_tls();
+  if (TW_BYPASS(t)) return TW_REAL_FN(pthread_cond_timedwait)(c, m, ts);
+  return cond_wait_common(c, m, TW_CALL_COND_TIMEDWAIT, 0, ts, TW_CALLER_PC(), TW_CALLER_SP());
+}
+
+TW_HOOK int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+                                   const struct timespec *ts) {
+  struct tw_tls *t = tw_tls();
+  if (!TW_REAL_FN(pthread_cond_clockwait)) return ENOSYS;
+  if (TW_BYPASS(t)) return TW_REAL_FN(pthread_cond_clockwait)(c, m, clk, ts);
+  return cond_wait_common(c, m, TW_CALL_COND_CLOCKWAIT, clk, ts, TW_CALLER_PC(), TW_CALLER_SP());
+}
+
+/* A signal that finds no waiter is a no-op; if a thread then waits without checking a predicate, the
+ * wakeup is lost. Such signals are told to the reporter (it names them when a waiter stalls), at most
+ * once per condvar and call site every TW_NOWAITER_REFRESH_NS per thread: a correct program may
+ * signal an empty condvar at a high rate. glibc's own test is the same: no waiter references in
+ * __wrefs (bits 3 and up). */
+#define TW_NOWAITER_REFRESH_NS (100ull * 1000 * 1000)
+
+static TW_NOINLINE void note_no_waiter(struct tw_tls *t, pthread_cond_t *c, uintptr_t pc,
+                                       uintptr_t sp, int broadcast) {
+  uint64_t now = tw__now_ns();
+  if (t->nowaiter_cond == (uintptr_t)c && t->nowaiter_pc == pc &&
+      now - t->nowaiter_ns < TW_NOWAITER_REFRESH_NS)
+    return;
+  struct tw_thread *self = tw_self(t);
+  if (!self) return;
+  TW_ERRNO_SAVE();
+  tw_guard_enter(t);
+  t->nowaiter_cond = (uintptr_t)c;
+  t->nowaiter_pc = pc;
+  t->nowaiter_ns = now;
+  struct tw_event ev = {.type = TW_EV_COND_NOWAITER, .aux = (uint16_t)broadcast, .a = (uintptr_t)c,
+                        .c = now, .stack = tw_stack_capture_earlier(pc, sp)};
+  tw_ring_t *r = tw__ring_of(self);
+  if (r) tw_ring_push(r, &ev); /* evidence only: a full ring drops it (counted), never waits */
+  tw_guard_leave(t);
+  TW_ERRNO_RESTORE();
+}
+
+/* No waiter (a lost-wakeup candidate) or destroyed: one load tells both. */
+static inline bool signal_unusual(pthread_cond_t *c) {
+  unsigned w = __atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED);
+  return (w >> 3) == 0 || (w & TW_COND_DESTROYED_BIT);
+}
+
+static TW_NOINLINE void signal_checks(struct tw_tls *t, pthread_cond_t *c, uintptr_t pc,
+                                      uintptr_t sp, int broadcast) {
+  if (destroyed(c)) use_after_destroy(t, c, pc, sp);
+  else note_no_waiter(t, c, pc, sp, broadcast);
+}
+
+TW_HOOK int pthread_cond_signal(pthread_cond_t *c) {
+  struct tw_tls *t = tw_tls();
+  if (tw_unlikely(signal_unusual(c)) && !TW_BYPASS(t))
+    signal_checks(t, c, TW_CALLER_PC(), TW_CALLER_SP(), 0);
+  tw_race_cond_signalling(c);
+  return TW_REAL_FN(pthread_cond_signal)(c);
+}
+
+TW_HOOK int pthread_cond_broadcast(pthread_cond_t *c) {
+  struct tw_tls *t = tw_tls();
+  if (tw_unlikely(signal_unusual(c)) && !TW_BYPASS(t))
+    signal_checks(t, c, TW_CALLER_PC(), TW_CALLER_SP(), 1);
+  tw_race_cond_signalling(c);
+  return TW_REAL_FN(pthread_cond_broadcast)(c);
+}
+
+TW_HOOK int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a) {
+  int r = TW_REAL_FN(pthread_cond_init)(c, a);
+  if (r == 0) tw_race_destroyed(c);
+  struct grave *g = grave_of(c);
+  uintptr_t dead = (uintptr_t)c;
+  if (r == 0 && tw_load_relaxed(&g->cond) == dead) /* alive again (a locked write only then) */
+    atomic_compare_exchange_strong(&g->cond, &dead, 0);
+  return r;
+}
+
+/* How long a destroy waits for waiters that were woken to leave (glibc counts a woken waiter until it
+ * confirms its wakeup, which it does before it takes the mutex again). */
+#define TW_DESTROY_GRACE_NS (50ull * 1000 * 1000)
+
+static TW_NOINLINE void destroy_checks(struct tw_tls *t, pthread_cond_t *c, uintptr_t pc,
+                                       uintptr_t sp) {
+  TW_ERRNO_SAVE(); /* stack walks and sleeps below may set it */
+  if (destroyed(c)) {
+    use_after_destroy(t, c, pc, sp);
+    TW_ERRNO_RESTORE();
+    return;
+  }
+  uint64_t deadline = tw__now_ns() + TW_DESTROY_GRACE_NS;
+  while (waiters(c) && tw__now_ns() < deadline) {
+    struct timespec ms = {0, 1000 * 1000};
+    nanosleep(&ms, NULL);
+  }
+  unsigned n = waiters(c);
+  if (n) tw__misuse(t, TW_MU_DESTROY_WAITED, TW_MO_COND, (uintptr_t)c, n, 0, 0, pc, sp, 0);
+  TW_ERRNO_RESTORE();
+}
+
+TW_HOOK int pthread_cond_destroy(pthread_cond_t *c) {
+  struct tw_tls *t = tw_tls();
+  bool watched = !TW_BYPASS(t);
+  if (watched && (destroyed(c) || waiters(c))) destroy_checks(t, c, TW_CALLER_PC(), TW_CALLER_SP());
+  if (watched) { /* remembered before the real call, which blocks while waiters remain */
+    struct grave *g = grave_of(c);
+    tw_store_relaxed(&g->pc, TW_CALLER_PC());
+    tw_store_relaxed(&g->by, t->self ? t->self->id : 0);
+    tw_store_release(&g->cond, (uintptr_t)c);
+  }
+  int r = TW_REAL_FN(pthread_cond_destroy)(c);
+  if (r == 0) tw_race_destroyed(c);
+  return r;
+}

@@ -1,0 +1,220 @@
+/* Hooks for pipes and eventfds: follow which fds they are (hazard 10), mark blocking I/O on them.
+ * read/write can run inside signal handlers (hazard 6): the fast path is one table load, and the
+ * slow path uses only lock-free, allocation-free tool code. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "runtime/fdtrack.h"
+#include "hooks/hooks.h"
+#include "race/hook.h"
+#include "control/reporter.h"
+#include "runtime/ring.h"
+#include "base/out.h"
+
+/* Tells the reporter that this thread reads/writes `fd` (first time in a row only). */
+static void note_io(struct tw_tls *t, struct tw_thread *self, int fd, unsigned dir) {
+  uint32_t gen = tw_load_relaxed(&tw__fdgen[fd]);
+  if (t->io_fd == fd && t->io_gen == gen && t->io_dir == dir) return;
+  t->io_fd = fd;
+  t->io_gen = gen;
+  t->io_dir = dir;
+  /* The reporter is not started for this: fd facts are only drained when it runs (it starts with
+   * the first thread, and the exit path drains everything), and this push never waits. A forked
+   * child that writes to a pipe and execs thus never gets a thread of ours. */
+  tw_ring_t *r = tw__ring_of(self);
+  if (!r) return;
+  struct tw_event ev = {.type = TW_EV_FD_IO, .aux = (uint16_t)dir, .a = (uint64_t)fd,
+                        .b = self->id, .c = tw_load_relaxed(&tw__fdobj[fd]), .aux32 = gen};
+  if (!tw_ring_push(r, &ev)) t->io_fd = -1; /* retry the fact next time */
+}
+
+/* Slow path of read/write on a tracked fd. `dir` is TW_EV_IO_READ or TW_EV_IO_WRITE. */
+static TW_NOINLINE struct tw_thread *io_enter(struct tw_tls *t, int fd, uint8_t kind, unsigned dir,
+                                              enum tw_call call) {
+  TW_ERRNO_SAVE();
+  struct tw_thread *self = tw_self(t);
+  if (self) {
+    tw_guard_enter(t);
+    note_io(t, self, fd, dir);
+    tw_guard_leave(t);
+  }
+  /* A non-blocking fd never waits: no wait state, no stack. */
+  if (kind & TW_FD_NONBLOCK) self = NULL;
+  else self = tw_wait_enter(t, call, 0, 0, fd);
+  TW_ERRNO_RESTORE();
+  return self;
+}
+
+static inline void io_leave(struct tw_tls *t, uint8_t kind, struct tw_thread *self) {
+  if (!(kind & TW_FD_NONBLOCK)) tw_wait_leave(t, self);
+}
+
+/* The I/O of a tracked fd, bracketed by the wait state (cancellation point: hazard 4). */
+#define TW_TRACKED_IO(fd, kind, dir, call, expr)                         \
+  __extension__({                                                        \
+    struct tw_tls *t_ = tw_tls();                                        \
+    __typeof__(expr) r_;                                                 \
+    if (TW_BYPASS(t_)) {                                                 \
+      r_ = (expr);                                                       \
+    } else {                                                             \
+      struct tw_thread *self_ = io_enter(t_, fd, kind, dir, call);       \
+      pthread_cleanup_push(tw__wait_cancel_cleanup, self_);              \
+      r_ = (expr);                                                       \
+      pthread_cleanup_pop(0);                                            \
+      int e_ = errno;                                                    \
+      io_leave(t_, kind, self_);                                         \
+      errno = e_;                                                        \
+    }                                                                    \
+    r_;                                                                  \
+  })
+
+TW_HOOK ssize_t read(int fd, void *buf, size_t n) {
+  uint8_t kind = tw_fd_get(fd);
+  if (tw_likely(kind == 0)) return TW_REAL_FN(read)(fd, buf, n);
+  ssize_t r = TW_TRACKED_IO(fd, kind, TW_EV_IO_READ, TW_CALL_READ, TW_REAL_FN(read)(fd, buf, n));
+  if (r > 0) tw_race_fd_read(fd);
+  return r;
+}
+
+TW_HOOK ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen) {
+  uint8_t kind = tw_fd_get(fd);
+  if (tw_likely(kind == 0)) return TW_REAL_FN(__read_chk)(fd, buf, n, buflen);
+  ssize_t r = TW_TRACKED_IO(fd, kind, TW_EV_IO_READ, TW_CALL_READ,
+                             TW_REAL_FN(__read_chk)(fd, buf, n, buflen));
+  if (r > 0) tw_race_fd_read(fd);
+  return r;
+}
+
+TW_HOOK ssize_t write(int fd, const void *buf, size_t n) {
+  uint8_t kind = tw_fd_get(fd);
+  if (tw_likely(kind == 0)) return TW_REAL_FN(write)(fd, buf, n);
+  tw_race_fd_writing(fd);
+  return TW_TRACKED_IO(fd, kind, TW_EV_IO_WRITE, TW_CALL_WRITE, TW_REAL_FN(write)(fd, buf, n));
+}
+
+TW_HOOK int eventfd_read(int fd, eventfd_t *value) {
+  uint8_t kind = tw_fd_get(fd);
+  if (tw_likely(kind == 0)) return TW_REAL_FN(eventfd_read)(fd, value);
+  int r = TW_TRACKED_IO(fd, kind, TW_EV_IO_READ, TW_CALL_EVENTFD_READ,
+                         TW_REAL_FN(eventfd_read)(fd, value));
+  if (r == 0) tw_race_fd_read(fd);
+  return r;
+}
+
+TW_HOOK int eventfd_write(int fd, eventfd_t value) {
+  uint8_t kind = tw_fd_get(fd);
+  if (tw_likely(kind == 0)) return TW_REAL_FN(eventfd_write)(fd, value);
+  tw_race_fd_writing(fd);
+  return TW_TRACKED_IO(fd, kind, TW_EV_IO_WRITE, TW_CALL_EVENTFD_WRITE,
+                       TW_REAL_FN(eventfd_write)(fd, value));
+}
+
+/* A blocked reader of a pipe or eventfd is watched by the reporter thread: start it now, outside
+ * any signal handler (read/write may run in one). */
+static void track_pipe(const int fds[2], int flags) {
+  tw_reporter_ensure_started();
+  uint8_t nb = (flags & O_NONBLOCK) ? TW_FD_NONBLOCK : 0;
+  uint32_t obj = tw_fd_new_obj();
+  tw_fd_track(fds[0], TW_FD_PIPE_R | nb, obj);
+  tw_fd_track(fds[1], TW_FD_PIPE_W | nb, obj);
+}
+
+/* A pipe made by tool code (libunwind makes one to probe memory while we unwind) is not the
+ * application's: it is not tracked, and it is moved above the low fd numbers the application expects
+ * to get (its first open() must return what it would without us). */
+static void move_tool_fds(int fds[2]) {
+  for (int i = 0; i < 2; i++) fds[i] = tw__fd_move_high(fds[i]); /* kept low if it cannot move */
+}
+
+static int pipe_common(int fds[2], int flags) {
+  struct tw_tls *t = tw_tls();
+  int r = flags ? TW_REAL_FN(pipe2)(fds, flags) : TW_REAL_FN(pipe)(fds);
+  if (r != 0) return r;
+  if (TW_BYPASS(t)) {
+    if (t->guard) {
+      int saved = errno;
+      move_tool_fds(fds);
+      errno = saved;
+    }
+    return r;
+  }
+  track_pipe(fds, flags);
+  return r;
+}
+
+TW_HOOK int pipe(int fds[2]) { return pipe_common(fds, 0); }
+
+TW_HOOK int pipe2(int fds[2], int flags) { return pipe_common(fds, flags); }
+
+TW_HOOK int eventfd(unsigned int initval, int flags) {
+  int fd = TW_REAL_FN(eventfd)(initval, flags);
+  if (fd < 0 || TW_BYPASS(tw_tls())) return fd;
+  tw_reporter_ensure_started();
+  tw_fd_track(fd, TW_FD_EVENTFD | ((flags & EFD_NONBLOCK) ? TW_FD_NONBLOCK : 0), tw_fd_new_obj());
+  return fd;
+}
+
+TW_HOOK int close(int fd) {
+  /* Untracked first: once the real close returns, the number may already name another file. */
+  if (tw_unlikely(tw_fd_get(fd) != 0)) tw_fd_untrack(fd);
+  return TW_REAL_FN(close)(fd);
+}
+
+TW_HOOK int close_range(unsigned int first, unsigned int last, int flags) {
+  if (!TW_REAL_FN(close_range)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  int r = TW_REAL_FN(close_range)(first, last, flags);
+  if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC)) {
+    for (unsigned fd = first; fd <= last && fd < TW_MAX_FDS; fd++) tw_fd_untrack((int)fd);
+  }
+  return r;
+}
+
+TW_HOOK int dup(int fd) {
+  int r = TW_REAL_FN(dup)(fd);
+  if (r >= 0) tw_fd_copy(fd, r);
+  return r;
+}
+
+TW_HOOK int dup2(int fd, int fd2) {
+  int r = TW_REAL_FN(dup2)(fd, fd2);
+  if (r >= 0) tw_fd_copy(fd, r);
+  return r;
+}
+
+TW_HOOK int dup3(int fd, int fd2, int flags) {
+  int r = TW_REAL_FN(dup3)(fd, fd2, flags);
+  if (r >= 0) tw_fd_copy(fd, r);
+  return r;
+}
+
+/* fcntl's third argument is an int or a pointer depending on cmd; it is passed through as a
+ * pointer-sized value, which is what glibc itself does. */
+static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg) {
+  int r = real(fd, cmd, arg);
+  if (r < 0) return r;
+  if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) tw_fd_copy(fd, r);
+  else if (cmd == F_SETFL) tw_fd_set_nonblock(fd, ((int)(intptr_t)arg & O_NONBLOCK) != 0);
+  return r;
+}
+
+TW_HOOK int fcntl(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  void *arg = va_arg(ap, void *);
+  va_end(ap);
+  return fcntl_common(TW_REAL_FN(fcntl), fd, cmd, arg);
+}
+
+TW_HOOK int fcntl64(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  void *arg = va_arg(ap, void *);
+  va_end(ap);
+  return fcntl_common(TW_REAL_FN(fcntl64) ? TW_REAL_FN(fcntl64) : TW_REAL_FN(fcntl), fd, cmd, arg);
+}

@@ -1,0 +1,133 @@
+/* Hook prologue/epilogue helpers shared by every file of hooks/.
+ *
+ * How to add a hook (src/README.md has the whole recipe):
+ *  1. Add a TW_REAL(ret, name, (params), version, required) line to base/real.inc. Use the symbol
+ *     version for calls glibc exports twice (the pthread_cond_* family: "GLIBC_2.3.2", hazard 2).
+ *     The export map is generated from that table. A blocking call also gets a TW_CALL row in
+ *     runtime/calls.inc (its name, wait class, timed or not).
+ *  2. In the hooks/ file of its family (or a new one: the build picks it up), write it mechanically:
+ *
+ *       TW_HOOK int pthread_foo(pthread_foo_t *f) {
+ *         struct tw_tls *t = tw_tls();
+ *         if (TW_BYPASS(t)) return TW_REAL_FN(pthread_foo)(f);   // tool code or exiting thread
+ *         int r = TW_REAL_FN(pthread_foo)(f);                     // the real call, result kept
+ *         if (r == 0) tw__on_foo(t, f);                           // the event, on success only
+ *         return r;                                               // errno untouched (hazard 3)
+ *       }
+ *
+ *     Anything that may change errno (allocation, unwinding, writing) runs between TW_ERRNO_SAVE and
+ *     TW_ERRNO_RESTORE, and inside tw_guard_enter/leave so calls it makes pass straight through.
+ *  3. Add the call to tests/fidelity/fidelity.c (same result and errno with and without the preload).
+ */
+#ifndef TW_HOOKS_H
+#define TW_HOOKS_H
+
+#include <errno.h>
+
+#include "base/real.h"
+#include "base/tw.h"
+#include "control/init.h"
+#include "detect/lockorder.h"
+#include "detect/misuse.h"
+#include "runtime/registry.h"
+#include "runtime/tls.h"
+
+#define TW_HOOK TW_EXPORT
+
+/* Hooks pass straight through while tool code runs on this thread, or after the thread has left. */
+#define TW_BYPASS(t) tw_unlikely((t)->guard != 0 || (t)->gone)
+
+/* The calling thread's record, made on first use (adoption, hooks/thread.c). NULL if the thread has
+ * left. */
+struct tw_thread *tw__self_slow(struct tw_tls *t);
+static inline struct tw_thread *tw_self(struct tw_tls *t) {
+  return tw_likely(t->self != NULL) ? t->self : tw__self_slow(t);
+}
+
+/* Binds a record to the calling thread so our TSD destructor sees it leave (hooks/thread.c). */
+void tw__thread_attach(struct tw_thread *self);
+
+/* A lock at `lock` is being initialised or destroyed: retire its graph node, if it has one. */
+static inline void tw_hook_lockorder_reset(uintptr_t lock) {
+  if (tw_lockorder_maybe_known(lock)) {
+    struct tw_tls *t = tw_tls();
+    if (TW_BYPASS(t)) return; /* tool code (libunwind, libdw) making its own locks */
+    tw_self(t);
+    tw__lockorder_reset_slow(lock);
+  }
+}
+
+/* THREADWATCH_LOCK_CLASSES: `lock` was initialised at return address pc. */
+static inline void tw_hook_lock_init_site(uintptr_t lock, uintptr_t pc) {
+  struct tw_tls *t = tw_tls();
+  if (TW_BYPASS(t)) return; /* tool code (libunwind, libdw) making its own locks */
+  tw_self(t);
+  tw__lockorder_init_site(lock, pc);
+}
+
+#define TW_ERRNO_SAVE() int tw_saved_errno_ = errno
+#define TW_ERRNO_RESTORE() (errno = tw_saved_errno_)
+
+/* The application's call site: the return address of the hook, and the caller's stack pointer at
+ * the call (the hook's frame pointer + saved rbp + return address; tw_core keeps frame pointers).
+ * Use them in the exported hook itself, not in a helper it calls. */
+#define TW_CALLER_PC() ((uintptr_t)__builtin_extract_return_addr(__builtin_return_address(0)))
+#define TW_CALLER_SP() ((uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *))
+
+/* Blocking-wait bracket. The wait state is set only for the outermost watched call of a thread (a
+ * signal handler's I/O inside a condvar wait leaves the condvar wait in place). The wait publishes
+ * the locks the thread holds (but not a condvar wait's mutex, which it does not hold meanwhile). */
+void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call call, uintptr_t obj,
+                      uintptr_t obj2, int fd, uint32_t aux_stack);
+static inline struct tw_thread *tw_wait_enter_aux(struct tw_tls *t, enum tw_call call,
+                                                  uintptr_t obj, uintptr_t obj2, int fd,
+                                                  uint32_t aux_stack) {
+  struct tw_thread *self = tw_self(t);
+  if (t->in_wait++ != 0 || !self) return NULL;
+  tw_guard_enter(t);
+  tw__wait_publish(t, self, call, obj, obj2, fd, aux_stack);
+  tw_guard_leave(t);
+  return self;
+}
+static inline struct tw_thread *tw_wait_enter(struct tw_tls *t, enum tw_call call, uintptr_t obj,
+                                              uintptr_t obj2, int fd) {
+  return tw_wait_enter_aux(t, call, obj, obj2, fd, 0);
+}
+
+/* A misuse seen by a hook, before the real call (misuse.h): sends it and waits until it is reported.
+ * `stack` is where (0: the stack at the hooked call with return address pc and caller stack pointer
+ * sp); prev_stack and prev_thread name the earlier event that makes it wrong (0: none). Errno is
+ * kept. A call site already reported is not sent again. */
+void tw__misuse(struct tw_tls *t, enum tw_misuse what, enum tw_mu_obj kind, uintptr_t obj,
+                uint64_t other, uint32_t prev_stack, uint64_t prev_thread, uintptr_t pc,
+                uintptr_t sp, uint32_t stack);
+
+/* destroy-locked: a mutex or rwlock `obj` is being destroyed while held, by this thread (then where
+ * it took it is the earlier event) or by the thread whose kernel id is holder_tid (0: unknown, as
+ * glibc's owner field says). Errno is kept. */
+void tw__misuse_destroy_locked(struct tw_tls *t, enum tw_mu_obj kind, uintptr_t obj,
+                               int holder_tid, uintptr_t pc, uintptr_t sp);
+
+/* exit-holding-locks: the thread is ending with t->held not empty (our TSD destructor). */
+void tw__misuse_exit_holding(struct tw_tls *t);
+
+/* Every tw_wait_enter is matched by exactly one tw_wait_leave (or the cancellation cleanup). */
+static inline void tw_wait_leave(struct tw_tls *t, struct tw_thread *self) {
+  if (t->in_wait) t->in_wait--;
+  if (self) tw_wait_end(self);
+}
+
+/* Cancellation cleanup for waits that are cancellation points (hazard 4). */
+void tw__wait_cancel_cleanup(void *self);
+
+/* The lock-order check of an acquisition that can block: when this held set has taken this lock
+ * before (the thread-local probe of detect/lockorder.h), nothing more; else the thread is adopted
+ * and the new edges are sent (slow path). Returns true when every edge has been sent. */
+static inline bool tw_hook_lockorder(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr_t pc,
+                                     uintptr_t sp) {
+  if (tw_likely(t->nheld == 0) || tw_likely(tw_lockorder_known(t, lock, mode))) return true;
+  tw_self(t);
+  return tw__lockorder_slow(t, lock, mode, pc, sp);
+}
+
+#endif

@@ -1,0 +1,172 @@
+/* Report emission: suppression check, every writer of the writer table, output files, the count of
+ * reports written. */
+#include "report/emit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/options.h"
+#include "base/msg.h"
+#include "base/out.h"
+#include "base/stats.h"
+#include "base/tw.h"
+#include "report/build.h"
+#include "report/suppress.h"
+#include "report/symbolize.h"
+#include "report/writer.h"
+#include "runtime/stackdepot.h"
+
+enum {
+#define TW_WRITER(ID, OPTION, field, stderr_default, begin, report, end) TW_WRITER_##ID,
+#include "report/writers.inc"
+#undef TW_WRITER
+  TW_WRITER_COUNT
+};
+
+static const struct writer {
+  const char *name;   /* "text", "JSON": in messages */
+  const char *option; /* its THREADWATCH_ variable */
+  const char *dest;   /* the option's value */
+  bool stderr_default;
+  tw_writer_begin_fn begin;
+  tw_writer_report_fn report;
+  tw_writer_end_fn end;
+} writers[] = {
+#define TW_WRITER(ID, OPTION, field, stderr_default, begin, report, end) \
+  {#ID, OPTION, tw__opt.field, stderr_default, begin, report, end},
+#include "report/writers.inc"
+#undef TW_WRITER
+};
+
+/* One output per writer, opened on its first report. Analysis lock held for all of this. */
+struct sink {
+  int fd;         /* -1 until opened */
+  int failed;     /* opening failed: said once, then fall back to stderr (text) or nothing */
+  long pid;       /* the pid the file was opened for (a forked child with %p reopens) */
+  bool begun;     /* begin() ran for this file */
+  struct tw_out out;
+};
+static struct sink sinks[TW_WRITER_COUNT] = {{.fd = -1}, {.fd = -1}};
+static _Atomic uint64_t reports_written;
+
+
+/* The writer's name in messages: "text", "JSON". */
+static const char *label(const struct writer *w) { return w->stderr_default ? "text" : w->name; }
+
+static int sink_fd(const struct writer *w, struct sink *s) {
+  long pid = (long)getpid();
+  if (s->fd >= 0 && s->pid == pid) return s->fd;
+  if (s->failed) return w->stderr_default ? 2 : -1;
+  if (w->stderr_default && (w->dest[0] == '\0' || strcmp(w->dest, "stderr") == 0)) {
+    s->fd = 2;
+    s->pid = pid;
+    return 2;
+  }
+  char path[TW_OPT_STR_MAX + 32];
+  int rc = tw__expand_pid(w->dest, pid, path, sizeof(path));
+  int fd = rc == 0 ? tw__open_report_file(path) : rc;
+  if (fd < 0) {
+    char msg[TW_OPT_STR_MAX + 160];
+    snprintf(msg, sizeof(msg), "threadwatch: cannot open %s report file '%s': %s%s\n", w->option,
+             path, strerror(-fd),
+             w->stderr_default ? "; writing the report to stderr" : "; JSON reports are off");
+    tw_msg_str(msg);
+    s->failed = 1;
+    return w->stderr_default ? 2 : -1;
+  }
+  s->fd = fd;
+  s->pid = pid;
+  s->begun = false;
+  return fd;
+}
+
+static void sink_finish(const struct writer *w, struct sink *s) {
+  if (tw_out_flush(&s->out) != 0 && !s->failed) {
+    char msg[200];
+    snprintf(msg, sizeof(msg), "threadwatch: writing the %s report failed: %s\n", label(w),
+             strerror(-s->out.error));
+    tw_msg_str(msg);
+    s->failed = 1; /* said once; later reports do not repeat it */
+    tw_stat_add(write_errors, 1);
+  }
+}
+
+static bool frames_match(const struct tw_suppressions *sup, const char *kind, uint32_t stack) {
+  const uintptr_t *pcs;
+  int n = tw_depot_get(stack, &pcs);
+  for (int i = 0; i < n; i++) {
+    struct tw_frame f[TW_MAX_INLINE];
+    int nf = tw_symbolize(pcs[i], f, TW_MAX_INLINE);
+    for (int j = 0; j < nf; j++)
+      if (tw_suppress_match_frame(sup, kind, &f[j])) return true;
+  }
+  return false;
+}
+
+static bool suppressed(const struct tw_report *r) {
+  const struct tw_suppressions *sup = tw__suppressions();
+  if (!sup) return false;
+  for (uint32_t i = 0; i < r->nthreads; i++) {
+    if (frames_match(sup, r->kind, r->threads[i].stack)) return true;
+    if (frames_match(sup, r->kind, r->threads[i].created_at)) return true;
+  }
+  for (uint32_t i = 0; i < r->ngroups; i++)
+    if (frames_match(sup, r->kind, r->groups[i].created_at)) return true;
+  return false;
+}
+
+/* Whether the writer is on: the text writer always (stderr by default), the others when their
+ * option names a file. */
+static bool enabled(const struct writer *w) { return w->stderr_default || w->dest[0]; }
+
+bool tw_report_emit(struct tw_report *r) {
+  if (suppressed(r)) {
+    tw_stat_add(suppressed, 1);
+    return false;
+  }
+  tw_report_fill_names(r); /* threadwatch_name_lock() names of the locks it lists */
+  long pid = (long)getpid();
+  for (size_t i = 0; i < TW_WRITER_COUNT; i++) {
+    const struct writer *w = &writers[i];
+    struct sink *s = &sinks[i];
+    if (!enabled(w)) continue;
+    int fd = sink_fd(w, s);
+    if (fd < 0) continue;
+    tw_out_init(&s->out, fd);
+    if (!s->begun && w->begin) w->begin(&s->out, pid);
+    s->begun = true;
+    w->report(&s->out, r, pid);
+    sink_finish(w, s);
+  }
+  tw_add_relaxed(&reports_written, 1);
+  tw_stat_add(reports, 1);
+  return true;
+}
+
+uint64_t tw_report_count(void) { return tw_load_relaxed(&reports_written); }
+
+void tw_report_log_line(const char *line) {
+  const struct writer *w = &writers[TW_WRITER_TEXT];
+  struct sink *s = &sinks[TW_WRITER_TEXT];
+  int fd = sink_fd(w, s);
+  tw_out_init(&s->out, fd);
+  tw_out_str(&s->out, line);
+  sink_finish(w, s);
+}
+
+void tw_report_after_fork_child(void) {
+  tw_store_relaxed(&reports_written, 0);
+  /* Files opened for the parent's pid are reopened under the child's pid on the next report when
+   * the path has %p; without %p the child keeps appending to the same file. */
+  for (size_t i = 0; i < TW_WRITER_COUNT; i++) {
+    struct sink *s = &sinks[i];
+    if (strstr(writers[i].dest, "%p") && s->fd > (writers[i].stderr_default ? 2 : -1)) {
+      tw__close(s->fd);
+      s->fd = -1;
+    }
+    if (s->fd >= 0) s->pid = (long)getpid();
+    s->failed = 0;
+  }
+}

@@ -1,0 +1,153 @@
+/* JSON Lines writer: one object per report on one line (schema in docs/report-format.md). */
+#include <stdio.h>
+
+#include "report/format.h"
+#include "report/symbolize.h"
+#include "report/writer.h"
+#include "runtime/stackdepot.h"
+
+void tw_report_json_stack(struct tw_out *o, uint32_t stack) {
+  const uintptr_t *pcs;
+  int n = tw_depot_get(stack, &pcs);
+  tw_out_str(o, "[");
+  int num = 0;
+  for (int i = 0; i < n; i++) {
+    struct tw_frame fr[TW_MAX_INLINE];
+    int nf = tw_symbolize(pcs[i], fr, TW_MAX_INLINE);
+    for (int j = 0; j < nf; j++) {
+      const struct tw_frame *f = &fr[j];
+      tw_out_fmt(o, "%s{\"pc\":\"0x%lx\",\"function\":", num++ ? "," : "", (unsigned long)f->pc);
+      tw_out_json_str(o, f->function);
+      if (f->file) {
+        tw_out_str(o, ",\"file\":");
+        tw_out_json_str(o, f->file);
+        tw_out_fmt(o, ",\"line\":%d", f->line);
+      }
+      tw_out_str(o, ",\"module\":");
+      tw_out_json_str(o, f->module);
+      if (f->inlined) tw_out_str(o, ",\"inlined\":true");
+      tw_out_str(o, "}");
+    }
+  }
+  tw_out_str(o, "]");
+}
+
+static void json_thread(struct tw_out *o, const struct tw_report_thread *t) {
+  tw_out_fmt(o, "{\"id\":%llu,\"tid\":%d,\"name\":", (unsigned long long)t->id, t->tid);
+  tw_out_json_str(o, t->name);
+  tw_out_fmt(o, ",\"state\":\"%s\"", tw_state_name(t->state));
+  if (t->state == TW_TS_BLOCKED) {
+    tw_out_fmt(o, ",\"wait\":{\"call\":\"%s\",\"object\":", tw_call_name(t->wait.call));
+    tw_out_json_str(o, t->object);
+    if (t->note[0]) {
+      tw_out_str(o, ",\"note\":");
+      tw_out_json_str(o, t->note);
+    }
+    if (tw_call_class(t->wait.call) == TW_WC_FD) tw_out_fmt(o, ",\"fd\":%d", t->wait.fd);
+    else tw_out_fmt(o, ",\"address\":\"0x%lx\"", (unsigned long)t->wait.obj);
+    if (t->nheld_by) {
+      tw_out_str(o, ",\"held_by\":[");
+      for (uint8_t i = 0; i < t->nheld_by; i++)
+        tw_out_fmt(o, "%s%llu", i ? "," : "", (unsigned long long)t->held_by[i]);
+      tw_out_str(o, "]");
+    }
+    tw_out_fmt(o, ",\"for_ms\":%llu}", (unsigned long long)(t->wait_ns / 1000000));
+  }
+  if (t->state != TW_TS_BLOCKED && t->note[0]) {
+    tw_out_str(o, ",\"note\":");
+    tw_out_json_str(o, t->note);
+  }
+  if (t->access) tw_out_fmt(o, ",\"access\":\"%s\"", t->access);
+  if (t->access || t->nlocks_held) {
+    tw_out_str(o, ",\"locks_held\":[");
+    for (uint8_t i = 0; i < t->nlocks_held; i++) {
+      tw_out_fmt(o, "%s{\"address\":\"0x%lx\",\"name\":", i ? "," : "",
+                 (unsigned long)t->locks_held[i].addr);
+      tw_out_json_str(o, t->locks_held[i].name);
+      tw_out_str(o, "}");
+    }
+    tw_out_str(o, "]");
+  }
+  tw_out_fmt(o, ",\"parent\":%llu,\"stack\":", (unsigned long long)t->parent);
+  tw_report_json_stack(o, t->stack);
+  tw_out_str(o, ",\"created_at\":");
+  tw_report_json_stack(o, t->created_at);
+  tw_out_str(o, "}");
+}
+
+void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid) {
+  tw_out_str(o, "{\"kind\":");
+  tw_out_json_str(o, r->kind);
+  tw_out_str(o, ",\"what\":");
+  tw_out_json_str(o, r->what);
+  tw_out_str(o, ",\"message\":");
+  tw_out_json_str(o, r->message);
+  tw_out_fmt(o, ",\"pid\":%ld,\"count\":%u,\"threads\":[", pid, r->count);
+  for (uint32_t i = 0; i < r->nthreads; i++) {
+    if (i) tw_out_str(o, ",");
+    json_thread(o, &r->threads[i]);
+  }
+  uint32_t counted = r->nthreads - r->ncontext;
+  tw_out_fmt(o, "],\"omitted_threads\":%u", r->count > counted ? r->count - counted : 0);
+  if (r->ngroups) {
+    tw_out_fmt(o, ",\"limit\":%llu,\"groups\":[", (unsigned long long)r->limit);
+    for (uint32_t g = 0; g < r->ngroups; g++) {
+      tw_out_fmt(o, "%s{\"count\":%u,\"created_at\":", g ? "," : "", r->groups[g].count);
+      tw_report_json_stack(o, r->groups[g].created_at);
+      tw_out_str(o, "}");
+    }
+    tw_out_str(o, "]");
+  }
+  if (r->nlocks) {
+    tw_out_fmt(o, ",\"cycle_length\":%u,\"locks\":[", r->cycle_len);
+    for (uint32_t i = 0; i < r->nlocks; i++) {
+      const struct tw_report_lock *l = &r->locks[i];
+      tw_out_fmt(o, "%s{\"id\":\"M%u\",\"address\":\"0x%lx\",\"kind\":\"%s\",\"name\":", i ? "," : "",
+                 i + 1, (unsigned long)l->addr, l->kind == 1 ? "rwlock" : "mutex");
+      tw_out_json_str(o, l->name);
+      if (l->symbol[0]) {
+        tw_out_str(o, ",\"symbol\":");
+        tw_out_json_str(o, l->symbol);
+      }
+      tw_out_str(o, ",\"first_seen\":");
+      tw_report_json_stack(o, l->first_seen);
+      tw_out_str(o, "}");
+    }
+    tw_out_str(o, "],\"edges\":[");
+    for (uint32_t i = 0; i < r->nedges; i++) {
+      const struct tw_report_edge *e = &r->edges[i];
+      tw_out_fmt(o, "%s{\"from\":\"M%u\",\"to\":\"M%u\",\"thread\":%llu,\"held_mode\":\"%s\","
+                 "\"acquire_mode\":\"%s\",\"seen\":%u,\"acquired_at\":", i ? "," : "", e->from + 1,
+                 e->to + 1, (unsigned long long)e->thread, e->from_mode ? "read" : "write",
+                 e->to_mode ? "read" : "write", e->seen);
+      tw_report_json_stack(o, e->stack_to);
+      tw_out_str(o, ",\"held_since\":");
+      tw_report_json_stack(o, e->stack_from);
+      tw_out_str(o, "}");
+    }
+    tw_out_str(o, "],\"hint\":");
+    tw_out_json_str(o, r->hint);
+  }
+  if (r->locked_at) {
+    tw_out_str(o, ",\"locked_at\":");
+    tw_report_json_stack(o, r->locked_at);
+  }
+  if (r->threshold_ns)
+    tw_out_fmt(o, ",\"threshold_ms\":%llu", (unsigned long long)(r->threshold_ns / 1000000));
+  if (r->signalled_by) {
+    tw_out_fmt(o, ",\"signalled_by\":%llu,\"signalled_at\":", (unsigned long long)r->signalled_by);
+    tw_report_json_stack(o, r->signalled_at);
+  }
+  if (r->object[0]) {
+    tw_out_str(o, ",\"object\":");
+    tw_out_json_str(o, r->object);
+  }
+  if (r->previous_what) {
+    tw_out_str(o, ",\"previous\":{\"event\":");
+    tw_out_json_str(o, r->previous_what);
+    tw_out_fmt(o, ",\"thread\":%llu,\"stack\":", (unsigned long long)r->previous_by);
+    tw_report_json_stack(o, r->previous_at);
+    tw_out_str(o, "}");
+  }
+  tw_out_fmt(o, ",\"dropped_events\":%llu}\n", (unsigned long long)r->dropped);
+}

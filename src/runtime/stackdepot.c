@@ -1,0 +1,204 @@
+/* Stack depot: libunwind capture into a fixed array, lock-free interning into an insert-only table. */
+#include "runtime/stackdepot.h"
+
+#include <link.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "base/atomic.h"
+#include "base/limits.h"
+#include "base/msg.h"
+#include "base/tw.h"
+
+struct depot_node {
+  uint32_t next; /* id of the next node in the bucket chain, 0 = end */
+  uint32_t hash;
+  uint32_t n;
+  uint32_t pad;
+  uintptr_t pcs[];
+};
+
+static _Atomic uint32_t buckets[TW_DEPOT_BUCKETS];
+static char *_Atomic arena;
+static _Atomic uint64_t arena_used; /* bytes handed out; ids are offset / 8 + 1 */
+static _Atomic uint32_t count;
+static _Atomic int full_said;
+
+static uintptr_t self_lo, self_hi; /* threadwatch's own text, frames in it are dropped */
+
+static uint32_t hash_pcs(const uintptr_t *pcs, int n) {
+  uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)n;
+  for (int i = 0; i < n; i++) {
+    h ^= pcs[i];
+    h *= 0x100000001b3ull;
+    h ^= h >> 29;
+  }
+  return (uint32_t)(h ^ (h >> 32));
+}
+
+static char *get_arena(void) {
+  char *a = tw_load_acquire(&arena);
+  if (tw_likely(a != NULL)) return a;
+  void *m = mmap(NULL, TW_DEPOT_ARENA_BYTES, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) return NULL;
+  char *expected = NULL;
+  if (!atomic_compare_exchange_strong(&arena, &expected, (char *)m)) {
+    munmap(m, TW_DEPOT_ARENA_BYTES); /* another thread won the race */
+    return expected;
+  }
+  return (char *)m;
+}
+
+static struct depot_node *node_at(char *a, uint32_t id) {
+  return (struct depot_node *)(a + (uint64_t)(id - 1) * 8);
+}
+
+uint32_t tw_depot_put(const uintptr_t *pcs, int n) {
+  if (n <= 0) return 0;
+  if (n > TW_STACK_MAX_FRAMES) n = TW_STACK_MAX_FRAMES;
+  char *a = get_arena();
+  if (!a) return 0;
+  uint32_t h = hash_pcs(pcs, n);
+  _Atomic uint32_t *bucket = &buckets[h & (TW_DEPOT_BUCKETS - 1)];
+  uint32_t head = tw_load_acquire(bucket); /* partner: the release CAS below */
+  uint32_t mine = 0, searched_to = 0;
+  for (;;) {
+    for (uint32_t id = head; id != searched_to; id = node_at(a, id)->next) {
+      struct depot_node *nd = node_at(a, id);
+      if (nd->hash == h && nd->n == (uint32_t)n && memcmp(nd->pcs, pcs, sizeof(*pcs) * n) == 0)
+        return id; /* a node we allocated and lost the race with stays unused: bounded waste */
+    }
+    searched_to = head;
+    if (!mine) {
+      uint64_t size = sizeof(struct depot_node) + sizeof(uintptr_t) * (uint64_t)n;
+      uint64_t off = tw_add_relaxed(&arena_used, size);
+      if (off + size > TW_DEPOT_ARENA_BYTES) {
+        if (!atomic_exchange(&full_said, 1)) {
+          static const char msg[] =
+              "threadwatch: stack depot full (64 MiB); new stacks are shown as unavailable\n";
+          tw_msg_str(msg); /* async-signal-safe */
+        }
+        return 0;
+      }
+      mine = (uint32_t)(off / 8 + 1);
+      struct depot_node *nd = node_at(a, mine);
+      nd->hash = h;
+      nd->n = (uint32_t)n;
+      memcpy(nd->pcs, pcs, sizeof(*pcs) * n);
+    }
+    node_at(a, mine)->next = head;
+    if (tw_cas_acq_rel(bucket, &head, mine)) {
+      tw_add_relaxed(&count, 1);
+      return mine;
+    }
+    /* head now holds the new chain start: search only the nodes added since. */
+  }
+}
+
+int tw_depot_get(uint32_t id, const uintptr_t **pcs) {
+  char *a = tw_load_acquire(&arena);
+  if (id == 0 || !a || (uint64_t)(id - 1) * 8 >= tw_load_relaxed(&arena_used)) return 0;
+  struct depot_node *nd = node_at(a, id);
+  *pcs = nd->pcs;
+  return (int)nd->n;
+}
+
+uint32_t tw_depot_count(void) { return tw_load_relaxed(&count); }
+uint64_t tw_depot_bytes(void) { return tw_load_relaxed(&arena_used); }
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  uintptr_t probe = (uintptr_t)data;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+    if (probe >= lo && probe < hi) {
+      self_lo = lo;
+      self_hi = hi;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+void tw__stack_init(void) {
+  /* Per-thread caches keep unw_backtrace free of global locks (it can run inside signal handlers). */
+  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+  dl_iterate_phdr(find_self, (void *)(uintptr_t)&tw__stack_init);
+}
+
+/* fork() must not happen while an application thread is inside libunwind: libunwind's own mutexes
+ * would stay locked in the child, whose first stack capture then hangs (seen: good/fork_work, a
+ * thread capturing its read() wait while main forked). Captures pass a gate that the fork hook
+ * closes, then waits for the captures in flight to leave. The reporter's remote walks need no gate:
+ * they run under the analysis lock, which the fork hook takes too. */
+static _Atomic int unwinders, forking;
+
+void tw_unwind_enter(void) {
+  for (;;) {
+    while (atomic_load(&forking)) sched_yield();
+    atomic_fetch_add(&unwinders, 1);
+    if (!atomic_load(&forking)) return; /* seq_cst: the fork hook sees us, or we see it */
+    atomic_fetch_sub(&unwinders, 1);
+  }
+}
+
+void tw_unwind_leave(void) { atomic_fetch_sub(&unwinders, 1); }
+
+void tw_unwind_fork_prepare(void) {
+  atomic_store(&forking, 1);
+  while (atomic_load(&unwinders)) sched_yield();
+}
+
+void tw_unwind_fork_done(bool child) {
+  if (child) atomic_store(&unwinders, 0); /* the other threads are gone */
+  atomic_store(&forking, 0);
+}
+
+bool tw_stack_is_self(uintptr_t pc) { return pc >= self_lo && pc < self_hi; }
+
+uint32_t tw_stack_capture(void) {
+  void *buf[TW_STACK_MAX_FRAMES + 16];
+  tw_unwind_enter();
+  int n = unw_backtrace(buf, (int)TW_ARRAY_LEN(buf));
+  tw_unwind_leave();
+  /* Drop threadwatch's own frames wherever they are: the hooks on top, and the main() wrapper and
+   * thread trampoline at the bottom. */
+  int k = 0;
+  for (int i = 0; i < n; i++)
+    if (!tw_stack_is_self((uintptr_t)buf[i])) buf[k++] = buf[i];
+  return tw_depot_put((const uintptr_t *)buf, k);
+}
+
+uint32_t tw_stack_capture_earlier(uintptr_t pc, uintptr_t sp) {
+  uintptr_t frames[TW_STACK_MAX_FRAMES];
+  int k = 0;
+  frames[k++] = pc;
+  unw_context_t uc;
+  unw_cursor_t c;
+  tw_unwind_enter();
+  if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0) {
+    tw_unwind_leave();
+    return tw_depot_put(frames, k);
+  }
+  while (k < TW_STACK_MAX_FRAMES && unw_step(&c) > 0) {
+    unw_word_t ip = 0, fsp = 0;
+    unw_get_reg(&c, UNW_REG_IP, &ip);
+    unw_get_reg(&c, UNW_REG_SP, &fsp);
+    if (tw_stack_is_self((uintptr_t)ip)) continue;
+    /* A frame whose stack pointer is at or below sp was not there when the earlier call was made
+     * (it is the function that made it, now elsewhere, or something it called since). */
+    if ((uintptr_t)fsp <= sp) continue;
+    frames[k++] = (uintptr_t)ip;
+  }
+  tw_unwind_leave();
+  return tw_depot_put(frames, k);
+}

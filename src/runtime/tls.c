@@ -1,0 +1,38 @@
+/* Per-thread hook state: the TLS block and the held-lock stack (adoption is hooks/thread.c). */
+#include "runtime/tls.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+__thread struct tw_tls tw__tls __attribute__((tls_model("initial-exec")));
+
+void tw__held_grow(struct tw_tls *t) {
+  if (t->held == NULL) {
+    t->held = t->inline_held;
+    t->cap = TW_HELD_INLINE;
+    if (t->nheld < t->cap) return;
+  }
+  uint32_t cap = t->cap * 2;
+  struct tw_held *h = malloc(sizeof(*h) * cap);
+  tw_check(h != NULL);
+  memcpy(h, t->held, sizeof(*h) * t->nheld);
+  if (t->held != t->inline_held) free(t->held);
+  t->held = h;
+  t->cap = cap;
+}
+
+bool tw_held_pop(struct tw_tls *t, uintptr_t lock) {
+  for (uint32_t i = t->nheld; i-- > 0;) {
+    if (t->held[i].lock != lock) continue;
+    if (--t->held[i].count == 0) {
+      memmove(&t->held[i], &t->held[i + 1], sizeof(t->held[0]) * (t->nheld - i - 1));
+      t->nheld--;
+      uint64_t sig = i ? t->held[i - 1].sig : 0; /* the entries above lost this lock */
+      for (uint32_t k = i; k < t->nheld; k++)
+        t->held[k].sig = sig += tw_held_hash(t->held[k].lock, t->held[k].mode);
+    }
+    return true;
+  }
+  return false;
+}
+

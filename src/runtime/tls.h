@@ -1,0 +1,107 @@
+/* Per-thread state of the hooks: re-entrancy guard, own record, held-lock stack. */
+#ifndef TW_TLS_H
+#define TW_TLS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/limits.h"
+#include "runtime/registry.h"
+#include "base/tw.h"
+
+enum tw_held_mode { TW_HELD_MUTEX = 0, TW_HELD_READ = 1, TW_HELD_WRITE = 2 };
+
+struct tw_held {
+  uintptr_t lock;
+  uintptr_t pc;   /* return address of the acquiring call: where it was taken */
+  uintptr_t sp;   /* the caller's stack pointer at that call (tells call paths apart) */
+  uint64_t sig;   /* signature of the held set up to and including this entry (tw_held_sig) */
+  union {
+    struct {
+      uint16_t mode;  /* enum tw_held_mode */
+      uint16_t plain; /* a plain mutex (hooks/mutex.c): its unlock by the owner cannot fail */
+      uint32_t count; /* recursive acquisitions of the same lock */
+    };
+    uint64_t state;   /* the three at once: one compare on the unlock fast path */
+  };
+};
+
+/* The state of a plain mutex taken once. */
+#define TW_HELD_PLAIN_ONCE ((uint64_t)1 << 32 | (uint64_t)1 << 16 | TW_HELD_MUTEX)
+
+struct tw_edge_cache; /* lockorder.h */
+
+struct tw_tls {
+  int guard;                /* > 0 while tool code runs on this thread: hooks pass straight through */
+  bool gone;                /* the thread has left (our TSD destructor ran): hooks pass through */
+  struct tw_thread *self;   /* NULL until the thread's first hook */
+  uint32_t in_wait;         /* > 0 inside a watched blocking call (a signal handler's I/O nests) */
+  int32_t io_fd;            /* last tracked fd this thread reported I/O on (dedups TW_EV_FD_IO) */
+  uint32_t io_gen;
+  uint32_t io_dir;
+  uintptr_t nowaiter_cond;  /* the last condvar signal sent as "found no waiter", and its site */
+  uintptr_t nowaiter_pc;
+  uint64_t nowaiter_ns;
+  struct tw_edge_cache *ecache; /* lock-order edges this thread already sent; NULL until needed */
+  struct tw_thread *joining;    /* the record this thread is inside pthread_join on, if any */
+  uint32_t nheld;
+  uint32_t cap;             /* capacity of `held` */
+  struct tw_held *held;     /* inline_held, or a heap array when more are held at once */
+  struct tw_held inline_held[TW_HELD_INLINE];
+};
+
+extern __thread struct tw_tls tw__tls __attribute__((tls_model("initial-exec")));
+
+static inline struct tw_tls *tw_tls(void) { return &tw__tls; }
+
+/* The held set's signature is a sum (not a xor: a lock held twice must not cancel out). */
+static inline uint64_t tw_held_hash(uintptr_t lock, uint32_t mode) {
+  return ((uint64_t)(lock | mode) * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)lock >> 17);
+}
+
+/* The signature of the held set: one word naming it, whatever the order. Each entry keeps the
+ * signature of the set up to itself, so this is one load, however many locks are held. */
+static inline uint64_t tw_held_sig(const struct tw_tls *t) {
+  return t->nheld ? t->held[t->nheld - 1].sig : 0;
+}
+
+/* Held-lock stack. Push never fails (spills to the heap past TW_HELD_INLINE). */
+void tw__held_grow(struct tw_tls *t);
+static inline void tw_held_push(struct tw_tls *t, uintptr_t lock, uintptr_t pc, uintptr_t sp,
+                                uint32_t mode) {
+  if (t->nheld > 0) {
+    struct tw_held *top = &t->held[t->nheld - 1];
+    if (top->lock == lock && top->mode == mode) { /* recursive re-acquisition */
+      top->count++;
+      return;
+    }
+  }
+  if (tw_unlikely(t->held == NULL || t->nheld == t->cap)) tw__held_grow(t);
+  uint64_t sig = tw_held_sig(t) + tw_held_hash(lock, mode);
+  t->held[t->nheld++] =
+      (struct tw_held){.lock = lock, .pc = pc, .sp = sp, .sig = sig, .mode = (uint16_t)mode, .count = 1};
+}
+/* This thread's entry for `lock`, searching from the top; with mode >= 0 only an entry held in that
+ * mode. NULL when it does not hold it. */
+static inline const struct tw_held *tw_held_find(const struct tw_tls *t, uintptr_t lock, int mode) {
+  for (uint32_t i = t->nheld; i-- > 0;)
+    if (t->held[i].lock == lock && (mode < 0 || t->held[i].mode == (uint32_t)mode)) return &t->held[i];
+  return NULL;
+}
+
+/* Pops `lock` (searching from the top: locks are not always released in LIFO order).
+ * Returns false when this thread holds no such lock. */
+bool tw_held_pop(struct tw_tls *t, uintptr_t lock);
+
+/* The common case inline: the lock is the top of the stack, held once. */
+static inline void tw_held_pop_fast(struct tw_tls *t, uintptr_t lock) {
+  uint32_t n = t->nheld;
+  if (tw_likely(n != 0 && t->held[n - 1].lock == lock && t->held[n - 1].count == 1)) t->nheld = n - 1;
+  else tw_held_pop(t, lock);
+}
+
+/* Guard helpers: every piece of tool code that may call hooked functions runs between these. */
+static inline void tw_guard_enter(struct tw_tls *t) { t->guard++; }
+static inline void tw_guard_leave(struct tw_tls *t) { t->guard--; }
+
+#endif

@@ -1,4 +1,0 @@
-/* Self-statistics counters (see stats.h). */
-#include "stats.h"
-
-struct tw_stats tw__stats;
