@@ -102,8 +102,15 @@ cli() {
 has() { grep -qE -- "$2" "$1"; }
 lacks() { ! grep -qE -- "$2" "$1"; }
 count_is() { [ "$(grep -cE -- "$3" "$2")" = "$1" ]; }
-# block FILE ERE: from the line matching ERE to the next blank line (one group of a dump).
-block() { awk -v re="$2" '$0 ~ re { f = 1 } f && /^$/ { exit } f' "$1"; }
+# block FILE ERE: from the first line matching ERE to the next blank line (one group of a dump).
+# grep finds the line, so ERE means what it means in has/lacks (no awk: mawk and gawk read
+# backslashes in a -v value differently).
+block() {
+  local n
+  n=$(grep -nE -m1 -- "$2" "$1" | cut -d: -f1)
+  [ -n "$n" ] || return 0
+  sed -n "${n},\$ { /^\$/q; p }" "$1"
+}
 # block_has FILE START_ERE ERE: the block starting at START_ERE has a line matching ERE.
 block_has() { block "$1" "$2" | grep -qE -- "$3"; }
 # block_lacks: no line of the block matches; block_flat_has: the block with its lines joined by `~`
