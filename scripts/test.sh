@@ -6,7 +6,7 @@
 # Debian machine, run as root, it installs what it needs first.
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh --quick    one build (gcc), unit + integration + fidelity + dump + api
+#   scripts/test.sh --quick    one build (gcc), unit + integration + fidelity + dump + api + process
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -64,6 +64,7 @@ step "integration tests (gcc build)" bash tests/integration/run.sh "$B"
 step "fidelity tests (gcc build)" bash tests/fidelity/run.sh "$B"
 step "dump tests (gcc build)" bash tests/dump/run.sh "$B"
 step "api tests (gcc build)" bash tests/api/run.sh "$B"
+step "process tests (gcc build)" bash tests/process/run.sh "$B"
 
 if [ $QUICK = 0 ]; then
   C=$ROOT/build-clang-debug

@@ -131,6 +131,26 @@ static bool maps_has_library(FILE *f, int *lines) {
   return loaded;
 }
 
+/* The real, effective, saved and filesystem uids of process pid (/proc/PID/status), into uids[max].
+ * Returns how many were read. */
+static int status_uids(long pid, uid_t *uids, int max) {
+  char path[64], *line = NULL;
+  size_t cap = 0;
+  int n = 0;
+  snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+  FILE *f = fopen(path, "re");
+  if (!f) return 0;
+  while (getline(&line, &cap, f) > 0) {
+    if (strncmp(line, "Uid:", 4) != 0) continue;
+    char *p = line + 4, *end;
+    for (unsigned long u; n < max && (u = strtoul(p, &end, 10), end != p); p = end) uids[n++] = (uid_t)u;
+    break;
+  }
+  free(line);
+  fclose(f);
+  return n;
+}
+
 /* The process exists, we may look at it, and it has libthreadwatch.so mapped. Sets *owner to its
  * uid. Returns 0, or 1 after saying why not. */
 static int dump_check_process(long pid, uid_t *owner) {
@@ -291,9 +311,23 @@ static int cmd_dump(int argc, char **argv) {
   }
   uid_t owner = 0; /* set by dump_check_process on success */
   if (dump_check_process(pid, &owner) != 0) return 1;
+  /* A server that dropped privileges is not dumpable: /proc shows root as its owner, while its
+   * socket was made under the uid it ran as then (root, when its reporter started before the
+   * drop) or the uid it has now: the first directory that has the socket, of the owner of /proc/PID,
+   * the uids of /proc/PID/status, and root. */
+  uid_t uids[6] = {owner};
+  int nuids = 1 + status_uids(pid, uids + 1, 4);
+  uids[nuids++] = 0;
   char dir[64], path[128];
-  snprintf(dir, sizeof(dir), "/tmp/threadwatch-%u", (unsigned)owner);
-  snprintf(path, sizeof(path), "%s/%ld.sock", dir, pid);
+  for (int i = 0; i < nuids; i++) {
+    owner = uids[i];
+    snprintf(dir, sizeof(dir), "/tmp/threadwatch-%u", (unsigned)owner);
+    snprintf(path, sizeof(path), "%s/%ld.sock", dir, pid);
+    if (access(path, F_OK) == 0) break;
+    owner = uids[0];
+    snprintf(dir, sizeof(dir), "/tmp/threadwatch-%u", (unsigned)owner);
+    snprintf(path, sizeof(path), "%s/%ld.sock", dir, pid);
+  }
   if (dump_check_dir(pid, dir, owner) != 0) return 1;
   int s = dump_connect(pid, path);
   if (s < 0) return 1;

@@ -80,6 +80,19 @@
  * later: a thread seen blocked may have been just leaving its wait. */
 #define TW_DEADLOCK_CONFIRM_NS (20ull * 1000 * 1000)
 
+/* How long a stack capture waits for a fork in progress before it goes without a stack, and how
+ * long a fork waits for the captures in flight (then its child makes no captures). */
+#define TW_UNWIND_GATE_WAIT_NS (200ull * 1000 * 1000)
+
+/* How long a fork waits for the analysis lock (held by the reporter while it writes a report,
+ * which a full pipe or a stopped terminal can block) before it goes on without it; the child then
+ * starts its analysis state afresh. */
+#define TW_FORK_ANALYSIS_WAIT_NS (1000ull * 1000 * 1000)
+
+/* The largest suppressions file read (a file of hand-written rules: a bigger one is a mistake, such
+ * as THREADWATCH_SUPPRESS=/dev/zero or a log file named by accident). */
+#define TW_SUPPRESS_MAX_BYTES (1u << 20)
+
 /* Lines the tool says on stderr outside reports (base/msg.h), per process; then one line says the
  * rest are not shown. */
 #define TW_MSG_MAX 100

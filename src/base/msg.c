@@ -10,6 +10,7 @@
 
 #include "base/atomic.h"
 #include "base/limits.h"
+#include "base/out.h"
 
 static _Atomic unsigned said;
 
@@ -17,8 +18,9 @@ static _Atomic unsigned said;
  * resolving it), and a hook must never see the tool's own output. */
 static void put(const char *p, size_t n) {
   int saved = errno;
-  while (n > 0) {
-    long w = syscall(SYS_write, 2, p, n);
+  int fd = tw__stderr_fd(); /* the program's stderr, even if it closed or reused fd 2 */
+  while (fd >= 0 && n > 0) {
+    long w = syscall(SYS_write, fd, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
       break;

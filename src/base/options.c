@@ -228,7 +228,9 @@ int tw__options_parse(struct tw_options *o, char *const *envp, char *err, size_t
     }
     const struct tw_opt_type *t = type_of(d->type);
     if (t->parse(value, (char *)o + d->offset) != 0) {
-      snprintf(err, n, "threadwatch: %s='%s' is not valid: expected %s", name, value, t->form);
+      char quoted[96]; /* the value as given, escaped and cut: the accepted form always fits */
+      tw_msg_quote(quoted, sizeof(quoted), value);
+      snprintf(err, n, "threadwatch: %s=%s is not valid: expected %s", name, quoted, t->form);
       return -EINVAL;
     }
   }

@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/atomic.h"
 #include "base/limits.h"
 #include "base/real.h"
 
@@ -98,7 +100,180 @@ void tw_out_json_str(struct tw_out *o, const char *s) {
   tw_out_write(o, "\"", 1);
 }
 
-int tw__open_report_file(const char *path) {
-  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-  return fd < 0 ? -errno : fd;
+/* --- opening report files safely --------------------------------------------------------- */
+
+/* Whether a symlink owned by `link_uid` may be followed on the way to a report file: only when it
+ * is ours or root's. A symlink another user owns (in /tmp, or in a directory of theirs) could send a
+ * process running as root to append to any file of root's. */
+static bool symlink_ok(const struct stat *dir, uid_t link_uid) {
+  (void)dir;
+  return link_uid == geteuid() || link_uid == 0;
+}
+
+/* Opens directory `path` relative to `at` (AT_FDCWD or an O_PATH directory fd) one component at
+ * a time, following a symlink only when symlink_ok allows it. Returns an O_PATH fd or -errno with
+ * the reason in why. */
+static int open_dir_at(int at, const char *path, int depth, char *why, size_t n) {
+  if (depth > 8) {
+    snprintf(why, n, "too many symlinks");
+    return -ELOOP;
+  }
+  int cur = path[0] == '/' ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)
+                           : openat(at, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cur < 0) {
+    snprintf(why, n, "%s", strerror(errno));
+    return -errno;
+  }
+  char comp[256];
+  for (const char *p = path; *p;) {
+    while (*p == '/') p++;
+    const char *end = strchr(p, '/');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (len == 0) break;
+    if (len >= sizeof(comp)) {
+      TW_REAL_FN(close)(cur);
+      snprintf(why, n, "a path component is too long");
+      return -ENAMETOOLONG;
+    }
+    memcpy(comp, p, len);
+    comp[len] = '\0';
+    p += len;
+    struct stat st, dst;
+    if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) != 0 || fstat(cur, &dst) != 0) {
+      int e = errno;
+      TW_REAL_FN(close)(cur);
+      snprintf(why, n, "%s: %s", comp, strerror(e));
+      return -e;
+    }
+    int next;
+    if (S_ISLNK(st.st_mode)) {
+      if (!symlink_ok(&dst, st.st_uid)) {
+        TW_REAL_FN(close)(cur);
+        snprintf(why, n, "the directory component '%s' is a symlink owned by uid %u, not by this "
+                 "process's uid or root", comp, (unsigned)st.st_uid);
+        return -ELOOP;
+      }
+      char target[4096];
+      ssize_t k = readlinkat(cur, comp, target, sizeof(target) - 1);
+      if (k <= 0) {
+        int e = k < 0 ? errno : EINVAL;
+        TW_REAL_FN(close)(cur);
+        snprintf(why, n, "%s: %s", comp, strerror(e));
+        return -e;
+      }
+      target[k] = '\0';
+      next = open_dir_at(cur, target, depth + 1, why, n);
+    } else {
+      next = openat(cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (next < 0) {
+        next = -errno;
+        snprintf(why, n, "%s: %s", comp, strerror(errno));
+      }
+    }
+    TW_REAL_FN(close)(cur);
+    if (next < 0) return next;
+    cur = next;
+  }
+  return cur;
+}
+
+int tw__open_report_file(const char *path, char *why, size_t n, bool *created) {
+  why[0] = '\0';
+  *created = false;
+  const char *slash = strrchr(path, '/');
+  const char *base = slash ? slash + 1 : path;
+  if (!*base) {
+    snprintf(why, n, "it names a directory");
+    return -EISDIR;
+  }
+  int dir = AT_FDCWD;
+  if (slash) {
+    char d[4096];
+    size_t dl = (size_t)(slash - path);
+    if (dl >= sizeof(d)) {
+      snprintf(why, n, "the path is too long");
+      return -ENAMETOOLONG;
+    }
+    memcpy(d, path, dl);
+    d[dl] = '\0';
+    dir = open_dir_at(AT_FDCWD, dl ? d : "/", 0, why, n);
+    if (dir < 0) return dir;
+  }
+  /* O_NONBLOCK: opening a FIFO for writing must not wait for a reader (it is refused below). */
+  int flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+  int fd = openat(dir, base, flags | O_CREAT | O_EXCL, 0644);
+  if (fd >= 0) *created = true;
+  else if (errno == EEXIST) fd = openat(dir, base, flags);
+  int e = errno;
+  if (dir != AT_FDCWD) TW_REAL_FN(close)(dir);
+  if (fd < 0) {
+    snprintf(why, n, "%s", e == ELOOP ? "it is a symlink" : strerror(e));
+    return -e;
+  }
+  struct stat st;
+  int rc = 0;
+  if (fstat(fd, &st) != 0) {
+    rc = -errno;
+    snprintf(why, n, "%s", strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    rc = -EINVAL;
+    snprintf(why, n, "it is not a regular file (%s)",
+             S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) ? "a character device" :
+             S_ISSOCK(st.st_mode) ? "a socket" : S_ISDIR(st.st_mode) ? "a directory" : "special");
+  } else if (st.st_uid != geteuid()) {
+    rc = -EPERM;
+    snprintf(why, n, "it belongs to uid %u, not to this process's uid %u", (unsigned)st.st_uid,
+             (unsigned)geteuid());
+  } else if (st.st_nlink > 1) {
+    rc = -EPERM;
+    snprintf(why, n, "it has %lu hard links", (unsigned long)st.st_nlink);
+  }
+  if (rc != 0) {
+    TW_REAL_FN(close)(fd);
+    return rc;
+  }
+  int fl = TW_REAL_FN(fcntl)(fd, F_GETFL);
+  if (fl >= 0) TW_REAL_FN(fcntl)(fd, F_SETFL, fl & ~O_NONBLOCK);
+  return tw__fd_move_high(fd);
+}
+
+bool tw__fd_same(int fd, const struct tw_file_id *id) {
+  struct stat st;
+  return fd >= 0 && id->valid && fstat(fd, &st) == 0 && st.st_dev == id->dev &&
+         st.st_ino == id->ino;
+}
+
+void tw__fd_id(int fd, struct tw_file_id *id) {
+  struct stat st;
+  id->valid = fd >= 0 && fstat(fd, &st) == 0;
+  id->dev = id->valid ? st.st_dev : 0;
+  id->ino = id->valid ? st.st_ino : 0;
+}
+
+/* --- stderr ------------------------------------------------------------------------------- */
+
+/* The tool's own copy of the program's stderr: reports and messages go there, never to whatever
+ * the number 2 names later (a program that closed stderr may get a data file or a socket as fd 2
+ * from its next open). A redirect the program makes with dup2/dup3 onto 2 is followed. */
+static _Atomic int err_fd = -1;
+static _Atomic int err_state; /* 0 not made, 1 made */
+
+void tw__stderr_init(void) {
+  if (atomic_exchange(&err_state, 1)) return;
+  int fd = TW_REAL_FN(fcntl)(2, F_DUPFD_CLOEXEC, TW_TOOL_FD_BASE);
+  if (fd < 0) fd = TW_REAL_FN(fcntl)(2, F_DUPFD_CLOEXEC, 3); /* a low limit on fds */
+  tw_store_release(&err_fd, fd);
+}
+
+void tw__stderr_follow(void) {
+  if (!tw_load_acquire(&err_state)) return;
+  int fd = TW_REAL_FN(fcntl)(2, F_DUPFD_CLOEXEC, TW_TOOL_FD_BASE);
+  if (fd < 0) return;
+  int old = atomic_exchange(&err_fd, fd);
+  if (old >= 0) TW_REAL_FN(close)(old);
+}
+
+int tw__stderr_fd(void) {
+  if (!tw_load_acquire(&err_state)) return 2; /* before initialisation: nothing can have moved */
+  return tw_load_acquire(&err_fd);
 }

@@ -4,7 +4,9 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "base/limits.h"
 
@@ -35,8 +37,28 @@ int tw__close(int fd);
  * such number is allowed. */
 int tw__fd_move_high(int fd);
 
-/* Opens a report file for appending: created 0644 if missing, never through a symlink (O_NOFOLLOW),
- * close-on-exec. Returns the fd or -errno. */
-int tw__open_report_file(const char *path);
+/* Opens a report file for appending (*created: this call made it), so that it can never block, be someone else's, or land in
+ * the program's way: created 0644 if missing; never through a symlink as the last component, nor
+ * through a directory symlink planted in a world-writable sticky directory by another user;
+ * refused unless it is a regular file of this process's uid with one link (a FIFO, a device, a
+ * file another user pre-created); opened without waiting (O_NONBLOCK while opening), close-on-exec,
+ * moved to TW_TOOL_FD_BASE or above. Returns the fd, or -errno with the reason in why[n]. */
+int tw__open_report_file(const char *path, char *why, size_t n, bool *created);
+
+/* Which file an fd is, to tell later whether the number still names it. */
+struct tw_file_id {
+  bool valid;
+  dev_t dev;
+  ino_t ino;
+};
+void tw__fd_id(int fd, struct tw_file_id *id);
+bool tw__fd_same(int fd, const struct tw_file_id *id);
+
+/* The program's stderr, as the tool writes to it: a copy made at initialisation (close-on-exec,
+ * high), replaced when the program itself moves fd 2 with dup2/dup3 (tw__stderr_follow, from the
+ * hooks), kept when the program closes fd 2. -1 when the program started without stderr. */
+void tw__stderr_init(void);
+void tw__stderr_follow(void);
+int tw__stderr_fd(void);
 
 #endif

@@ -1,35 +1,66 @@
-/* Process lifecycle: one-time initialisation, the exit status rule, fork. */
+/* Process lifecycle: one-time initialisation, fork (our own atfork handlers, and the reset of a
+ * child that no handler saw), and the exit path with its status rule (hazards 7, 13). */
 #include "control/init.h"
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/options.h"
+#include "base/out.h"
 #include "base/real.h"
 #include "control/reporter.h"
 #include "control/socket.h"
 #include "detect/dispatch.h"
 #include "race/race.h"
-#include "report/report.h"
+#include "report/emit.h"
 #include "report/suppress.h"
+#include "report/symbolize.h"
 #include "runtime/engine.h"
 #include "runtime/fdtrack.h"
+#include "runtime/fork.h"
 #include "runtime/registry.h"
 #include "runtime/stackdepot.h"
 #include "runtime/tls.h"
-#include "report/emit.h"
+
+/* glibc's: registers fn to run at exit(); glibc calls it with (arg, exit status) (stdlib/exit.c),
+ * though the C++ ABI declares one argument. dso NULL: never unregistered. */
+extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+typedef void (*tw_cxa_fn)(void *);
 
 _Atomic int tw__init_done;
 static _Atomic int init_busy;
 static _Atomic pid_t init_tid; /* the thread running tw__init_slow */
 
-/* How the process is leaving, for the exit status rule. */
-static _Atomic int exit_status_known;
-static _Atomic int exit_status;
 static _Atomic int main_left; /* the initial thread called pthread_exit */
 static _Atomic int finished;
+
+static void exit_handler(void *arg, int status);
+static void atfork_prepare(void);
+static void atfork_parent(void);
+static void atfork_child(void);
+static void child_reset(bool consistent);
+static void bypass_reset(bool consistent);
+
+/* Another thread is initialising: wait for it. In a child forked (without our handlers) while
+ * another thread was initialising, that thread is not there: take over. */
+static void wait_for_init(void) {
+  for (unsigned spins = 0; !tw_load_acquire(&tw__init_done); spins++) {
+    if (spins % 1024 == 1023) {
+      pid_t other = tw_load_relaxed(&init_tid);
+      if (other && syscall(SYS_tgkill, getpid(), other, 0) != 0) {
+        tw_store_relaxed(&init_busy, 0);
+        tw__init_slow();
+        return;
+      }
+    }
+    sched_yield();
+  }
+}
 
 void tw__init_slow(void) {
   int expected = 0;
@@ -38,17 +69,36 @@ void tw__init_slow(void) {
      * uninitialised, the caller is tool code. Another thread is (a foreign thread races the first
      * hook): wait for it, it does not wait for us. */
     if (tw_load_relaxed(&init_tid) == gettid()) return;
-    while (!tw_load_acquire(&tw__init_done)) sched_yield();
+    wait_for_init();
     return;
   }
   tw_store_relaxed(&init_tid, gettid());
   struct tw_tls *t = tw_tls();
   tw_guard_enter(t);
   tw__real_resolve();
+  tw__stderr_init(); /* the tool's copy of stderr, before the program can close or reuse fd 2 */
   tw__options_load(); /* a bad value exits with status 2 here, before main */
   tw__suppress_load();
   tw__stack_init();
   tw_race_init(); /* THREADWATCH_WATCH: a bad item exits with status 2 here */
+  /* A server started as root may drop privileges before its first report: open the files now. */
+  if (geteuid() == 0) {
+    tw_report_open_early();
+    tw_symbolize_prepare();
+  }
+  tw_fork_mark_init();
+  tw_fork_set_reset(bypass_reset);
+  /* Registered now, before most other libraries' (this runs at the first hook or our constructor):
+   * prepare handlers run in reverse order of registration and parent/child handlers in order, so
+   * the application's handlers run before our prepare and after our parent/child handler, with no
+   * tool lock held and the stack-capture gate open (an application handler that writes to a pipe
+   * or takes a lock must not wait for us). daemon() runs them too. */
+  pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+  /* Registered before __libc_start_main registers the dynamic linker's destructor pass, so it
+   * runs after every library's destructor and the application's atexit handlers: the exit reports
+   * see the process as the program left it (a pool joined by its library's destructor is not a
+   * leak), and the exit status is decided last. */
+  __cxa_atexit((tw_cxa_fn)(void (*)(void))exit_handler, NULL, NULL);
   tw_store_release(&tw__init_done, 1);
   tw_guard_leave(t);
 }
@@ -60,11 +110,6 @@ void tw__note_pthread_exit(void) {
   tw_reporter_ensure_started(); /* it ends the process's wait for our thread when the last one goes */
 }
 
-void tw__note_exit_status(int status) {
-  tw_store_relaxed(&exit_status, status);
-  tw_store_release(&exit_status_known, 1);
-}
-
 void tw__note_thread_left(void) {
   if (!tw_load_relaxed(&main_left)) return;
   struct tw_registry_counts c;
@@ -72,6 +117,7 @@ void tw__note_thread_left(void) {
   if (c.live == 0) tw_reporter_wake_for_exit();
 }
 
+/* The exit path: the last drain, the exit-time reports. Once per process. */
 static void finish_once(void) {
   if (atomic_exchange(&finished, 1)) return;
   struct tw_tls *t = tw_tls();
@@ -79,48 +125,80 @@ static void finish_once(void) {
   tw_analysis_lock();
   tw_reporter_tick(tw__now_ns(), true);
   tw_detect_at_exit();
+  tw_report_close_unused();
   tw_control_stop();
   tw_analysis_unlock();
   tw_guard_leave(t);
 }
 
-int tw__finish(void) {
-  if (!tw_load_acquire(&tw__init_done)) return -1;
+/* Runs inside exit(), on the thread that called it (main's return, and the last thread leaving
+ * after main called pthread_exit, end in exit too), after every destructor. The exit status rule:
+ * a process that made reports and would exit 0 exits THREADWATCH_EXITCODE instead. exit() called
+ * again from an exit handler runs the handlers still due and ends with the new status (glibc:
+ * "use the status value in the last exit"). */
+static void exit_handler(void *arg, int status) {
+  (void)arg;
+  if (!tw_load_acquire(&tw__init_done)) return;
   finish_once();
-  /* The exit status rule: a process that made reports and would exit 0 exits THREADWATCH_EXITCODE.
-   * The status is known when exit() came through our hook, main returned through our wrapper, or
-   * the last thread left after main called pthread_exit (glibc then exits with 0). */
-  int known = tw_load_acquire(&exit_status_known);
-  int status = known ? tw_load_relaxed(&exit_status) : 0;
-  if (!known && tw_load_relaxed(&main_left)) known = 1;
-  if (known && status == 0 && tw__opt.exitcode != 0 && tw_report_count() > 0)
-    return (int)tw__opt.exitcode;
-  return -1;
+  if (status == 0 && tw__opt.exitcode != 0 && tw_report_count() > 0)
+    exit((int)tw__opt.exitcode);
 }
 
-void tw__fork_prepare(void) {
-  tw_unwind_fork_prepare(); /* first: a walk in flight takes none of the locks below */
+/* --- fork ---------------------------------------------------------------------------------- */
+
+/* What the prepare handler got, for the child (which has a copy) and the parent. */
+static bool fork_walks_done, fork_analysis_locked;
+
+static void atfork_prepare(void) {
+  struct tw_tls *t = tw_tls();
+  /* Until the parent or child handler, this thread's hooked calls pass straight through: an
+   * application handler registered before ours runs after this one, with our locks held. */
+  tw_guard_enter(t);
+  fork_walks_done = tw_unwind_fork_prepare(); /* first: a walk in flight takes none of the locks */
   tw_fd_note_fork(); /* the child may keep pipe ends: their readers may be fed from outside */
-  tw_engine_fork_prepare(); /* takes the analysis lock: no report is half-written in the child */
+  fork_analysis_locked = tw_engine_fork_prepare(); /* no report is half-written in the child */
   tw_registry_fork_prepare();
 }
 
-void tw__fork_parent(void) {
+static void atfork_parent(void) {
+  struct tw_tls *t = tw_tls();
   tw_registry_fork_parent();
   tw_engine_fork_parent();
-  tw_unwind_fork_done(false);
+  tw_unwind_fork_done(false, true);
+  tw_guard_leave(t);
 }
 
-void tw__fork_child(void) {
+static void atfork_child(void) {
   struct tw_tls *t = tw_tls();
-  tw_unwind_fork_done(true);
-  tw_registry_after_fork_child(t->self);
+  tw_unwind_fork_done(true, fork_walks_done);
+  child_reset(fork_analysis_locked);
+  tw_fork_mark_set();
+  tw_guard_leave(t);
+}
+
+/* The child has one thread, this one: keep its record, forget the others, make every tool lock new,
+ * restart nothing until needed. `consistent`: the fork went through our prepare handler with the
+ * analysis lock held (a child that no handler saw, or one whose prepare could not get the lock,
+ * abandons the analysis state instead of walking it). */
+static void child_reset(bool consistent) {
+  struct tw_tls *t = tw_tls();
+  if (!tw_load_acquire(&tw__init_done)) { /* forked while another thread was initialising */
+    tw_store_relaxed(&init_busy, 0);
+    tw_store_relaxed(&init_tid, 0);
+  }
+  tw_registry_after_fork_child(t->self, consistent);
   tw_race_fork_child();
   tw_engine_after_fork_child();
   tw_reporter_after_fork_child();
-  tw_detect_after_fork_child();
+  tw_detect_after_fork_child(consistent);
   tw_report_after_fork_child();
-  tw_store_relaxed(&exit_status_known, 0);
   tw_store_relaxed(&main_left, 0);
   tw_store_relaxed(&finished, 0);
+}
+
+/* A child that no atfork handler saw (_Fork, clone without CLONE_VM): found by the wipe-on-fork
+ * mark at its first tool lock. The copied walk counter says whether a stack walk was cut. */
+static void bypass_reset(bool consistent) {
+  tw_unwind_fork_done(true, tw_unwind_idle());
+  child_reset(consistent);
 }

@@ -1,6 +1,6 @@
 /* Process lifecycle: one-time initialisation, the exit path and its status rule, fork (hazards 7,
- * 13). The entry points that drive it (constructor, destructor, exit, fork, the thread-exit
- * destructor) are in hooks/. */
+ * 13). Initialisation is driven by the first entry point (hooks/: a hook, the constructor, the
+ * API); fork and exit by handlers it registers with glibc. */
 #ifndef TW_CONTROL_INIT_H
 #define TW_CONTROL_INIT_H
 
@@ -17,20 +17,11 @@ static inline void tw__ensure_init(void) {
 
 /* The calling thread (main or not) is about to call the real pthread_exit. */
 void tw__note_pthread_exit(void);
-/* The process is going to exit with `status` (exit() or return from main). */
-void tw__note_exit_status(int status);
 /* An application thread has left (its TSD destructor ran): when main called pthread_exit and this
  * was the last one, the reporter leaves too. */
 void tw__note_thread_left(void);
 
-/* The exit path, once, on whichever thread ends the process (our destructor, after the
- * application's atexit handlers and static destructors): the last drain, the exit-time reports.
- * Returns the status the process must exit with instead of its own, or -1 to keep its own. */
-int tw__finish(void);
-
-/* fork(): called around the real call, on the forking thread, guard held. */
-void tw__fork_prepare(void);
-void tw__fork_parent(void);
-void tw__fork_child(void);
+/* fork is followed by atfork handlers that tw__init_slow registers, and the exit path by an exit
+ * handler it registers (control/init.c): no entry point of hooks/ is needed for either. */
 
 #endif

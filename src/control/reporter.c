@@ -38,12 +38,10 @@ static void *reporter_main(void *arg) {
   t->guard = 1; /* for good: every hooked call this thread makes goes straight through */
   t->gone = true;
   tw_summary_start(tw__now_ns());
-  tw_analysis_lock();
-  tw_control_start();
-  tw_analysis_unlock();
   for (;;) {
     /* Sleep a tick, or less after a busy drain, or until a producer with a full ring nudges. */
-    tw_ring_wait_nudge(last_drained > TW_RING_SLOTS / 8 ? TW_TICK_BUSY_NS : TW_TICK_NS);
+    tw_ring_wait_nudge(last_drained > TW_RING_SLOTS / 8 || tw_control_busy() ? TW_TICK_BUSY_NS
+                                                                               : TW_TICK_NS);
     if (tw_load_acquire(&exit_wanted)) {
       /* main called pthread_exit and every application thread has left: leave too, so glibc ends
        * the process (exit(0), our destructor writes the exit reports on this thread). */
@@ -60,6 +58,14 @@ void tw_reporter_ensure_started(void) {
   if (tw_likely(tw_engine_running())) return;
   int expected = 0;
   if (!atomic_compare_exchange_strong(&tw__engine_started, &expected, 1)) return;
+  /* The dump socket is made here, on the thread starting the reporter, before the program can go
+   * on (a server about to drop privileges makes it as the user it started as). */
+  struct tw_tls *t = tw_tls();
+  tw_guard_enter(t);
+  tw_analysis_lock();
+  tw_control_start();
+  tw_analysis_unlock();
+  tw_guard_leave(t);
   /* The reporter must never run the application's signal handlers: it starts with all blocked. */
   sigset_t all, old;
   sigfillset(&all);

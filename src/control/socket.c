@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,10 +23,8 @@
 
 /* Pending connections the kernel queues for us between two ticks; more get EAGAIN in the CLI. */
 #define CONTROL_BACKLOG 8
-/* Requests answered per tick: a burst of clients must not keep the reporter from its other work. */
-#define CONTROL_MAX_PER_TICK 4
-/* How long a client may take to send its request line, and to take the answer. The reporter waits
- * for it meanwhile: the bounds keep a stuck client (of the same user) from stopping detection. */
+/* How long a client may take to send its request line, and to take the answer; it is dropped then.
+ * Nothing waits for it meanwhile (tw_control_poll). */
 #define CONTROL_REQUEST_MS 1000
 #define CONTROL_SEND_MS 2000
 /* A request is one short line ("dump all json\n" is 14 bytes). */
@@ -44,6 +41,7 @@ static struct {
   ino_t file_ino;
   pid_t pid;               /* the process that made the socket, 0 if none */
   pid_t tried;             /* the process that ran tw_control_start (once per process) */
+  uid_t uid;               /* the euid the socket was made under */
   char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 } ctl = {.fd = -1};
 
@@ -179,6 +177,7 @@ static void start(pid_t pid) {
   }
   ctl.fd = fd;
   ctl.pid = pid;
+  ctl.uid = geteuid();
 }
 
 void tw_control_start(void) {
@@ -191,53 +190,38 @@ void tw_control_start(void) {
   errno = saved;
 }
 
-/* send(2) of all n bytes before `deadline_ns`. MSG_NOSIGNAL: a client gone away is EPIPE, never a
- * SIGPIPE in the application. Returns 0 or -errno (-ETIMEDOUT past the deadline). */
-static int send_all(int c, const char *p, size_t n, uint64_t deadline_ns) {
-  while (n > 0) {
-    ssize_t w = send(c, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (w >= 0) {
-      p += w;
-      n -= (size_t)w;
-      continue;
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return -errno;
-    uint64_t now = tw__now_ns();
-    if (now >= deadline_ns) return -ETIMEDOUT;
-    struct pollfd pfd = {.fd = c, .events = POLLOUT};
-    poll(&pfd, 1, (int)((deadline_ns - now) / 1000000 + 1));
-  }
-  return 0;
+/* The clients being served. Nothing here ever waits: each tick reads what a client has sent and
+ * sends what its socket takes, and a client past its deadline is dropped, so a slow or idle client
+ * (of the same user) delays neither the tick's deadlock scan nor a fork waiting for the analysis
+ * lock. */
+enum client_state { CL_FREE = 0, CL_READ, CL_SEND };
+static struct client {
+  enum client_state state;
+  int fd;
+  uint64_t deadline_ns;
+  size_t len;                           /* CL_READ: request bytes so far */
+  char req[CONTROL_REQUEST_BYTES];
+  char *answer;                         /* CL_SEND: the bytes to send (mmap of a memfd, or a line) */
+  size_t size, sent;
+  bool mapped;                          /* answer is an mmap to unmap */
+  char line[128];                       /* a short answer (an error) */
+} clients[CONTROL_BACKLOG];
+
+static void client_close(struct client *c) {
+  if (c->mapped) munmap(c->answer, c->size);
+  tw__close(c->fd);
+  memset(c, 0, sizeof(*c));
+  c->fd = -1;
 }
 
-static void reply(int c, const char *line) {
-  send_all(c, line, strlen(line), tw__now_ns() + CONTROL_SEND_MS * 1000000ull);
-}
-
-/* Reads one request line (without its newline) into buf. Returns its length, or -1 when the client
- * sent none within CONTROL_REQUEST_MS. */
-static int read_request(int c, char *buf, size_t n) {
-  uint64_t deadline = tw__now_ns() + CONTROL_REQUEST_MS * 1000000ull;
-  size_t len = 0;
-  while (len + 1 < n) {
-    ssize_t r = recv(c, buf + len, n - 1 - len, MSG_DONTWAIT);
-    if (r == 0) break; /* the client has finished writing: take what came */
-    if (r > 0) {
-      len += (size_t)r;
-      if (memchr(buf, '\n', len)) break;
-      continue;
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
-    uint64_t now = tw__now_ns();
-    if (now >= deadline) return -1;
-    struct pollfd pfd = {.fd = c, .events = POLLIN};
-    poll(&pfd, 1, (int)((deadline - now) / 1000000 + 1));
-  }
-  buf[len] = '\0';
-  buf[strcspn(buf, "\r\n")] = '\0';
-  return (int)strlen(buf);
+static void answer_line(struct client *c, const char *line) {
+  snprintf(c->line, sizeof(c->line), "%s", line);
+  c->answer = c->line;
+  c->size = strlen(c->line);
+  c->sent = 0;
+  c->mapped = false;
+  c->state = CL_SEND;
+  c->deadline_ns = tw__now_ns() + CONTROL_SEND_MS * 1000000ull;
 }
 
 /* "dump [all] [json]", words in any order. Returns false for anything else. */
@@ -253,15 +237,15 @@ static bool parse_request(char *req, bool *all, bool *json) {
   return true;
 }
 
-/* Renders the dump into an anonymous memory file first, then sends it: the rendering does not
- * depend on how fast the client reads, and the send has one deadline. */
-static void send_dump(int c, bool all, bool json) {
+/* Renders the dump into an anonymous memory file, mapped for sending: the rendering does not
+ * depend on how fast the client reads. */
+static void answer_dump(struct client *c, bool all, bool json) {
   char line[160];
   int mfd = memfd_create("threadwatch-dump", MFD_CLOEXEC);
   if (mfd < 0) {
     snprintf(line, sizeof(line), "threadwatch: cannot make the dump: memfd_create: %s\n",
              strerror(errno));
-    reply(c, line);
+    answer_line(c, line);
     return;
   }
   mfd = tw__fd_move_high(mfd);
@@ -270,64 +254,123 @@ static void send_dump(int c, bool all, bool json) {
   int rc = tw_out_flush(&answer);
   off_t size = rc == 0 ? lseek(mfd, 0, SEEK_END) : -1;
   void *p = size > 0 ? mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, mfd, 0) : MAP_FAILED;
-  if (p == MAP_FAILED) {
-    snprintf(line, sizeof(line), "threadwatch: cannot make the dump: %s\n",
-             strerror(rc ? -rc : errno));
-    reply(c, line);
-  } else {
-    send_all(c, p, (size_t)size, tw__now_ns() + CONTROL_SEND_MS * 1000000ull);
-    munmap(p, (size_t)size);
-  }
+  int e = errno;
   tw__close(mfd);
+  if (p == MAP_FAILED) {
+    snprintf(line, sizeof(line), "threadwatch: cannot make the dump: %s\n", strerror(rc ? -rc : e));
+    answer_line(c, line);
+    return;
+  }
+  c->answer = p;
+  c->size = (size_t)size;
+  c->sent = 0;
+  c->mapped = true;
+  c->state = CL_SEND;
+  c->deadline_ns = tw__now_ns() + CONTROL_SEND_MS * 1000000ull;
 }
 
-/* One client: one request, one answer, for the same user only. The request is read even from a
- * peer that is refused: closing a socket with unread data resets the connection, and the peer
- * would see that instead of the reason. */
-static void serve(int c) {
-  char req[CONTROL_REQUEST_BYTES];
-  bool all, json;
-  if (read_request(c, req, sizeof(req)) < 0) return; /* nothing asked in time: just hang up */
+/* One request, one answer, for the same user only. The request is read even from a peer that is
+ * refused: closing a socket with unread data resets the connection, and the peer would see that
+ * instead of the reason. */
+static void answer_request(struct client *c) {
+  c->req[c->len] = '\0';
+  c->req[strcspn(c->req, "\r\n")] = '\0';
   struct ucred cred;
   socklen_t len = sizeof(cred);
   uid_t me = geteuid();
-  if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != me) {
+  bool all, json;
+  /* The same user: the one the process runs as now, or ran as when it made the socket (a server
+   * started as root that dropped privileges since answers to root). */
+  if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+      (cred.uid != me && cred.uid != ctl.uid)) {
     char line[96];
     snprintf(line, sizeof(line), "threadwatch: refused: this process answers only to uid %u\n",
              (unsigned)me);
-    reply(c, line);
-    return;
+    answer_line(c, line);
+  } else if (!parse_request(c->req, &all, &json)) {
+    answer_line(c, "threadwatch: unknown request\n");
+  } else {
+    answer_dump(c, all, json);
   }
-  if (!parse_request(req, &all, &json)) {
-    reply(c, "threadwatch: unknown request\n");
-    return;
+}
+
+/* Moves one client on as far as it goes without waiting. */
+static void client_step(struct client *c, uint64_t now) {
+  if (c->state == CL_READ) {
+    while (c->len + 1 < sizeof(c->req)) {
+      ssize_t r = recv(c->fd, c->req + c->len, sizeof(c->req) - 1 - c->len, MSG_DONTWAIT);
+      if (r > 0) {
+        c->len += (size_t)r;
+        if (memchr(c->req, '\n', c->len)) break;
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (now >= c->deadline_ns) client_close(c); /* nothing asked in time: hang up */
+        return;
+      }
+      if (r < 0) {
+        client_close(c);
+        return;
+      }
+      break; /* r == 0: the client has finished writing: take what came */
+    }
+    answer_request(c);
   }
-  send_dump(c, all, json);
+  if (c->state == CL_SEND) {
+    while (c->sent < c->size) {
+      /* MSG_NOSIGNAL: a client gone away is EPIPE, never a SIGPIPE in the application. */
+      ssize_t w = send(c->fd, c->answer + c->sent, c->size - c->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (w > 0) {
+        c->sent += (size_t)w;
+        continue;
+      }
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && now < c->deadline_ns) return;
+      break; /* an error, or past the deadline */
+    }
+    client_close(c);
+  }
 }
 
 void tw_control_poll(void) {
   if (ctl.fd < 0) return;
   int saved = errno;
-  for (int i = 0; i < CONTROL_MAX_PER_TICK; i++) {
+  uint64_t now = tw__now_ns();
+  for (size_t i = 0; i < TW_ARRAY_LEN(clients); i++)
+    if (clients[i].state != CL_FREE) client_step(&clients[i], now);
+  for (size_t i = 0; i < TW_ARRAY_LEN(clients); i++) {
+    if (clients[i].state != CL_FREE) continue;
     /* Checked before every accept: on a number the program reused for its own listening socket,
      * accept would take the program's connection. The fd is no longer ours: never close it. */
     if (!still_ours()) {
       ctl.fd = -1;
       break;
     }
-    int c = accept4(ctl.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (c < 0) break; /* EAGAIN: nobody is asking, the usual case */
-    c = tw__fd_move_high(c);
-    serve(c);
-    tw__close(c);
+    int fd = accept4(ctl.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) break; /* EAGAIN: nobody is asking, the usual case */
+    struct client *c = &clients[i];
+    c->fd = tw__fd_move_high(fd);
+    c->state = CL_READ;
+    c->len = 0;
+    c->deadline_ns = now + CONTROL_REQUEST_MS * 1000000ull;
+    client_step(c, now);
   }
   errno = saved;
+}
+
+bool tw_control_busy(void) {
+  for (size_t i = 0; i < TW_ARRAY_LEN(clients); i++)
+    if (clients[i].state != CL_FREE) return true;
+  return false;
 }
 
 void tw_control_stop(void) {
   /* None, or a parent's (a child forked without our hook, by a raw clone, does not own it). */
   if (ctl.pid == 0 || ctl.pid != getpid()) return;
   int saved = errno;
+  for (size_t i = 0; i < TW_ARRAY_LEN(clients); i++)
+    if (clients[i].state != CL_FREE) client_close(&clients[i]);
   if (still_ours()) tw__close(ctl.fd);
   ctl.fd = -1;
   struct stat st;
@@ -339,7 +382,10 @@ void tw_control_stop(void) {
 
 void tw_control_after_fork_child(void) {
   int saved = errno;
-  /* The parent still listens on the same socket and path: close our copy, leave the file. */
+  /* The parent still listens on the same socket and path: close our copy, leave the file; the
+   * parent's clients are the parent's (their fds are close-on-exec copies: closed, not answered). */
+  for (size_t i = 0; i < TW_ARRAY_LEN(clients); i++)
+    if (clients[i].state != CL_FREE) client_close(&clients[i]);
   if (still_ours()) tw__close(ctl.fd);
   ctl.fd = -1;
   ctl.pid = 0;

@@ -4,10 +4,14 @@
 #ifndef TW_CONTROL_H
 #define TW_CONTROL_H
 
+#include <stdbool.h>
+
 /* Creates the socket (once per process; again in a forked child). A failure says one line, once. */
 void tw_control_start(void);
-/* Answers the requests waiting on the socket, without blocking when there are none. Each tick. */
+/* Accepts and moves on the clients of the socket without ever waiting. Each tick. */
 void tw_control_poll(void);
+/* Whether a client is being served (the reporter then comes back sooner than a tick). */
+bool tw_control_busy(void);
 /* Removes the socket (process exit). */
 void tw_control_stop(void);
 /* In a forked child: forget the parent's socket without removing it. */

@@ -31,8 +31,10 @@ struct tw_detector {
   void (*on_event)(const struct tw_event *ev, uint64_t thread);
   /* After each drain; `final` on the exit path's last tick (no waiting, no live analysis). */
   void (*tick)(uint64_t now_ns, bool final);
-  /* In a forked child: forget what concerned the parent's other threads. */
-  void (*after_fork)(void);
+  /* In a forked child: forget what concerned the parent's other threads. `consistent`: the fork
+   * went through our handlers, with the analysis lock held (state can be walked and freed); else it
+   * happened at any moment and the state must be abandoned, not walked. */
+  void (*after_fork)(bool consistent);
   /* Process exit, after the final tick: reports that only exit can make. */
   void (*at_exit)(void);
 };

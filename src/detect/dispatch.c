@@ -66,9 +66,10 @@ void tw_detect_drain_inline(void) {
   tw_analysis_unlock();
 }
 
-void tw_detect_after_fork_child(void) {
+void tw_detect_after_fork_child(bool consistent) {
+  if (!consistent) batch = NULL, nbatch = capbatch = 0; /* may have been mid-drain: abandoned */
   for (unsigned i = 0; i < tw__ndetectors; i++)
-    if (tw__detectors[i].after_fork) tw__detectors[i].after_fork();
+    if (tw__detectors[i].after_fork) tw__detectors[i].after_fork(consistent);
 }
 
 void tw_detect_at_exit(void) {

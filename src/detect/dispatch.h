@@ -19,8 +19,8 @@ void tw_detect_tick(uint64_t now_ns, bool final);
  * fork and for anything else that tells the two apart. Takes the analysis lock. */
 void tw_detect_drain_inline(void);
 
-/* Every detector's after_fork, in the child. */
-void tw_detect_after_fork_child(void);
+/* Every detector's after_fork, in the child (detector.h: `consistent`). */
+void tw_detect_after_fork_child(bool consistent);
 
 /* Every detector's at_exit. Analysis lock held. */
 void tw_detect_at_exit(void);

@@ -332,4 +332,7 @@ void tw_leaks_tick(uint64_t now_ns, bool final) {
   if (atomic_compare_exchange_strong(&surge_state, &due, 3)) report_surge();
 }
 
-void tw_leaks_after_fork_child(void) { tw_store_relaxed(&surge_state, 0); }
+void tw_leaks_after_fork_child(bool consistent) {
+  (void)consistent; /* the reported set is per pid (reported_forget_if_forked) */
+  tw_store_relaxed(&surge_state, 0);
+}

@@ -34,6 +34,6 @@ void tw_leaks_note_surge(uint64_t live);
 
 /* Detector-table row: the tick writes a captured surge report; a forked child may report again. */
 void tw_leaks_tick(uint64_t now_ns, bool final);
-void tw_leaks_after_fork_child(void);
+void tw_leaks_after_fork_child(bool consistent);
 
 #endif

@@ -168,3 +168,11 @@ void tw_locks_on_event(const struct tw_event *ev, uint64_t thread) {
   }
 }
 
+
+void tw_locks_after_fork_child(bool consistent) {
+  if (consistent) return; /* the graph's orders hold in the child too */
+  /* The reporter may have been changing them: abandoned, not walked (a one-time leak). */
+  graph = classes = NULL;
+  class_of_lock = NULL;
+  sites = NULL;
+}

@@ -3,11 +3,15 @@
 #ifndef TW_DETECT_LOCKS_H
 #define TW_DETECT_LOCKS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "runtime/event.h"
 
 /* TW_EV_LOCK_EDGE, TW_EV_LOCK_RESET, TW_EV_LOCK_INIT from `thread`, in sequence order. */
 void tw_locks_on_event(const struct tw_event *ev, uint64_t thread);
+
+/* In a forked child (detector.h). */
+void tw_locks_after_fork_child(bool consistent);
 
 #endif

@@ -770,7 +770,15 @@ static void scan_once(uint64_t now_ns) {
   forget_gone_threads(&g2);
 }
 
-void tw_waits_after_fork_child(void) {
+void tw_waits_after_fork_child(bool consistent) {
+  if (!consistent) { /* the reporter may have been changing them: abandoned, not walked */
+    seen_tab = NULL;
+    nowaiters = NULL;
+    nnowaiters = 0;
+    g1 = (struct graph){0};
+    g2 = (struct graph){0};
+    return;
+  }
   struct seen *e, *tmp;
   HASH_ITER(hh, seen_tab, e, tmp) {
     HASH_DEL(seen_tab, e);

@@ -15,7 +15,7 @@ void tw_waits_tick(uint64_t now_ns, bool final);
 /* A condvar signal/broadcast that found no waiter (TW_EV_COND_NOWAITER). */
 void tw_waits_on_event(const struct tw_event *ev, uint64_t thread);
 /* In a forked child: forget the parent's threads. */
-void tw_waits_after_fork_child(void);
+void tw_waits_after_fork_child(bool consistent);
 /* Scans completed so far (a hook waiting for its self-relock report watches it). */
 extern _Atomic uint32_t tw__scans_done;
 

@@ -8,11 +8,16 @@
 #include <unistd.h>
 
 #include "runtime/fdtrack.h"
+#include "runtime/fork.h"
 #include "hooks/hooks.h"
 #include "race/hook.h"
 #include "control/reporter.h"
 #include "runtime/ring.h"
 #include "base/out.h"
+
+/* A vfork child's close and dup2 change its own fd table, not the parent's; the table here is the
+ * parent's (shared memory): only the tracked-fd slow paths and pipe creation ask. */
+static TW_NOINLINE bool fd_table_ours(void) { return !tw_fork_in_shared_child(); }
 
 /* Tells the reporter that this thread reads/writes `fd` (first time in a row only). */
 static void note_io(struct tw_tls *t, struct tw_thread *self, int fd, unsigned dir) {
@@ -141,7 +146,7 @@ static int pipe_common(int fds[2], int flags) {
     }
     return r;
   }
-  track_pipe(fds, flags);
+  if (fd_table_ours()) track_pipe(fds, flags);
   return r;
 }
 
@@ -151,7 +156,7 @@ TW_HOOK int pipe2(int fds[2], int flags) { return pipe_common(fds, flags); }
 
 TW_HOOK int eventfd(unsigned int initval, int flags) {
   int fd = TW_REAL_FN(eventfd)(initval, flags);
-  if (fd < 0 || TW_BYPASS(tw_tls())) return fd;
+  if (fd < 0 || TW_BYPASS(tw_tls()) || !fd_table_ours()) return fd;
   tw_reporter_ensure_started();
   tw_fd_track(fd, TW_FD_EVENTFD | ((flags & EFD_NONBLOCK) ? TW_FD_NONBLOCK : 0), tw_fd_new_obj());
   return fd;
@@ -159,7 +164,7 @@ TW_HOOK int eventfd(unsigned int initval, int flags) {
 
 TW_HOOK int close(int fd) {
   /* Untracked first: once the real close returns, the number may already name another file. */
-  if (tw_unlikely(tw_fd_get(fd) != 0)) tw_fd_untrack(fd);
+  if (tw_unlikely(tw_fd_get(fd) != 0) && fd_table_ours()) tw_fd_untrack(fd);
   return TW_REAL_FN(close)(fd);
 }
 
@@ -169,27 +174,42 @@ TW_HOOK int close_range(unsigned int first, unsigned int last, int flags) {
     return -1;
   }
   int r = TW_REAL_FN(close_range)(first, last, flags);
-  if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC)) {
+  if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC) && fd_table_ours()) {
     for (unsigned fd = first; fd <= last && fd < TW_MAX_FDS; fd++) tw_fd_untrack((int)fd);
   }
   return r;
 }
 
+/* newfd now refers to what oldfd does: only when either is tracked is there anything to do. */
+static inline void fd_copied(int oldfd, int newfd) {
+  if (tw_unlikely(tw_fd_get(oldfd) != 0 || tw_fd_get(newfd) != 0) && fd_table_ours())
+    tw_fd_copy(oldfd, newfd);
+}
+
 TW_HOOK int dup(int fd) {
   int r = TW_REAL_FN(dup)(fd);
-  if (r >= 0) tw_fd_copy(fd, r);
+  if (r >= 0) fd_copied(fd, r);
   return r;
+}
+
+/* The program moved its stderr: the tool's copy follows (base/out.h). */
+static TW_NOINLINE void stderr_moved(void) {
+  int saved = errno;
+  if (fd_table_ours()) tw__stderr_follow();
+  errno = saved;
 }
 
 TW_HOOK int dup2(int fd, int fd2) {
   int r = TW_REAL_FN(dup2)(fd, fd2);
-  if (r >= 0) tw_fd_copy(fd, r);
+  if (r >= 0) fd_copied(fd, r);
+  if (tw_unlikely(r == 2)) stderr_moved();
   return r;
 }
 
 TW_HOOK int dup3(int fd, int fd2, int flags) {
   int r = TW_REAL_FN(dup3)(fd, fd2, flags);
-  if (r >= 0) tw_fd_copy(fd, r);
+  if (r >= 0) fd_copied(fd, r);
+  if (tw_unlikely(r == 2)) stderr_moved();
   return r;
 }
 
@@ -198,8 +218,9 @@ TW_HOOK int dup3(int fd, int fd2, int flags) {
 static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg) {
   int r = real(fd, cmd, arg);
   if (r < 0) return r;
-  if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) tw_fd_copy(fd, r);
-  else if (cmd == F_SETFL) tw_fd_set_nonblock(fd, ((int)(intptr_t)arg & O_NONBLOCK) != 0);
+  if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) fd_copied(fd, r);
+  else if (cmd == F_SETFL && tw_fd_get(fd) != 0 && fd_table_ours())
+    tw_fd_set_nonblock(fd, ((int)(intptr_t)arg & O_NONBLOCK) != 0);
   return r;
 }
 

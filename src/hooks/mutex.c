@@ -167,7 +167,7 @@ static inline int mutex_acquire(struct tw_tls *t, pthread_mutex_t *m, enum tw_ca
  * a mutex seen held. */
 static TW_NOINLINE int mutex_lock_slow(struct tw_tls *t, pthread_mutex_t *m, uintptr_t pc,
                                        uintptr_t sp) {
-  if (TW_BYPASS(t)) return TW_REAL_FN(pthread_mutex_lock)(m);
+  if (TW_BYPASS(t) || tw_pc_in_unwinder(pc)) return TW_REAL_FN(pthread_mutex_lock)(m);
   return mutex_acquire(t, m, TW_CALL_MUTEX_LOCK, 0, NULL, pc, sp);
 }
 
@@ -199,7 +199,7 @@ TW_HOOK int pthread_mutex_trylock(pthread_mutex_t *m) {
   if (tw_unlikely(destroyed(m)) && !TW_BYPASS(t)) use_after_destroy(t, m, TW_CALLER_PC(), TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_mutex_trylock)(m);
   /* A trylock cannot block: the mutex is held from now on, but no edge leads into it. */
-  if (!TW_BYPASS(t) && acquired(r))
+  if (!TW_BYPASS(t) && acquired(r) && !tw_pc_in_unwinder(TW_CALLER_PC()))
     tw_held_push(t, (uintptr_t)m, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_MUTEX);
   if (acquired(r)) tw_race_mutex_locked(m);
   return r;
@@ -220,7 +220,7 @@ TW_HOOK int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const str
 
 static TW_NOINLINE int mutex_unlock_slow(struct tw_tls *t, pthread_mutex_t *m, uintptr_t pc,
                                          uintptr_t sp) {
-  if (TW_BYPASS(t)) return TW_REAL_FN(pthread_mutex_unlock)(m);
+  if (TW_BYPASS(t) || tw_pc_in_unwinder(pc)) return TW_REAL_FN(pthread_mutex_unlock)(m);
   if (destroyed(m)) use_after_destroy(t, m, pc, sp);
   else if (!tw_held_find(t, (uintptr_t)m, -1)) unlock_not_held(t, m, pc, sp);
   tw_race_mutex_unlocking(m);

@@ -81,6 +81,7 @@ static void *tw_thread_start(void *p) {
   tw_guard_enter(t);
   free(p);
   tw_store_relaxed(&st.rec->tid, gettid());
+  tw_tls_note_stack(t);
   t->self = st.rec;
   tw_race_thread_started(st.rec);
   tw__thread_attach(st.rec);

@@ -129,7 +129,11 @@ static uint32_t capture_walk(ucontext_t *uc, int *kind, uintptr_t lo, uintptr_t 
 
 /* The walk passes the fork gate of stackdepot.c (libunwind's locks must not be held at a fork). */
 static uint32_t capture(ucontext_t *uc, int *kind, uintptr_t lo, uintptr_t hi) {
-  tw_unwind_enter();
+  if (!tw_unwind_enter()) {
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    if (*kind < 0) *kind = TW_X86_NONE;
+    return tw_depot_put(&pc, 1);
+  }
   uint32_t id = capture_walk(uc, kind, lo, hi);
   tw_unwind_leave();
   return id;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/options.h"
@@ -40,57 +41,88 @@ static const struct writer {
 #undef TW_WRITER
 };
 
-/* One output per writer, opened on its first report. Analysis lock held for all of this. */
+/* One output per writer, opened on its first report (at start-up when running as root, before the
+ * program can drop privileges). Analysis lock held for all of this. */
 struct sink {
   int fd;         /* -1 until opened */
   int failed;     /* opening failed: said once, then fall back to stderr (text) or nothing */
   long pid;       /* the pid the file was opened for (a forked child with %p reopens) */
   bool begun;     /* begin() ran for this file */
+  bool created;   /* we made the file (and may remove it at exit if nothing was written to it) */
+  bool written;   /* something was written to it */
+  char path[TW_OPT_STR_MAX + 32];
+  struct tw_file_id id; /* the file we opened: the fd is checked against it before each write */
   struct tw_out out;
 };
 static struct sink sinks[TW_WRITER_COUNT] = {{.fd = -1}, {.fd = -1}};
 static _Atomic uint64_t reports_written;
 
-
 /* The writer's name in messages: "text", "JSON". */
 static const char *label(const struct writer *w) { return w->stderr_default ? "text" : w->name; }
 
+static bool to_stderr(const struct writer *w) {
+  return w->stderr_default && (w->dest[0] == '\0' || strcmp(w->dest, "stderr") == 0);
+}
+
+/* The fd to write this writer's report to, opened or checked now; -1 for none. */
 static int sink_fd(const struct writer *w, struct sink *s) {
   long pid = (long)getpid();
-  if (s->fd >= 0 && s->pid == pid) return s->fd;
-  if (s->failed) return w->stderr_default ? 2 : -1;
-  if (w->stderr_default && (w->dest[0] == '\0' || strcmp(w->dest, "stderr") == 0)) {
-    s->fd = 2;
-    s->pid = pid;
-    return 2;
+  if (to_stderr(w)) return tw__stderr_fd();
+  if (s->fd >= 0 && s->pid == pid) {
+    if (tw__fd_same(s->fd, &s->id)) return s->fd;
+    /* The program closed our fd (a daemon closing every fd), maybe reusing the number for a
+     * file of its own: never write there. Forget the number (it is not ours to close) and open
+     * the file again. */
+    s->fd = -1;
   }
-  char path[TW_OPT_STR_MAX + 32];
+  if (s->failed) return w->stderr_default ? tw__stderr_fd() : -1;
+  char path[TW_OPT_STR_MAX + 32], why[256] = "";
+  bool created = false;
   int rc = tw__expand_pid(w->dest, pid, path, sizeof(path));
-  int fd = rc == 0 ? tw__open_report_file(path) : rc;
+  int fd = rc == 0 ? tw__open_report_file(path, why, sizeof(why), &created) : rc;
   if (fd < 0) {
-    char msg[TW_OPT_STR_MAX + 160];
-    snprintf(msg, sizeof(msg), "threadwatch: cannot open %s report file '%s': %s%s\n", w->option,
-             path, strerror(-fd),
-             w->stderr_default ? "; writing the report to stderr" : "; JSON reports are off");
-    tw_msg_str(msg);
+    char quoted[TW_OPT_STR_MAX + 64];
+    tw_msg_quote(quoted, sizeof(quoted), path);
+    tw_msg("threadwatch: cannot open %s report file %s: %s%s", w->option, quoted,
+           why[0] ? why : strerror(-fd),
+           w->stderr_default ? "; writing the report to stderr" : "; JSON reports are off");
     s->failed = 1;
-    return w->stderr_default ? 2 : -1;
+    return w->stderr_default ? tw__stderr_fd() : -1;
   }
   s->fd = fd;
   s->pid = pid;
   s->begun = false;
+  s->created = created;
+  s->written = false;
+  snprintf(s->path, sizeof(s->path), "%s", path);
+  tw__fd_id(fd, &s->id);
   return fd;
 }
 
 static void sink_finish(const struct writer *w, struct sink *s) {
+  if (s->out.len) s->written = true;
   if (tw_out_flush(&s->out) != 0 && !s->failed) {
-    char msg[200];
-    snprintf(msg, sizeof(msg), "threadwatch: writing the %s report failed: %s\n", label(w),
-             strerror(-s->out.error));
-    tw_msg_str(msg);
+    tw_msg("threadwatch: writing the %s report failed: %s", label(w), strerror(-s->out.error));
     s->failed = 1; /* said once; later reports do not repeat it */
     tw_stat_add(write_errors, 1);
   }
+}
+
+void tw_report_close_unused(void) {
+  for (size_t i = 0; i < TW_WRITER_COUNT; i++) {
+    struct sink *s = &sinks[i];
+    if (s->fd < 0 || !s->created || s->written || s->pid != (long)getpid()) continue;
+    /* Only the file we made, still at its path (checked right before the unlink). */
+    struct stat st;
+    if (tw__fd_same(s->fd, &s->id) && lstat(s->path, &st) == 0 && st.st_dev == s->id.dev &&
+        st.st_ino == s->id.ino && st.st_size == 0)
+      unlink(s->path);
+  }
+}
+
+void tw_report_open_early(void) {
+  for (size_t i = 0; i < TW_WRITER_COUNT; i++)
+    if (!to_stderr(&writers[i]) && writers[i].dest[0]) sink_fd(&writers[i], &sinks[i]);
 }
 
 static bool frames_match(const struct tw_suppressions *sup, const char *kind, uint32_t stack) {
@@ -162,8 +194,8 @@ void tw_report_after_fork_child(void) {
    * the path has %p; without %p the child keeps appending to the same file. */
   for (size_t i = 0; i < TW_WRITER_COUNT; i++) {
     struct sink *s = &sinks[i];
-    if (strstr(writers[i].dest, "%p") && s->fd > (writers[i].stderr_default ? 2 : -1)) {
-      tw__close(s->fd);
+    if (strstr(writers[i].dest, "%p") && s->fd >= 0) {
+      if (tw__fd_same(s->fd, &s->id)) tw__close(s->fd);
       s->fd = -1;
     }
     if (s->fd >= 0) s->pid = (long)getpid();

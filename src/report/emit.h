@@ -17,6 +17,14 @@ uint64_t tw_report_count(void);
 /* Writes a line to the text log (the summary line, notices). */
 void tw_report_log_line(const char *line);
 
+/* Opens the report files now (at start-up, when the process runs as root: a server that drops
+ * privileges later could not open them any more). Analysis lock held or before any thread. */
+void tw_report_open_early(void);
+
+/* At exit: the files opened early that no report was written to, and that we created, are removed
+ * (a clean program leaves no file behind, as when they are opened on the first report). */
+void tw_report_close_unused(void);
+
 /* In the forked child: forget the parent's report count, reopen %p outputs. */
 void tw_report_after_fork_child(void);
 

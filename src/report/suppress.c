@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/limits.h"
 #include "base/msg.h"
 #include "base/options.h"
 #include "base/real.h"
@@ -122,56 +124,80 @@ bool tw_suppress_match_frame(const struct tw_suppressions *s, const char *kind,
   return false;
 }
 
+/* Reads the whole file, bounded: a regular file of at most TW_SUPPRESS_MAX_BYTES, opened without
+ * waiting (a FIFO, a device, /dev/zero are refused, never read). Returns the text (NUL-terminated,
+ * *len bytes before the NUL) or NULL with the reason in why. */
+static char *read_bounded(const char *path, size_t *len, char *why, size_t n) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    snprintf(why, n, "%s", strerror(errno));
+    return NULL;
+  }
+  struct stat st;
+  char *text = NULL;
+  if (fstat(fd, &st) != 0) {
+    snprintf(why, n, "%s", strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    snprintf(why, n, "it is not a regular file (%s)",
+             S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) ? "a character device" :
+             S_ISDIR(st.st_mode) ? "a directory" : S_ISSOCK(st.st_mode) ? "a socket" : "special");
+  } else if (st.st_size > (off_t)TW_SUPPRESS_MAX_BYTES) {
+    snprintf(why, n, "it has %lld bytes, more than the %u a suppressions file may have",
+             (long long)st.st_size, (unsigned)TW_SUPPRESS_MAX_BYTES);
+  } else if (!(text = malloc((size_t)st.st_size + 1))) {
+    snprintf(why, n, "out of memory");
+  } else {
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+      ssize_t r = TW_REAL_FN(read)(fd, text + got, (size_t)st.st_size - got);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) {
+        snprintf(why, n, "%s", strerror(errno));
+        free(text);
+        text = NULL;
+        break;
+      }
+      if (r == 0) break; /* it shrank meanwhile: what there is */
+      got += (size_t)r;
+    }
+    if (text) {
+      text[got] = '\0';
+      *len = got;
+    }
+  }
+  TW_REAL_FN(close)(fd);
+  return text;
+}
+
 void tw__suppress_load(void) {
   const char *path = tw__opt.suppress;
   if (!path[0]) return;
-  char err[TW_OPT_STR_MAX + 400];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    snprintf(err, sizeof(err), "threadwatch: THREADWATCH_SUPPRESS: cannot read '%s': %s\n", path,
-             strerror(errno));
-    goto die;
-  }
-  size_t cap = 4096, len = 0;
-  int read_err = 0;
-  char *text = malloc(cap);
-  for (;;) {
-    if (!text) break;
-    if (len + 1 == cap) {
-      char *bigger = realloc(text, cap *= 2);
-      if (!bigger) break;
-      text = bigger;
-    }
-    ssize_t r = TW_REAL_FN(read)(fd, text + len, cap - len - 1);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) read_err = errno;
-    if (r <= 0) break;
-    len += (size_t)r;
-  }
-  TW_REAL_FN(close)(fd);
-  if (read_err) {
-    free(text);
-    snprintf(err, sizeof(err), "threadwatch: THREADWATCH_SUPPRESS: cannot read '%s': %s\n", path,
-             strerror(read_err));
-    goto die;
-  }
+  char quoted[160], why[240];
+  tw_msg_quote(quoted, sizeof(quoted), path);
+  size_t len = 0;
+  char *text = read_bounded(path, &len, why, sizeof(why));
   if (!text) {
-    snprintf(err, sizeof(err), "threadwatch: THREADWATCH_SUPPRESS: out of memory reading '%s'\n",
-             path);
-    goto die;
+    /* The file is the environment's problem (a path inherited by a child that changed directory,
+     * a file not there yet): the program runs, with no suppressions, and says so. */
+    tw_msg("threadwatch: THREADWATCH_SUPPRESS: cannot read %s: %s; no suppressions are in force",
+           quoted, why);
+    return;
   }
-  text[len] = '\0';
-  char why[200];
+  const char *nul = memchr(text, '\0', len);
+  if (nul) {
+    unsigned line = 1;
+    for (const char *p = text; p < nul; p++) line += *p == '\n';
+    free(text);
+    tw_msg("threadwatch: THREADWATCH_SUPPRESS: %s: line %u: a NUL byte (not a text file?)", quoted,
+           line);
+    _exit(2);
+  }
   if (tw_suppress_parse(&loaded, text, why, sizeof(why)) != 0) {
     free(text);
-    snprintf(err, sizeof(err), "threadwatch: THREADWATCH_SUPPRESS: %s: %s\n", path, why);
-    goto die;
+    tw_msg("threadwatch: THREADWATCH_SUPPRESS: %s: %s", quoted, why);
+    _exit(2);
   }
   free(text);
-  return;
-die:
-  tw_msg_str(err);
-  _exit(2);
 }
 
 const struct tw_suppressions *tw__suppressions(void) { return loaded; }

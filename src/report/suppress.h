@@ -18,8 +18,10 @@ void tw_suppress_free(struct tw_suppressions *s);
 bool tw_suppress_match_frame(const struct tw_suppressions *s, const char *kind,
                              const struct tw_frame *f);
 
-/* Loads THREADWATCH_SUPPRESS into the process-wide set; an unreadable or malformed file prints one
- * line and exits with status 2 (before main). */
+/* Loads THREADWATCH_SUPPRESS into the process-wide set. A file that cannot be read (missing, not a
+ * regular file, over TW_SUPPRESS_MAX_BYTES) is one line on stderr and no suppressions: the program
+ * runs. A file that does not parse (a bad line, a NUL byte) is one line and exit status 2, before
+ * main, like a bad option value. */
 void tw__suppress_load(void);
 const struct tw_suppressions *tw__suppressions(void);
 

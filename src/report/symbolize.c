@@ -239,3 +239,9 @@ void tw_symbolize_reset(void) {
   if (dwfl) dwfl_end(dwfl);
   dwfl = NULL;
 }
+
+void tw_symbolize_prepare(void) {
+  /* The module list is read from /proc/self/maps now, while the process may still read it (a
+   * process that drops privileges becomes non-dumpable: its /proc files are root's). */
+  session(0);
+}

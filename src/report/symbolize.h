@@ -26,6 +26,9 @@ int tw_symbolize(uintptr_t pc, struct tw_frame *out, int max);
  * Returns false (out = "") for heap and stack addresses or when no symbol covers it. */
 bool tw_symbolize_data(uintptr_t addr, char *out, size_t n);
 
+/* Starts the symbolization session now (at start-up, when running as root). */
+void tw_symbolize_prepare(void);
+
 /* Forgets cached modules and results (new libraries loaded, after fork). */
 void tw_symbolize_reset(void);
 

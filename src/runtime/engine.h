@@ -22,9 +22,11 @@ extern _Atomic int tw__engine_started;
 /* Whether the reporter thread has been started. */
 static inline bool tw_engine_running(void) { return tw_load_acquire(&tw__engine_started) != 0; }
 
-/* fork(): the prepare handler takes the analysis lock (no report is half-written in the child), the
- * parent releases it, the child re-initialises it and forgets the reporter thread. */
-void tw_engine_fork_prepare(void);
+/* fork(): the prepare handler takes the analysis lock (no report is half-written in the child),
+ * waiting at most TW_FORK_ANALYSIS_WAIT_NS (false: it goes on without it, and the child must treat
+ * its analysis state as inconsistent); the parent releases it, the child re-initialises it and
+ * forgets the reporter thread. */
+bool tw_engine_fork_prepare(void);
 void tw_engine_fork_parent(void);
 void tw_engine_after_fork_child(void);
 

@@ -135,3 +135,9 @@ void tw_fdfacts_reset(void) {
   facts = NULL;
   facts_top = 0;
 }
+
+void tw_fdfacts_after_fork_child(bool consistent) {
+  if (consistent) return;
+  facts = NULL;
+  facts_top = 0;
+}

@@ -52,5 +52,8 @@ unsigned tw_fdfacts_threads(int fd, unsigned dir, uint64_t *ids, unsigned max);
 /* Whether some open fd of this process refers to the object of `fd` with the given kind. */
 bool tw_fd_obj_open(int fd, uint8_t kind);
 void tw_fdfacts_reset(void);
+/* In a forked child: the facts stay (the pipes do), unless the fork was not consistent (the reporter
+ * may have been writing them): then they are abandoned. */
+void tw_fdfacts_after_fork_child(bool consistent);
 
 #endif

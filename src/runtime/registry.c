@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/real.h"
+#include "runtime/fork.h"
 #include "runtime/stackdepot.h"
 #include "base/stats.h"
 #include "runtime/tls.h"
@@ -24,7 +25,10 @@ static _Atomic uint64_t next_id = 2; /* 1 is the initial thread */
 static uint64_t n_created, n_exited, n_live;
 static uint64_t reaped_dropped;       /* drop counts of freed records */
 
-void tw_registry_lock(void) { TW_REAL_FN(pthread_mutex_lock)(&reg_lock); }
+void tw_registry_lock(void) {
+  tw_fork_check();
+  TW_REAL_FN(pthread_mutex_lock)(&reg_lock);
+}
 void tw_registry_unlock(void) { TW_REAL_FN(pthread_mutex_unlock)(&reg_lock); }
 
 static void list_push(struct tw_thread **head, struct tw_thread *t) {
@@ -538,13 +542,14 @@ uint64_t tw_registry_dropped(void) {
 void tw_registry_fork_prepare(void) { tw_registry_lock(); }
 void tw_registry_fork_parent(void) { tw_registry_unlock(); }
 
-void tw_registry_after_fork_child(struct tw_thread *self) {
+void tw_registry_after_fork_child(struct tw_thread *self, bool consistent) {
   /* Only the forking thread exists in the child. Everything else is dropped: those threads are not
-   * the child's to join. */
+   * the child's to join. When the fork did not go through our handlers, another thread may have
+   * been changing the lists: they are abandoned, not walked (a bounded, one-time leak). */
   pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
   memcpy(&reg_lock, &fresh, sizeof(fresh));
   HASH_CLEAR(hh, by_handle);
-  for (int pass = 0; pass < 2; pass++) {
+  for (int pass = 0; consistent && pass < 2; pass++) {
     for (struct tw_thread *t = pass ? dead_head : live_head, *next; t; t = next) {
       next = t->next;
       if (t != self) record_free(t);

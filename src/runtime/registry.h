@@ -175,8 +175,9 @@ uint64_t tw_registry_id_of_handle(pthread_t h);
 /* Sum of every ring's drop counter (including reaped threads). */
 uint64_t tw_registry_dropped(void);
 
-/* After fork(), in the child: keep only the calling thread's record. */
-void tw_registry_after_fork_child(struct tw_thread *self);
+/* After fork(), in the child: keep only the calling thread's record. `consistent`: the fork went
+ * through our handlers (the lists were not being changed); else they are abandoned unwalked. */
+void tw_registry_after_fork_child(struct tw_thread *self, bool consistent);
 void tw_registry_fork_prepare(void);
 void tw_registry_fork_parent(void);
 

@@ -3,6 +3,7 @@
 
 #include <link.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,6 +15,8 @@
 #include "base/atomic.h"
 #include "base/limits.h"
 #include "base/msg.h"
+#include "runtime/fork.h"
+#include "runtime/tls.h"
 #include "base/tw.h"
 
 struct depot_node {
@@ -31,6 +34,7 @@ static _Atomic uint32_t count;
 static _Atomic int full_said;
 
 static uintptr_t self_lo, self_hi; /* threadwatch's own text, frames in it are dropped */
+static uintptr_t unw_lo, unw_hi;   /* libunwind's text */
 
 static uint32_t hash_pcs(const uintptr_t *pcs, int n) {
   uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)n;
@@ -113,16 +117,21 @@ int tw_depot_get(uint32_t id, const uintptr_t **pcs) {
 uint32_t tw_depot_count(void) { return tw_load_relaxed(&count); }
 uint64_t tw_depot_bytes(void) { return tw_load_relaxed(&arena_used); }
 
-static int find_self(struct dl_phdr_info *info, size_t size, void *data) {
+/* The executable segment that holds probe->pc, into probe->lo/hi. */
+struct text_probe {
+  uintptr_t pc, lo, hi;
+};
+
+static int find_text(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
-  uintptr_t probe = (uintptr_t)data;
+  struct text_probe *p = data;
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
     uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-    if (probe >= lo && probe < hi) {
-      self_lo = lo;
-      self_hi = hi;
+    if (p->pc >= lo && p->pc < hi) {
+      p->lo = lo;
+      p->hi = hi;
       return 1;
     }
   }
@@ -132,42 +141,90 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data) {
 void tw__stack_init(void) {
   /* Per-thread caches keep unw_backtrace free of global locks (it can run inside signal handlers). */
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-  dl_iterate_phdr(find_self, (void *)(uintptr_t)&tw__stack_init);
+  struct text_probe self = {(uintptr_t)&tw__stack_init, 0, 0};
+  dl_iterate_phdr(find_text, &self);
+  self_lo = self.lo;
+  self_hi = self.hi;
+  struct text_probe unw = {(uintptr_t)&unw_backtrace, 0, 0};
+  dl_iterate_phdr(find_text, &unw);
+  unw_lo = unw.lo;
+  unw_hi = unw.hi;
 }
+
+bool tw_pc_in_unwinder(uintptr_t pc) { return pc >= unw_lo && pc < unw_hi; }
 
 /* fork() must not happen while an application thread is inside libunwind: libunwind's own mutexes
  * would stay locked in the child, whose first stack capture then hangs (seen: good/fork_work, a
- * thread capturing its read() wait while main forked). Captures pass a gate that the fork hook
- * closes, then waits for the captures in flight to leave. The reporter's remote walks need no gate:
- * they run under the analysis lock, which the fork hook takes too. */
+ * thread capturing its read() wait while main forked). Captures pass a gate that the fork prepare
+ * handler closes, then waits for the captures in flight to leave. The reporter's remote walks need
+ * no gate: they run under the analysis lock, which the prepare handler takes too.
+ *
+ * Every wait here is bounded. A capture finding the gate closed waits at most
+ * TW_UNWIND_GATE_WAIT_NS and then goes without a stack (an application atfork handler registered
+ * before ours runs after our prepare, on another thread a capture could otherwise wait for a lock
+ * that handler waits for). The fork waits at most as long for walks in flight; if one is still in
+ * flight, the child makes no stack captures at all (libunwind may hold a lock of its own there). */
 static _Atomic int unwinders, forking;
+static _Atomic int captures_off; /* this process may have inherited a walk cut by a fork */
 
-void tw_unwind_enter(void) {
+bool tw_unwind_enter(void) {
+  tw_fork_check();
+  uint64_t deadline = 0;
   for (;;) {
-    while (atomic_load(&forking)) sched_yield();
+    if (tw_unlikely(tw_load_relaxed(&captures_off))) return false;
+    if (tw_unlikely(atomic_load(&forking))) {
+      uint64_t now = tw__now_ns();
+      if (!deadline) deadline = now + TW_UNWIND_GATE_WAIT_NS;
+      else if (now >= deadline) return false;
+      sched_yield();
+      continue;
+    }
     atomic_fetch_add(&unwinders, 1);
-    if (!atomic_load(&forking)) return; /* seq_cst: the fork hook sees us, or we see it */
+    if (!atomic_load(&forking)) return true; /* seq_cst: the fork prepare sees us, or we see it */
     atomic_fetch_sub(&unwinders, 1);
   }
 }
 
 void tw_unwind_leave(void) { atomic_fetch_sub(&unwinders, 1); }
 
-void tw_unwind_fork_prepare(void) {
+bool tw_unwind_fork_prepare(void) {
   atomic_store(&forking, 1);
-  while (atomic_load(&unwinders)) sched_yield();
+  uint64_t deadline = tw__now_ns() + TW_UNWIND_GATE_WAIT_NS;
+  while (atomic_load(&unwinders)) {
+    if (tw__now_ns() >= deadline) return false;
+    sched_yield();
+  }
+  return true;
 }
 
-void tw_unwind_fork_done(bool child) {
-  if (child) atomic_store(&unwinders, 0); /* the other threads are gone */
+bool tw_unwind_idle(void) { return atomic_load(&unwinders) == 0; }
+
+void tw_unwind_fork_done(bool child, bool walks_done) {
+  if (child) {
+    atomic_store(&unwinders, 0); /* the other threads are gone */
+    if (!walks_done) tw_store_relaxed(&captures_off, 1);
+  }
   atomic_store(&forking, 0);
 }
 
 bool tw_stack_is_self(uintptr_t pc) { return pc >= self_lo && pc < self_hi; }
 
+/* Whether this thread runs on a stack other than its own, an alternate signal stack (glibc's
+ * SIGSTKSZ is 8 KiB here): a walk there (libunwind's context and cursor, a few KiB, on top of the
+ * kernel's signal frame) may not fit, so none is made. Async-signal-safe: a comparison with the
+ * bounds noted at thread start, and one sigaltstack() system call when they are unknown or the
+ * stack is another one (a coroutine's). */
+static bool on_foreign_stack(void) {
+  const struct tw_tls *t = tw_tls();
+  uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+  if (tw_likely(t->stack_hi != 0 && sp > t->stack_lo && sp <= t->stack_hi)) return false;
+  stack_t ss;
+  return sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
+}
+
 uint32_t tw_stack_capture(void) {
   void *buf[TW_STACK_MAX_FRAMES + 16];
-  tw_unwind_enter();
+  if (on_foreign_stack() || !tw_unwind_enter()) return 0; /* "stack unavailable" */
   int n = unw_backtrace(buf, (int)TW_ARRAY_LEN(buf));
   tw_unwind_leave();
   /* Drop threadwatch's own frames wherever they are: the hooks on top, and the main() wrapper and
@@ -184,7 +241,7 @@ uint32_t tw_stack_capture_earlier(uintptr_t pc, uintptr_t sp) {
   frames[k++] = pc;
   unw_context_t uc;
   unw_cursor_t c;
-  tw_unwind_enter();
+  if (on_foreign_stack() || !tw_unwind_enter()) return tw_depot_put(frames, k);
   if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0) {
     tw_unwind_leave();
     return tw_depot_put(frames, k);

@@ -17,15 +17,26 @@ uint32_t tw_depot_count(void);
 uint64_t tw_depot_bytes(void);
 
 /* Around every local libunwind walk made by an application thread (async-signal-safe): fork waits
- * for the walks in flight and holds new ones back (see stackdepot.c). */
-void tw_unwind_enter(void);
+ * for the walks in flight and holds new ones back (see stackdepot.c). enter returns false when the
+ * walk must not be made (the gate stayed closed too long, or this child may have inherited a walk
+ * cut by a fork): then there is no leave. */
+bool tw_unwind_enter(void);
 void tw_unwind_leave(void);
-/* The fork hook: before the real fork, and after it in the parent (false) and the child (true). */
-void tw_unwind_fork_prepare(void);
-void tw_unwind_fork_done(bool child);
+/* The fork prepare handler: closes the gate and waits (bounded) for the walks in flight; false if
+ * one is still in flight. After the fork: in the parent (child false) and the child (true), with
+ * what prepare returned. */
+bool tw_unwind_fork_prepare(void);
+void tw_unwind_fork_done(bool child, bool walks_done);
+/* No walk in flight (in a child no handler saw: none was cut by the fork). */
+bool tw_unwind_idle(void);
 
 /* Whether pc lies in threadwatch's own code (set up by tw__stack_init): such frames are dropped. */
 bool tw_stack_is_self(uintptr_t pc);
+
+/* Whether pc lies in libunwind's code. A lock that libunwind takes for its own caches, when the
+ * program walks its stack with libunwind itself, is not watched: the tool's stack capture for that
+ * acquisition would walk with the same libunwind and wait for the lock its own thread holds. */
+bool tw_pc_in_unwinder(uintptr_t pc);
 
 /* Records the address range of threadwatch's own code so captured stacks can drop our frames. */
 void tw__stack_init(void);

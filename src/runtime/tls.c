@@ -1,6 +1,7 @@
 /* Per-thread hook state: the TLS block and the held-lock stack (adoption is hooks/thread.c). */
 #include "runtime/tls.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,3 +37,15 @@ bool tw_held_pop(struct tw_tls *t, uintptr_t lock) {
   return false;
 }
 
+
+void tw_tls_note_stack(struct tw_tls *t) {
+  pthread_attr_t a;
+  void *addr = NULL;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &a) != 0) return;
+  if (pthread_attr_getstack(&a, &addr, &size) == 0 && addr) {
+    t->stack_lo = (uintptr_t)addr;
+    t->stack_hi = (uintptr_t)addr + size;
+  }
+  pthread_attr_destroy(&a);
+}

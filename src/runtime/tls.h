@@ -44,6 +44,8 @@ struct tw_tls {
   uint64_t nowaiter_ns;
   struct tw_edge_cache *ecache; /* lock-order edges this thread already sent; NULL until needed */
   struct tw_thread *joining;    /* the record this thread is inside pthread_join on, if any */
+  uintptr_t stack_lo, stack_hi; /* the thread's own stack (0: unknown): a capture on another one,
+                                 * an alternate signal stack, may not fit (stackdepot.c) */
   uint32_t nheld;
   uint32_t cap;             /* capacity of `held` */
   struct tw_held *held;     /* inline_held, or a heap array when more are held at once */
@@ -99,6 +101,10 @@ static inline void tw_held_pop_fast(struct tw_tls *t, uintptr_t lock) {
   if (tw_likely(n != 0 && t->held[n - 1].lock == lock && t->held[n - 1].count == 1)) t->nheld = n - 1;
   else tw_held_pop(t, lock);
 }
+
+/* Records the calling thread's stack bounds (pthread_getattr_np). Not async-signal-safe: at thread
+ * start and in the constructor only. */
+void tw_tls_note_stack(struct tw_tls *t);
 
 /* Guard helpers: every piece of tool code that may call hooked functions runs between these. */
 static inline void tw_guard_enter(struct tw_tls *t) { t->guard++; }
