@@ -26,6 +26,11 @@ int tw_symbolize(uintptr_t pc, struct tw_frame *out, int max);
  * Returns false (out = "") for heap and stack addresses or when no symbol covers it. */
 bool tw_symbolize_data(uintptr_t addr, char *out, size_t n);
 
+/* Symbolizes the addresses of another process from now on (`threadwatch attach`: `tid` is a live
+ * thread of it, whose /proc entry lists its mappings); 0 goes back to this process. Forgets the
+ * cache. The library never calls it. */
+void tw_symbolize_target(int tid);
+
 /* Forgets cached modules and results (new libraries loaded, after fork). */
 void tw_symbolize_reset(void);
 
