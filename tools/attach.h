@@ -82,6 +82,7 @@ struct at_thread {
   /* what it waits for (attach_wait.c) */
   enum at_wait wait;
   const char *call;       /* the function it is blocked in, as a user wrote it ("read") */
+  char callbuf[40];       /* where `call` points when it is a name read from the stack */
   bool timed;             /* ends by itself */
   uintptr_t addr;         /* the object's address */
   int fd;                 /* AT_W_FD */

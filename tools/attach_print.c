@@ -265,7 +265,8 @@ static void json_thread(const struct at_snapshot *s, size_t i, bool with_held) {
       for (size_t m = 0; m < j && !dup; m++)
         dup = s->t[m].target == (int)i && s->t[m].addr == o->addr && &s->t[m] != t;
       if (dup) continue;
-      printf("%s{\"address\":\"0x%lx\",\"name\":", k++ ? "," : "", (unsigned long)o->addr);
+      printf("%s{\"address\":\"0x%lx\",\"name\":\"\",\"object\":", k++ ? "," : "",
+             (unsigned long)o->addr);
       json_str(o->object);
       putchar('}');
     }

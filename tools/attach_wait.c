@@ -618,11 +618,25 @@ static void classify(struct at_snapshot *s, size_t i) {
       else snprintf(t->object, sizeof(t->object), "a sleep");
       return;
     }
-    case SYS_restart_syscall:
-      t->wait = AT_W_SLEEP; /* only timed waits are resumed this way */
+    case SYS_restart_syscall: {
+      /* Only timed waits (sleeps, timed futex waits, poll with a timeout) are resumed this way,
+       * after an earlier stop (a debugger, an earlier attach): the C library function the program
+       * called is the outermost C library frame. */
+      t->wait = AT_W_SLEEP;
       t->timed = true;
-      snprintf(t->object, sizeof(t->object), "a timed wait, resumed after an earlier stop");
+      const char *last = strrchr(names, ' ');
+      const char *fn = last ? last + 1 : "";
+      while (*fn == '_') fn++;
+      if (strncmp(fn, "GI_", 3) == 0) fn += 3;
+      while (*fn == '_') fn++;
+      if (strncmp(fn, "libc_", 5) == 0) fn += 5;
+      if (*fn && strcmp(fn, "??") != 0) {
+        snprintf(t->callbuf, sizeof(t->callbuf), "%s", fn);
+        t->call = t->callbuf;
+      }
+      snprintf(t->object, sizeof(t->object), "a timed wait (resumed after an earlier stop)");
       return;
+    }
     case SYS_pause: case SYS_rt_sigsuspend: case SYS_rt_sigtimedwait:
       t->wait = AT_W_SIGNAL;
       snprintf(t->object, sizeof(t->object), "a signal");
