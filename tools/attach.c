@@ -449,6 +449,9 @@ static int seize_all(struct at_snapshot *s, const char *procname) {
       t->sc = -1;
       t->target = -1;
       read_thread_facts(s->pid, t, procname);
+      /* An exited thread (a main thread that called pthread_exit stays a zombie while the others
+       * run) never stops: it is not a thread of the program any more, as in `threadwatch dump`. */
+      if (t->pstate == 'Z' || t->pstate == 'X') continue;
       if (ptrace(PTRACE_SEIZE, t->tid, NULL, NULL) != 0) {
         int e = errno;
         if (e == ESRCH) continue; /* it exited meanwhile */

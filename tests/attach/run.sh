@@ -366,7 +366,9 @@ EOF
   (exec "$CLI" attach --hold-for-test "$B" >"$TMP/hold.out" 2>"$TMP/hold.err") &
   H=$!
   pids+=("$H")
-  holding() { has "$TMP/hold.err" '^threadwatch: holding the [0-9]+ threads of process' && all_stopped "$B"; }
+  holding() {
+    grep -qsE '^threadwatch: holding the [0-9]+ threads of process' "$TMP/hold.err" && all_stopped "$B"
+  }
   if until_true 400 holding; then
     n=$(ticks busy)
     pass "kill mid-attach: every thread of the program is stopped while the CLI holds it"
