@@ -581,7 +581,7 @@ static void capture_thread(struct at_snapshot *s, struct at_thread *t) {
 /* The fd table: /proc/PID/fd links and their fdinfo. */
 static void read_fds(struct at_snapshot *s) {
   char dir[64];
-  snprintf(dir, sizeof(dir), "/proc/%d/fd", s->pid);
+  snprintf(dir, sizeof(dir), "/proc/%d/task/%d/fd", s->pid, s->live);
   DIR *d = opendir(dir);
   if (!d) return;
   size_t cap = 0;
@@ -602,7 +602,7 @@ static void read_fds(struct at_snapshot *s) {
     if (len < 0) continue;
     f->link[len] = '\0';
     if (sscanf(f->link, "pipe:[%lu]", &f->inode) != 1) sscanf(f->link, "socket:[%lu]", &f->inode);
-    snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", s->pid, e->d_name);
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/fdinfo/%s", s->pid, s->live, e->d_name);
     if (read_small(path, buf, sizeof(buf)) > 0) {
       const char *p = strstr(buf, "flags:");
       if (p) f->flags = (int)strtol(p + 6, NULL, 8);
@@ -772,9 +772,6 @@ int cmd_attach(int argc, char **argv) {
   char procname[32] = "", buf[4096];
   snprintf(path, sizeof(path), "/proc/%d/comm", pid);
   if (read_small(path, procname, sizeof(procname)) > 0) procname[strcspn(procname, "\n")] = '\0';
-  snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-  ssize_t el = readlink(path, s.exe, sizeof(s.exe) - 1);
-  if (el > 0) s.exe[el] = '\0';
   bool cxx = maps_have(pid, "libstdc++", &lines);
 
   cache = calloc(CACHE_PAGES, sizeof(*cache));
@@ -787,6 +784,11 @@ int cmd_attach(int argc, char **argv) {
   if (s.n == 0) return fail("no process %d", pid);
   wait_stops(&s);
   int live = has_live_tid(&s);
+  s.live = live ? live : pid;
+  cache_pid = s.live; /* process_vm_readv needs a live task: the main thread may have left */
+  snprintf(path, sizeof(path), "/proc/%d/task/%d/exe", pid, s.live);
+  ssize_t el = readlink(path, s.exe, sizeof(s.exe) - 1);
+  if (el > 0) s.exe[el] = '\0';
   addr_space = unw_create_addr_space(&accessors, 0);
   if (addr_space) unw_set_caching_policy(addr_space, UNW_CACHE_GLOBAL);
   upt = live ? _UPT_create(live) : NULL;
@@ -796,7 +798,7 @@ int cmd_attach(int argc, char **argv) {
     else read_proc_syscall(pid, &s.t[i]);
   }
   read_fds(&s);
-  snprintf(path, sizeof(path), "/proc/%d/status", pid);
+  snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, s.live);
   if (read_small(path, buf, sizeof(buf)) > 0) {
     const char *p = strstr(buf, "SigCgt:");
     /* Signals 32 and 33 are glibc's own (thread cancellation, setxid): not the program's. */

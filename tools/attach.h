@@ -115,6 +115,8 @@ struct at_report {
 
 struct at_snapshot {
   pid_t pid;
+  pid_t live;             /* a live thread: its /proc/PID/task/TID entry stands for the process even
+                           * when the main thread has left (then /proc/PID/fd, exe, net are empty) */
   struct at_thread *t;
   size_t n;
   size_t nstopped;

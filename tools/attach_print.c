@@ -342,7 +342,7 @@ static size_t longest_waits(const struct at_snapshot *s, int *out) {
 int at_print(struct at_snapshot *s, bool all, bool json) {
   size_t running = 0, nblocked = 0;
   for (size_t i = 0; i < s->n; i++) blocked(&s->t[i]) ? nblocked++ : running++;
-  for (size_t i = 0; i < s->n && nmaps == 0; i++) load_maps(s->pid, s->t[i].tid);
+  load_maps(s->pid, s->live);
   int *idx = malloc(sizeof(int) * (s->n ? s->n : 1));
   struct group *g = malloc(sizeof(*g) * (s->n ? s->n : 1));
   if (!idx || !g) {

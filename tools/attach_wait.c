@@ -318,7 +318,7 @@ static void describe_fd(struct at_snapshot *s, int fd, char *buf, size_t n) {
   enum fd_kind k = kind_of(f);
   if (!f) snprintf(buf, n, "fd %d (closed)", fd);
   else if (k == FD_SOCKET) {
-    describe_socket(s->pid, f);
+    describe_socket(s->live, f);
     snprintf(buf, n, "socket fd %d (%s)", fd, f->sock);
   } else if (k == FD_OTHER) snprintf(buf, n, "fd %d (%s)", fd, f->link);
   else snprintf(buf, n, "%s fd %d", kind_name(k), fd);

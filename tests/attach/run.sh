@@ -91,6 +91,8 @@ build() { # build NAME COMPILER FLAGS... SOURCE
 build hang "${CC:-cc}" -g -O1 -pthread "$HERE/hang.c" || finish
 build hang_cxx "${CXX:-c++}" -g -O1 -pthread "$HERE/hang_cxx.cpp" || finish
 build tracer "${CC:-cc}" -O1 "$HERE/tracer.c" || finish
+build main_exited "${CC:-cc}" -g -O1 -pthread -I"$HERE/../integration" \
+  "$HERE/../integration/bad/deadlock_all_asleep_main_exited.c" || finish
 build hang_fp "${CC:-cc}" -g -O2 -fno-omit-frame-pointer -pthread "$HERE/hang.c" || finish
 build hang_stripped "${CC:-cc}" -O2 -pthread "$HERE/hang.c" && strip --strip-all "$TMP/bin/hang_stripped"
 CLANG=${CLANG:-clang}
@@ -339,6 +341,29 @@ EOF
   check "epoll: the server thread still serves after the attaches (accepts a connection)" \
     bash -c "exec 3<>/dev/tcp/127.0.0.1/\$(grep -oE 'tcp port [0-9]+' '$TMP/out' | head -1 |
              grep -oE '[0-9]+\$') && { read -t $((10 * MULT)) -u 3 _; [ \$? = 1 ]; }"
+fi
+
+# The main thread left through pthread_exit (a zombie: /proc/PID/fd and exe are empty, the memory
+# is read through the live thread); the one thread left reads a pipe only it could write.
+start main_exited -- "$TMP/bin/main_exited"
+ME=$started
+blocked_alone() { # the second task of ME is in read (0) and the main thread is a zombie
+  local t
+  for t in /proc/"$ME"/task/*; do
+    [ "${t##*/}" = "$ME" ] && continue
+    [ "$(cut -d' ' -f1 "$t/syscall" 2>/dev/null)" = 0 ] && return 0
+  done
+  return 1
+}
+if until_true 400 blocked_alone; then
+  cli attach "$ME"
+  check "main exited: exit 66, the only thread is asleep on a pipe whose write end only it holds" \
+    has "$TMP/out" \
+    "^==$ME== threadwatch: deadlock: the only thread is asleep: .* T2 in read\(\) on pipe fd [0-9]+ at read_after_main_left "
+  check "main exited: its stack reaches the program's function" has "$TMP/out" \
+    '^    #0 0x[0-9a-f]+ in read_after_main_left '
+else
+  fail "main exited: the thread left blocks in read"
 fi
 
 # --- a busy, healthy program ---
