@@ -396,6 +396,9 @@ static void futex_wait(struct at_snapshot *s, size_t i, const char *names) {
   bool wait = op == 0 /* FUTEX_WAIT */ || op == 9 /* FUTEX_WAIT_BITSET */ || pi ||
               op == 11 /* FUTEX_WAIT_REQUEUE_PI */;
   t->timed = t->arg[3] != 0 && wait;
+  /* FUTEX_PRIVATE_FLAG: only this process can wake the word (a process-shared semaphore or
+   * barrier waits without it; their own private/shared fields hold glibc's inverted LLL_* values). */
+  bool private_futex = (t->arg[1] & 128) != 0;
   char sym[112], msym[112];
   if (!wait) {
     t->wait = AT_W_FUTEX;
@@ -481,7 +484,7 @@ static void futex_wait(struct at_snapshot *s, size_t i, const char *names) {
     symbol_of(b, sym, sizeof(sym));
     snprintf(t->object, sizeof(t->object), "barrier 0x%lx%s", (unsigned long)b, sym);
     if (count) snprintf(t->note, sizeof(t->note), "%u of %u threads arrived", in - round, count);
-    if (word32(t, 8) != 0 && !t->timed) nd->wf.rule = TW_WF_OTHERS; /* shared: FUTEX_SHARED 0 */
+    if (private_futex && !t->timed) nd->wf.rule = TW_WF_OTHERS;
     return;
   }
   if (has(names, "sem_") && !pi) {
@@ -493,7 +496,7 @@ static void futex_wait(struct at_snapshot *s, size_t i, const char *names) {
     snprintf(t->object, sizeof(t->object), "semaphore 0x%lx%s", (unsigned long)w, sym);
     snprintf(t->note, sizeof(t->note), "value %u, %u waiting", (unsigned)data,
              (unsigned)(data >> 32));
-    if (word32(t, 8) != 0 && !t->timed) nd->wf.rule = TW_WF_OTHERS; /* private: 128 */
+    if (private_futex && !t->timed) nd->wf.rule = TW_WF_OTHERS;
     return;
   }
   /* A mutex: named by the stack, or (a C library without symbols) by its layout: a lock word of 1

@@ -10,6 +10,9 @@
  *   hang condvar     T2 and T3 wait on a condvar nobody signals; main joins T2: every thread asleep.
  *   hang epoll       T2 (serve) in epoll_wait on a listening TCP socket and an eventfd, plus the
  *                    abba pair (T3, T4); main joins T3: a wait-cycle, the server is not part of it.
+ *   hang kinds       main holds an rwlock for reading and joins T2; T2 (writer) wants it for
+ *                    writing, T3 (sem_waiter) waits on a semaphore at 0, T4 (barrier_waiter) at a
+ *                    barrier of 3: every thread asleep.
  *   hang busy        healthy: two threads ping-pong a token through two pipes, a producer and a
  *                    consumer share a condvar queue, a sleeper naps; main prints "tick N" lines
  *                    in order, forever. Nothing is stuck.
@@ -18,6 +21,7 @@
  * looking at /proc (tests/integration/tw_test.h), never by sleeping. */
 #define _GNU_SOURCE
 #include <netinet/in.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -128,6 +132,28 @@ TW_NOINLINE static void *serve(void *arg) {
   return NULL;
 }
 
+static pthread_rwlock_t table_lock = PTHREAD_RWLOCK_INITIALIZER;
+static sem_t slots;
+static pthread_barrier_t start_line;
+
+TW_NOINLINE static void *writer(void *arg) {
+  atomic_store(&tids[(long)arg], tw_test_gettid());
+  pthread_rwlock_wrlock(&table_lock); /* main reads it forever */
+  return NULL;
+}
+
+TW_NOINLINE static void *sem_waiter(void *arg) {
+  atomic_store(&tids[(long)arg], tw_test_gettid());
+  sem_wait(&slots); /* nobody posts */
+  return NULL;
+}
+
+TW_NOINLINE static void *barrier_waiter(void *arg) {
+  atomic_store(&tids[(long)arg], tw_test_gettid());
+  pthread_barrier_wait(&start_line); /* 1 of 3 ever arrives */
+  return NULL;
+}
+
 /* --- busy --- */
 
 static int ping[2], pong[2];
@@ -234,10 +260,18 @@ int main(int argc, char **argv) {
     TW_OK(pthread_create(&t[1], NULL, audit, (void *)1));
     wait_for(2, SYS_futex);
     tw_test_wait_in_syscall(atomic_load(&tids[2]), SYS_epoll_wait);
+  } else if (strcmp(mode, "kinds") == 0) {
+    TW_CHECK(sem_init(&slots, 0, 0) == 0);
+    TW_OK(pthread_barrier_init(&start_line, NULL, 3));
+    TW_OK(pthread_rwlock_rdlock(&table_lock));
+    TW_OK(pthread_create(&t[0], NULL, writer, (void *)0));
+    TW_OK(pthread_create(&t[1], NULL, sem_waiter, (void *)1));
+    TW_OK(pthread_create(&t[2], NULL, barrier_waiter, (void *)2));
+    wait_for(3, SYS_futex);
   } else if (strcmp(mode, "busy") == 0) {
     return busy();
   } else {
-    fprintf(stderr, "usage: hang abba|relock|join|pipe|condvar|epoll|busy\n");
+    fprintf(stderr, "usage: hang abba|relock|join|pipe|condvar|epoll|kinds|busy\n");
     return 2;
   }
   ready();

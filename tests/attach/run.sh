@@ -305,6 +305,25 @@ assert th(r, 3)["wait"]["call"] == "pthread_cond_wait" and fn(th(r, 3)["stack"])
 EOF
 fi
 
+# An rwlock held by a reader, a semaphore at 0, a barrier one short: every thread asleep.
+start kinds -- "$TMP/bin/hang" kinds
+if ready kinds; then
+  K=$started
+  cli attach "$K"
+  check "kinds: exit status 66" [ "$rc" = 66 ]
+  check "kinds: the writer waits for an rwlock held by a reader" has "$TMP/out" \
+    '^1 thread: blocked in pthread_rwlock_wrlock\(\) on rwlock 0x[0-9a-f]+ \(table_lock\) for [0-9.]+m?s; held by 1 reader:$'
+  check "kinds: the semaphore, its value and waiters" has "$TMP/out" \
+    '^1 thread: blocked in sem_wait\(\) on semaphore 0x[0-9a-f]+ \(slots\) for [0-9.]+m?s; value 0, 1 waiting:$'
+  check "kinds: the barrier and how many arrived" has "$TMP/out" \
+    '^1 thread: blocked in pthread_barrier_wait\(\) on barrier 0x[0-9a-f]+ \(start_line\) for [0-9.]+m?s; 1 of 3 threads arrived:$'
+  cli attach --json "$K"
+  check "kinds --json: all-asleep, four threads" json "$TMP/out" <<'EOF'
+r = rep("all-asleep")
+assert r["count"] == 4 and fn(th(r, 4)["stack"])[0] == "barrier_waiter", r
+EOF
+fi
+
 # C++ std::mutex ABBA: demangled names.
 start cxx -- "$TMP/bin/hang_cxx"
 if ready cxx; then
