@@ -127,7 +127,7 @@ until_true() { # until_true TRIES COMMAND...: polls every 50 ms, at most TRIES x
   done
   return 1
 }
-is_ready() { grep -qx ready "$TMP/$1.out"; }
+is_ready() { grep -qsx ready "$TMP/$1.out"; }
 # ready NAME: waits for the program's "ready"; a FAIL (and false) if it never comes.
 ready() {
   if until_true 400 is_ready "$1"; then return 0; fi
