@@ -2,11 +2,12 @@
 # Builds threadwatch and runs every test layer: cmocka unit tests (plain, ASan+UBSan, TSan, with gcc
 # and clang), integration tests (misbehaving and clean programs under the preload), fidelity tests
 # (same results and errno with and without the preload), `threadwatch dump` tests (hung processes
-# asked for their threads), and a benchmark smoke run (never pass/fail on timing). On a fresh
+# asked for their threads), `threadwatch attach` tests (hung processes without the preload, stopped
+# for a moment with ptrace), and a benchmark smoke run (never pass/fail on timing). On a fresh
 # Debian machine, run as root, it installs what it needs first.
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh --quick    one build (gcc), unit + integration + fidelity + dump + api + process
+#   scripts/test.sh --quick    one build (gcc), unit + integration + fidelity + dump + api + process + attach
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -65,6 +66,7 @@ step "fidelity tests (gcc build)" bash tests/fidelity/run.sh "$B"
 step "dump tests (gcc build)" bash tests/dump/run.sh "$B"
 step "api tests (gcc build)" bash tests/api/run.sh "$B"
 step "process tests (gcc build)" bash tests/process/run.sh "$B"
+step "attach tests (gcc build)" bash tests/attach/run.sh "$B"
 
 if [ $QUICK = 0 ]; then
   C=$ROOT/build-clang-debug

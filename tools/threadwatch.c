@@ -1,5 +1,5 @@
 /* threadwatch CLI: run a program under the preloaded library, dump a running program's threads,
- * print the option table. */
+ * attach to a program that is not under it (attach.c), print the option table. */
 #include <dirent.h>
 #include <errno.h>
 #include <linux/limits.h>
@@ -17,11 +17,17 @@
 
 #include "base/options.h"
 
+int cmd_attach(int argc, char **argv); /* attach.c */
+
 static void usage(FILE *f) {
   fprintf(f,
           "usage: threadwatch run [--] PROGRAM [ARGS...]   run PROGRAM with libthreadwatch.so preloaded\n"
           "       threadwatch dump [--all|-a] [--json] PID  print the threads of a running PID\n"
           "                                                 (grouped by stack; --all: one by one)\n"
+          "       threadwatch attach [--all|-a] [--json] PID\n"
+          "                                                 stop any PID's threads for a moment:\n"
+          "                                                 their stacks and waits, and a deadlock\n"
+          "                                                 verdict (exit 66 when one is found)\n"
           "       threadwatch options [--markdown]          list the THREADWATCH_* options\n"
           "       threadwatch version\n");
 }
@@ -347,6 +353,7 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 2, argv + 2);
   if (strcmp(argv[1], "dump") == 0) return cmd_dump(argc - 2, argv + 2);
+  if (strcmp(argv[1], "attach") == 0) return cmd_attach(argc - 2, argv + 2);
   if (strcmp(argv[1], "options") == 0)
     return cmd_options(argc > 2 && strcmp(argv[2], "--markdown") == 0);
   if (strcmp(argv[1], "version") == 0) {

@@ -59,6 +59,7 @@ static const Dwfl_Callbacks callbacks = {
 };
 static Dwfl *dwfl;
 static struct sym_entry *cache;
+static int target_pid; /* 0: this process (the library); another pid: `threadwatch attach` */
 static char *(*demangle)(const char *, char *, size_t *, int *);
 static int demangle_looked;
 
@@ -67,8 +68,9 @@ static Dwfl *session(int refresh) {
   if (!dwfl && !(dwfl = dwfl_begin(&callbacks))) return NULL;
   dwfl_report_begin(dwfl);
   /* The calling thread's own /proc entry: /proc/PID/maps is empty once the initial thread has
-   * left (main called pthread_exit), /proc/TID/maps never is. */
-  dwfl_linux_proc_report(dwfl, gettid());
+   * left (main called pthread_exit), /proc/TID/maps never is. The CLI names a live thread of the
+   * process it attached to. */
+  dwfl_linux_proc_report(dwfl, target_pid ? target_pid : gettid());
   dwfl_report_end(dwfl, NULL, NULL);
   return dwfl;
 }
@@ -227,6 +229,11 @@ bool tw_symbolize_data(uintptr_t addr, char *out, size_t n) {
   if (off) snprintf(out, n, "%s+%llu", name, (unsigned long long)off);
   else snprintf(out, n, "%s", name);
   return true;
+}
+
+void tw_symbolize_target(int pid) {
+  tw_symbolize_reset();
+  target_pid = pid;
 }
 
 void tw_symbolize_reset(void) {

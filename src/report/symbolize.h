@@ -29,6 +29,11 @@ bool tw_symbolize_data(uintptr_t addr, char *out, size_t n);
 /* Starts the symbolization session now (at start-up, when running as root). */
 void tw_symbolize_prepare(void);
 
+/* Symbolizes the addresses of another process from now on (`threadwatch attach`: `tid` is a live
+ * thread of it, whose /proc entry lists its mappings); 0 goes back to this process. Forgets the
+ * cache. The library never calls it. */
+void tw_symbolize_target(int tid);
+
 /* Forgets cached modules and results (new libraries loaded, after fork). */
 void tw_symbolize_reset(void);
 
