@@ -57,6 +57,11 @@
 /* Locks of a lock-order cycle shown in one report (longer cycles are cut, and say so). */
 #define TW_REPORT_MAX_CYCLE 16
 
+/* Threads alive at exit from one creation site, in the same state and place, that make their
+ * thread-leak report an error rather than a warning: a pile-up (one thread per request), not a
+ * pool sized to the machine or one thread per role. */
+#define TW_LEAK_PILEUP 16
+
 /* Running threads whose stacks are read at exit for the leak report (each read costs a few hundred
  * system calls). */
 #define TW_LEAK_LOCATE_MAX 64

@@ -31,6 +31,9 @@ static const struct tw_opt_type tw_types[] = {
     {"count", tw__parse_count, "an integer from 1 to 100000000"},
     {"deadlock", tw__parse_deadlock, "`report` or `abort`"},
     {"bool", tw__parse_bool, "`0` or `1`"},
+    {"failon", tw__parse_failon,
+     "a comma list of `error`, `warning`, `all`, `none`, report kinds (`stall`) or kind/what "
+     "(`thread-leak/blocked`)"},
 };
 
 struct tw_opt_desc {
@@ -72,6 +75,27 @@ int tw__parse_list(const char *s, void *out) {
     if (s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,")) return -EINVAL;
   }
   return copy_str(s, out);
+}
+
+/* The report kinds (docs/report-format.md): the words THREADWATCH_FAIL_ON may name. */
+static const char *const report_kinds[] = {"thread-leak", "thread-surge", "thread-growth",
+                                           "lock-order-cycle", "deadlock", "stall", "misuse",
+                                           "race-suspect"};
+
+int tw__parse_failon(const char *s, void *out) {
+  if (!*s || tw__parse_list(s, out) != 0) return -EINVAL;
+  char copy[TW_OPT_STR_MAX], *save = NULL;
+  snprintf(copy, sizeof(copy), "%s", s);
+  for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+    if (!strcmp(w, "error") || !strcmp(w, "warning") || !strcmp(w, "all") || !strcmp(w, "none"))
+      continue;
+    char *slash = strchr(w, '/');
+    if (slash) *slash = '\0';
+    bool known = false;
+    for (size_t i = 0; i < TW_ARRAY_LEN(report_kinds); i++) known |= strcmp(w, report_kinds[i]) == 0;
+    if (!known || (slash && !slash[1])) return -EINVAL;
+  }
+  return 0;
 }
 
 /* Parses a whole non-negative decimal integer no larger than max. */

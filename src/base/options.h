@@ -20,6 +20,7 @@ enum tw_on_deadlock { TW_ON_DEADLOCK_REPORT = 0, TW_ON_DEADLOCK_ABORT = 1 };
 #define TW_OPT_CTYPE_count    unsigned
 #define TW_OPT_CTYPE_deadlock int
 #define TW_OPT_CTYPE_bool     bool
+#define TW_OPT_CTYPE_failon   char
 #define TW_OPT_DIM_path       [TW_OPT_STR_MAX]
 #define TW_OPT_DIM_output     [TW_OPT_STR_MAX]
 #define TW_OPT_DIM_file       [TW_OPT_STR_MAX]
@@ -29,6 +30,7 @@ enum tw_on_deadlock { TW_ON_DEADLOCK_REPORT = 0, TW_ON_DEADLOCK_ABORT = 1 };
 #define TW_OPT_DIM_count
 #define TW_OPT_DIM_deadlock
 #define TW_OPT_DIM_bool
+#define TW_OPT_DIM_failon     [TW_OPT_STR_MAX]
 
 struct tw_options {
 #define TW_OPTION(type, NAME, field, def, desc) TW_OPT_CTYPE_##type field TW_OPT_DIM_##type;
@@ -48,6 +50,7 @@ int tw__parse_duration(const char *s, void *out);
 int tw__parse_count(const char *s, void *out);
 int tw__parse_deadlock(const char *s, void *out);
 int tw__parse_bool(const char *s, void *out);
+int tw__parse_failon(const char *s, void *out);
 
 /* Reads every THREADWATCH_* variable from `envp` (NULL-terminated) into `o`, defaults first.
  * Returns 0, or -EINVAL after writing one line to `err` (size n) naming the variable and the accepted

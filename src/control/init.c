@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/msg.h"
 #include "base/options.h"
 #include "base/out.h"
 #include "base/real.h"
@@ -140,8 +141,12 @@ static void exit_handler(void *arg, int status) {
   (void)arg;
   if (!tw_load_acquire(&tw__init_done)) return;
   finish_once();
-  if (status == 0 && tw__opt.exitcode != 0 && tw_report_count() > 0)
-    exit((int)tw__opt.exitcode);
+  uint64_t failing = tw_report_failing_count(), made = tw_report_count();
+  if (status == 0 && tw__opt.exitcode != 0 && failing > 0) exit((int)tw__opt.exitcode);
+  if (made > 0 && failing == 0 && tw__opt.exitcode != 0)
+    tw_msg("==%ld== threadwatch: %llu report%s, none that THREADWATCH_FAIL_ON=%s names: the exit "
+           "status is the program's own (%d)", (long)getpid(), (unsigned long long)made,
+           made == 1 ? "" : "s", tw__opt.fail_on, status);
 }
 
 /* --- fork ---------------------------------------------------------------------------------- */

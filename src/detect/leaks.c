@@ -215,6 +215,14 @@ static long leak_pass(const struct pass *p, bool report) {
     struct group *g = order[i];
     g->report.count = g->count;
     g->report.dropped = dropped;
+    /* A check asked about exactly these threads: they are errors. At exit, a thread still alive is
+     * a warning (a service thread, a pool the program never meant to join, as Go does not report
+     * goroutines alive when main returns), unless its creation site piled them up; one that exited
+     * and was never joined is an error (its stack and result are kept for a join that never
+     * comes). */
+    if (p->scope || g->report.threads[0].state == TW_TS_EXITED || g->count >= TW_LEAK_PILEUP)
+      g->report.severity = "error";
+    else g->report.severity = "warning";
     leak_message(g, p);
     g->written = tw_report_emit(&g->report);
     if (g->written) counted += g->count; /* a suppressed group is not a leak to the caller */

@@ -55,7 +55,7 @@ struct sink {
   struct tw_out out;
 };
 static struct sink sinks[TW_WRITER_COUNT] = {{.fd = -1}, {.fd = -1}};
-static _Atomic uint64_t reports_written;
+static _Atomic uint64_t reports_written, reports_failing;
 
 /* The writer's name in messages: "text", "JSON". */
 static const char *label(const struct writer *w) { return w->stderr_default ? "text" : w->name; }
@@ -149,6 +149,32 @@ static bool suppressed(const struct tw_report *r) {
   return false;
 }
 
+/* The default severity of a report (docs/report-format.md): a stall, a surge, a growth and a
+ * thread still alive at exit are warnings (an idle pool, a service thread the program never meant
+ * to join); everything else is an error. A detector may set another one. */
+static const char *default_severity(const struct tw_report *r) {
+  if (!strcmp(r->kind, "stall") || !strcmp(r->kind, "thread-surge") ||
+      !strcmp(r->kind, "thread-growth"))
+    return "warning";
+  if (!strcmp(r->kind, "thread-leak") && r->what &&
+      (!strcmp(r->what, "blocked") || !strcmp(r->what, "running")))
+    return "warning";
+  return "error";
+}
+
+bool tw_report_fails(const struct tw_report *r) {
+  char list[TW_OPT_STR_MAX], *save = NULL;
+  snprintf(list, sizeof(list), "%s", tw__opt.fail_on);
+  for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+    if (!strcmp(w, "all") || !strcmp(w, r->severity)) return true;
+    if (!strcmp(w, "none")) continue;
+    char *slash = strchr(w, '/');
+    if (slash) *slash++ = '\0';
+    if (!strcmp(w, r->kind) && (!slash || (r->what && !strcmp(slash, r->what)))) return true;
+  }
+  return false;
+}
+
 /* Whether the writer is on: the text writer always (stderr by default), the others when their
  * option names a file. */
 static bool enabled(const struct writer *w) { return w->stderr_default || w->dest[0]; }
@@ -159,6 +185,8 @@ bool tw_report_emit(struct tw_report *r) {
     return false;
   }
   tw_report_fill_names(r); /* threadwatch_name_lock() names of the locks it lists */
+  if (!r->severity) r->severity = default_severity(r);
+  r->fails = tw_report_fails(r);
   long pid = (long)getpid();
   for (size_t i = 0; i < TW_WRITER_COUNT; i++) {
     const struct writer *w = &writers[i];
@@ -173,11 +201,13 @@ bool tw_report_emit(struct tw_report *r) {
     sink_finish(w, s);
   }
   tw_add_relaxed(&reports_written, 1);
+  if (r->fails) tw_add_relaxed(&reports_failing, 1);
   tw_stat_add(reports, 1);
   return true;
 }
 
 uint64_t tw_report_count(void) { return tw_load_relaxed(&reports_written); }
+uint64_t tw_report_failing_count(void) { return tw_load_relaxed(&reports_failing); }
 
 void tw_report_log_line(const char *line) {
   const struct writer *w = &writers[TW_WRITER_TEXT];
@@ -190,6 +220,7 @@ void tw_report_log_line(const char *line) {
 
 void tw_report_after_fork_child(void) {
   tw_store_relaxed(&reports_written, 0);
+  tw_store_relaxed(&reports_failing, 0);
   /* Files opened for the parent's pid are reopened under the child's pid on the next report when
    * the path has %p; without %p the child keeps appending to the same file. */
   for (size_t i = 0; i < TW_WRITER_COUNT; i++) {

@@ -11,8 +11,13 @@
 /* Writes `r` with every writer unless a suppression matches it. Returns true if written. */
 bool tw_report_emit(struct tw_report *r);
 
-/* Reports written (not suppressed) by this process. */
+/* Reports written (not suppressed) by this process; those among them that THREADWATCH_FAIL_ON
+ * names (they change the exit status). */
 uint64_t tw_report_count(void);
+uint64_t tw_report_failing_count(void);
+
+/* Whether THREADWATCH_FAIL_ON names report r (its severity set). */
+bool tw_report_fails(const struct tw_report *r);
 
 /* Writes a line to the text log (the summary line, notices). */
 void tw_report_log_line(const char *line);

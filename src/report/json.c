@@ -80,6 +80,7 @@ void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid) {
   tw_out_json_str(o, r->kind);
   tw_out_str(o, ",\"what\":");
   tw_out_json_str(o, r->what);
+  tw_out_fmt(o, ",\"severity\":\"%s\"", r->severity ? r->severity : "error");
   tw_out_str(o, ",\"message\":");
   tw_out_json_str(o, r->message);
   tw_out_fmt(o, ",\"pid\":%ld,\"count\":%u,\"threads\":[", pid, r->count);

@@ -60,6 +60,8 @@ struct tw_report_edge {
 struct tw_report {
   const char *kind; /* contract names: thread-leak, thread-surge, ... */
   const char *what;
+  const char *severity; /* "error" or "warning"; NULL: the kind's default (report/emit.c) */
+  bool fails;           /* THREADWATCH_FAIL_ON names it: it changes the exit status (emit sets it) */
   char message[512];
   uint32_t count;   /* threads the report stands for */
   bool same_stacks; /* every listed thread has the same stacks: the text shows the first only */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/options.h"
 #include "report/format.h"
 #include "report/symbolize.h"
 #include "report/writer.h"
@@ -70,10 +71,18 @@ static void text_cycle(struct tw_out *o, const struct tw_report *r) {
   if (r->hint[0]) tw_out_fmt(o, "  hint: %s\n", r->hint);
 }
 
+/* A report that THREADWATCH_FAIL_ON does not name says so: it will not fail the job. */
+static void text_status_note(struct tw_out *o, const struct tw_report *r) {
+  if (!r->fails)
+    tw_out_fmt(o, "  (a %s: it does not change the exit status; THREADWATCH_FAIL_ON=%s)\n",
+               r->severity ? r->severity : "report", tw__opt.fail_on);
+}
+
 void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
   tw_out_fmt(o, "==%ld== threadwatch: %s: %s\n", pid, r->kind, r->message);
   if (r->nlocks) {
     text_cycle(o, r);
+    text_status_note(o, r);
     tw_out_str(o, "\n");
     return;
   }
@@ -143,5 +152,6 @@ void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
   if (r->dropped)
     tw_out_fmt(o, "  note: %llu events were dropped (full rings); this report may be incomplete\n",
                (unsigned long long)r->dropped);
+  text_status_note(o, r);
   tw_out_str(o, "\n");
 }

@@ -367,7 +367,7 @@ static void test_report_json_thread_leak_is_one_valid_line(void **state) {
   expect_one_ascii_line(line);
   if (!json_valid(line)) fail_msg("not valid JSON: %s", line);
 
-  EXPECT_KEYS(line, "", "kind what message pid count threads omitted_threads dropped_events");
+  EXPECT_KEYS(line, "", "kind what severity message pid count threads omitted_threads dropped_events");
   EXPECT_FIELD(line, "kind", "\"thread-leak\"");
   EXPECT_FIELD(line, "what", "\"blocked\"");
   EXPECT_FIELD(
