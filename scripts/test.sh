@@ -16,7 +16,7 @@ QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 JOBS=${JOBS:-2}
 
-PKGS="build-essential cmake pkg-config clang libunwind-dev uthash-dev libcmocka-dev libdw-dev python3"
+PKGS="build-essential cmake pkg-config clang libunwind-dev uthash-dev libcmocka-dev libdw-dev python3 libglib2.0-dev libuv1-dev libtbb-dev libomp-dev"
 install_deps() {
   local missing=""
   for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

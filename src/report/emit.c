@@ -14,6 +14,7 @@
 #include "base/stats.h"
 #include "base/tw.h"
 #include "report/build.h"
+#include "report/pools.h"
 #include "report/suppress.h"
 #include "report/symbolize.h"
 #include "report/writer.h"
@@ -138,6 +139,7 @@ static bool frames_match(const struct tw_suppressions *sup, const char *kind, ui
 }
 
 static bool suppressed(const struct tw_report *r) {
+  if (tw__opt.default_suppressions && tw_report_runtime_owned(r)) return true;
   const struct tw_suppressions *sup = tw__suppressions();
   if (!sup) return false;
   for (uint32_t i = 0; i < r->nthreads; i++) {
