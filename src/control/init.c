@@ -17,6 +17,7 @@
 #include "control/reporter.h"
 #include "control/socket.h"
 #include "detect/dispatch.h"
+#include "detect/misuse.h"
 #include "race/race.h"
 #include "report/emit.h"
 #include "report/suppress.h"
@@ -140,6 +141,14 @@ static void finish_once(void) {
 static void exit_handler(void *arg, int status) {
   (void)arg;
   if (!tw_load_acquire(&tw__init_done)) return;
+  /* The thread ending the process while holding locks (Helgrind's tc04): what another thread, or
+   * an exit handler, waiting for them would wait for forever. Its events are drained just below. */
+  struct tw_tls *t = tw_tls();
+  if (!t->gone && !t->guard && t->self && t->nheld) {
+    tw_guard_enter(t);
+    tw_misuse_push_exit_holding(t, t->self, true);
+    tw_guard_leave(t);
+  }
   finish_once();
   uint64_t failing = tw_report_failing_count(), made = tw_report_count();
   if (status == 0 && tw__opt.exitcode != 0 && failing > 0) exit((int)tw__opt.exitcode);

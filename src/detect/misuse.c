@@ -146,7 +146,7 @@ static void exit_holding(const struct tw_event *ev, uint64_t thread) {
   }
   if (exiting.n < TW_REPORT_MAX_HELD) {
     exiting.locks[exiting.n] = ev->a;
-    exiting.kinds[exiting.n++] = ev->flags;
+    exiting.kinds[exiting.n++] = ev->flags & TW_MO_KIND_MASK;
   }
   if (ev->b != 0) return; /* more to come */
   uint32_t total = exiting.total;
@@ -171,8 +171,10 @@ static void exit_holding(const struct tw_event *ev, uint64_t thread) {
   tw_report_where(ev->stack, where, sizeof(where));
   snprintf(r.object, sizeof(r.object), "%s", list);
   snprintf(r.message, sizeof(r.message),
-           "thread T%llu ended while holding %u lock%s (%s); the first was taken at %s",
-           (unsigned long long)thread, total, total == 1 ? "" : "s", list, where);
+           "thread T%llu ended %swhile holding %u lock%s (%s); the first was taken at %s",
+           (unsigned long long)thread,
+           ev->flags & TW_MO_ENDS_PROCESS ? "the process (exit, or a return from main) " : "",
+           total, total == 1 ? "" : "s", list, where);
   emit();
 }
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "runtime/registry.h"
+#include "runtime/tls.h"
 
 /* The `what` of each misuse; the names are the contract (docs/report-format.md). */
 #define TW_MISUSE_LIST(X)                                \
@@ -35,9 +36,20 @@ enum tw_misuse {
 enum tw_mu_obj { TW_MO_MUTEX = 0, TW_MO_RWLOCK = 1, TW_MO_COND = 2, TW_MO_THREAD = 3 };
 /* A flag on TW_MO_THREAD: the earlier event is the creation of a thread created detached. */
 #define TW_MO_CREATED_DETACHED 0x80u
-#define TW_MO_KIND_MASK 0x7fu
+/* A flag on exit-holding-locks: the thread ends the whole process (exit, return from main). */
+#define TW_MO_ENDS_PROCESS 0x40u
+#define TW_MO_KIND_MASK 0x3fu
 
 const char *tw_misuse_name(enum tw_misuse what);
+
+/* --- the sending side (misuse_send.c) --- */
+
+struct tw_tls;
+/* Queues the exit-holding-locks events of thread t, whose record is self: one per lock it holds
+ * (robust mutexes left out), innermost first, the outermost last with index 0 (ends_process: the
+ * thread ends the whole process, by exit or a return from main). Returns 0 when it holds none, 1
+ * when every event was queued, -1 when some were dropped. Guard held. */
+int tw_misuse_push_exit_holding(struct tw_tls *t, struct tw_thread *self, bool ends_process);
 
 /* --- the reporter side (analysis lock held) --- */
 
