@@ -261,6 +261,23 @@ void tw_misuse_on_event(const struct tw_event *ev, uint64_t thread) {
                ev->b ? obj : "a thread", where, state[k]);
       break;
     }
+    case TW_MU_CALL_FAILED: {
+      int e = TW_CALL_FAILED_ERR(ev->b);
+      const char *ename = strerrorname_np(e);
+      snprintf(r.message, sizeof(r.message),
+               "T%llu called %s() on %s at %s and it failed with %s (%s)%s: the program went on as "
+               "if it had worked", me, tw_call_name(TW_CALL_FAILED_CALL(ev->b)), obj, where,
+               ename ? ename : "an error", strerror(e),
+               TW_CALL_FAILED_BAD_TS(ev->b) ? "; its timeout's tv_nsec is outside [0, 999999999]"
+                                            : "");
+      break;
+    }
+    case TW_MU_SELF_RELOCK:
+      r.previous_what = ev->stack2 ? "locked" : NULL;
+      snprintf(r.message, sizeof(r.message),
+               "T%llu locked %s again at %s while it already holds it: the call failed with "
+               "EDEADLK (an error-checking lock), and the program went on", me, obj, where);
+      break;
     case TW_MU_RWLOCK_UNLOCK_NOT_HELD:
       snprintf(r.message, sizeof(r.message),
                "T%llu unlocked %s at %s, which it holds neither for reading nor for writing", me,

@@ -80,6 +80,9 @@ static TW_NOINLINE int cond_wait_common(pthread_cond_t *c, pthread_mutex_t *m, e
   pthread_cleanup_pop(0);
   tw_race_cond_woken(c, m, r);
   tw_wait_leave(t, self);
+  /* EPERM: an error-checking mutex not held, already reported as cond-wait-unlocked. */
+  if (tw_unlikely(!tw_result_expected(r)) && !(r == EPERM && !held))
+    tw__call_result(t, call, TW_MO_COND, (uintptr_t)c, r, ts, pc, sp);
   /* A wait entered without the mutex (cond-wait-unlocked) returns holding it all the same. */
   if (!held && __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == gettid()) {
     int saved = errno;

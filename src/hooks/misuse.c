@@ -80,3 +80,25 @@ void tw__misuse_destroy_locked(struct tw_tls *t, enum tw_mu_obj kind, uintptr_t 
   }
   errno = saved;
 }
+
+void tw__call_result(struct tw_tls *t, enum tw_call call, enum tw_mu_obj kind, uintptr_t obj, int r,
+                     const struct timespec *ts, uintptr_t pc, uintptr_t sp) {
+  if (tw_result_expected(r) || TW_BYPASS(t)) return;
+  int saved = errno;
+  if (r == EDEADLK) {
+    const struct tw_held *h = tw_held_find(t, obj, -1);
+    uint32_t first = 0;
+    if (h) {
+      tw_guard_enter(t);
+      first = tw_stack_capture_earlier(h->pc, h->sp);
+      tw_guard_leave(t);
+    }
+    tw__misuse(t, TW_MU_SELF_RELOCK, kind, obj, 0, first, first && t->self ? t->self->id : 0, pc,
+               sp, 0);
+  } else {
+    bool bad_ts = ts && (ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L);
+    tw__misuse(t, TW_MU_CALL_FAILED, kind, obj, TW_CALL_FAILED_PACK(call, r, bad_ts), 0, 0, pc, sp,
+               0);
+  }
+  errno = saved;
+}

@@ -157,6 +157,7 @@ static inline int mutex_acquire(struct tw_tls *t, pthread_mutex_t *m, enum tw_ca
   uint64_t sig = tw_held_sig(t);
   bool sent = tw_hook_lockorder(t, (uintptr_t)m, TW_HELD_MUTEX, pc, sp);
   int r = looks_free(m) ? mutex_real(m, call, clk, ts) : lock_contended(t, m, call, clk, ts);
+  if (tw_unlikely(!tw_result_expected(r))) tw__call_result(t, call, TW_MO_MUTEX, (uintptr_t)m, r, ts, pc, sp);
   if (acquired(r)) {
     bool plain = plain_kind(m);
     if (sent && t->nheld && plain) memo_set(m, sig); /* set while we hold it */
@@ -276,6 +277,7 @@ TW_HOOK int pthread_mutex_destroy(pthread_mutex_t *m) {
                               TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_mutex_destroy)(m);
   if (r == 0) {
+    if (watched && tw_held_find(t, (uintptr_t)m, -1)) tw_held_pop(t, (uintptr_t)m); /* gone */
     tw_race_destroyed(m);
     tw_hook_lockorder_reset((uintptr_t)m);
     /* Not for a robust mutex: its list words may still link it into a thread's robust list. */
