@@ -185,7 +185,9 @@ void tw_misuse_on_event(const struct tw_event *ev, uint64_t thread) {
     exit_holding(ev, thread);
     return;
   }
-  if (!first_time(what, ev->c)) return;
+  /* cond-mutex-mismatch is one report per condvar (the scan's check uses the same key); its event
+   * carries the other waiter's mutex where the others carry the call site. */
+  if (!first_time(what, what == TW_MU_COND_MUTEX_MISMATCH ? ev->a : ev->c)) return;
   begin(what, thread, ev->stack);
   char obj[96], where[200];
   uint8_t kind = ev->flags & TW_MO_KIND_MASK;
@@ -278,6 +280,20 @@ void tw_misuse_on_event(const struct tw_event *ev, uint64_t thread) {
                "T%llu locked %s again at %s while it already holds it: the call failed with "
                "EDEADLK (an error-checking lock), and the program went on", me, obj, where);
       break;
+    case TW_MU_COND_MUTEX_MISMATCH: {
+      /* This thread begins a wait with mutex b while thread aux32 waits with mutex c. */
+      char mine[96], theirs[96];
+      describe(mine, sizeof(mine), TW_MO_MUTEX, (uintptr_t)ev->b);
+      describe(theirs, sizeof(theirs), TW_MO_MUTEX, (uintptr_t)ev->c);
+      if (ev->aux32) add_context(ev->aux32); /* the other waiter, with its wait's stack */
+      r.count = 2;
+      r.ncontext = 0;
+      snprintf(r.message, sizeof(r.message),
+               "%s is waited on with two different mutexes at the same time: %s by T%llu at %s, "
+               "while T%llu waits on it with %s (a condvar must be used with one mutex)",
+               obj, mine, me, where, (unsigned long long)ev->aux32, theirs);
+      break;
+    }
     case TW_MU_RWLOCK_UNLOCK_NOT_HELD:
       snprintf(r.message, sizeof(r.message),
                "T%llu unlocked %s at %s, which it holds neither for reading nor for writing", me,
