@@ -584,6 +584,39 @@ static const char *stall_what(const struct tw_wait_snap *w) {
   }
 }
 
+/* Why a condvar or fd wait that lasts looks idle rather than stuck: the threads that could end it
+ * (its known writers; for a condvar, or an fd nobody wrote, any other thread) are running: a worker
+ * waiting for work. A stall is a warning either way; this sentence says which it looks like. */
+static void idle_or_stuck(struct tw_report *r, const struct graph *g, const struct node *nd,
+                          size_t off) {
+  uint64_t ids[4];
+  size_t n = 0;
+  bool writers = nd->wf.rule == TW_WF_ALL && nd->wf.nend > 0;
+  for (size_t i = 0; i < g->count; i++) {
+    const struct node *o = &g->n[i];
+    if (o == nd || o->s.life == TW_LIFE_EXITED || o->s.wait.call != TW_CALL_NONE) continue;
+    bool ender = !writers;
+    for (uint32_t k = 0; writers && k < nd->wf.nend; k++) ender |= nd->wf.end[k] == i;
+    if (ender && n < TW_ARRAY_LEN(ids)) ids[n++] = o->s.id;
+    else if (ender) n++;
+  }
+  if (off >= sizeof(r->message)) return;
+  if (n == 0) {
+    snprintf(r->message + off, sizeof(r->message) - off,
+             "; it looks stuck: no thread that could end the wait is running");
+    return;
+  }
+  char who[96] = "";
+  size_t w = 0;
+  for (size_t i = 0; i < n && i < TW_ARRAY_LEN(ids) && w < sizeof(who); i++)
+    w += (size_t)snprintf(who + w, sizeof(who) - w, "%sT%llu", i ? ", " : "",
+                          (unsigned long long)ids[i]);
+  snprintf(r->message + off, sizeof(r->message) - off,
+           "; it looks idle (waiting for work), not stuck: %s that could %s it %s running (%s%s)",
+           n == 1 ? "a thread" : "threads", writers ? "write to" : "end", n == 1 ? "is" : "are",
+           who, n > TW_ARRAY_LEN(ids) ? ", ..." : "");
+}
+
 static void report_stall(const struct graph *g, const uint32_t *idx, size_t k, uint64_t now) {
   static struct tw_report r;
   memset(&r, 0, sizeof(r));
@@ -636,6 +669,7 @@ static void report_stall(const struct graph *g, const uint32_t *idx, size_t k, u
   if (off >= sizeof(r.message)) off = sizeof(r.message) - 1;
   /* Condvar stalls: a signal that found nobody waiting before this wait began is a lost wakeup. */
   if (add_lost_wakeup(&r, w, off)) r.what = "lost-wakeup";
+  else if (wc == TW_WC_COND || wc == TW_WC_FD) idle_or_stuck(&r, g, first, off);
   r.count = stalled; /* the holders are listed as context, not counted */
   r.ncontext = holders;
   r.same_stacks = false;
