@@ -9,6 +9,7 @@
 #define TW_OPT_STR_MAX 1024
 
 enum tw_on_deadlock { TW_ON_DEADLOCK_REPORT = 0, TW_ON_DEADLOCK_ABORT = 1 };
+enum tw_watch_mode { TW_WATCH_AUTO = 0, TW_WATCH_HW = 1, TW_WATCH_PAGE = 2 };
 
 /* C type of each option type named in options.inc. */
 #define TW_OPT_CTYPE_path     char
@@ -21,6 +22,7 @@ enum tw_on_deadlock { TW_ON_DEADLOCK_REPORT = 0, TW_ON_DEADLOCK_ABORT = 1 };
 #define TW_OPT_CTYPE_deadlock int
 #define TW_OPT_CTYPE_bool     bool
 #define TW_OPT_CTYPE_failon   char
+#define TW_OPT_CTYPE_watchmode int
 #define TW_OPT_DIM_path       [TW_OPT_STR_MAX]
 #define TW_OPT_DIM_output     [TW_OPT_STR_MAX]
 #define TW_OPT_DIM_file       [TW_OPT_STR_MAX]
@@ -31,6 +33,7 @@ enum tw_on_deadlock { TW_ON_DEADLOCK_REPORT = 0, TW_ON_DEADLOCK_ABORT = 1 };
 #define TW_OPT_DIM_deadlock
 #define TW_OPT_DIM_bool
 #define TW_OPT_DIM_failon     [TW_OPT_STR_MAX]
+#define TW_OPT_DIM_watchmode
 
 struct tw_options {
 #define TW_OPTION(type, NAME, field, def, desc) TW_OPT_CTYPE_##type field TW_OPT_DIM_##type;
@@ -51,6 +54,7 @@ int tw__parse_count(const char *s, void *out);
 int tw__parse_deadlock(const char *s, void *out);
 int tw__parse_bool(const char *s, void *out);
 int tw__parse_failon(const char *s, void *out);
+int tw__parse_watchmode(const char *s, void *out);
 
 /* Reads every THREADWATCH_* variable from `envp` (NULL-terminated) into `o`, defaults first.
  * Returns 0, or -EINVAL after writing one line to `err` (size n) naming the variable and the accepted
