@@ -137,7 +137,8 @@ void tw__wait_cancel_cleanup(void *self);
  * and the new edges are sent (slow path). Returns true when every edge has been sent. */
 static inline bool tw_hook_lockorder(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr_t pc,
                                      uintptr_t sp) {
-  if (tw_likely(t->nheld == 0) || tw_likely(tw_lockorder_known(t, lock, mode))) return true;
+  if (tw_likely(t->nheld == 0)) return true;
+  if (tw_likely(tw_lockorder_known(t, lock, mode)) && tw_lock_tag_ok(lock, mode)) return true;
   tw_self(t);
   return tw__lockorder_slow(t, lock, mode, pc, sp);
 }
