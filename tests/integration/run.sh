@@ -22,6 +22,14 @@
 # with every other THREADWATCH_* variable of the caller removed, stdin from /dev/null, and
 # `ulimit -c 0` (an abort leaves no core file). `timeout` sends SIGTERM, then SIGKILL 5 s later.
 #
+# Build flags of a program: a line of its source of the form
+#     // build: WORD...
+# (also `/* build: WORD... */`; repeatable) adds the words after the source file on the compile
+# line, e.g. `// build: -fopenmp`, `// build: -s` (a stripped binary). A word `pkg-config:NAME`
+# becomes `pkg-config --cflags --libs NAME`; a package pkg-config does not know fails the build
+# with a message naming it (scripts/test.sh installs the -dev packages the tests name). The flags
+# belong to the source, so a `program:` reuse and a CC=clang run get them too.
+#
 # The .expect format: `key: value` lines; `#` starts a comment line. In values, @TMP@ is the test's
 # temporary directory, @DIR@ the directory of the .expect file, @BUILD@ the build directory.
 #   How to run
@@ -187,6 +195,26 @@ build_program() {
       *) cmd=("$cc") ;;
     esac
     cmd+=(-g -O1 -pthread -D_GNU_SOURCE -Wall -Wextra -I"$here" -o "$bin" "$src")
+    # `// build: WORD...` lines of the source: extra flags after it (see the top of this file).
+    local line word pc
+    local -a words=() pcwords=()
+    while IFS= read -r line; do
+      read -r -a words <<<"$line"
+      for word in "${words[@]}"; do
+        case $word in
+          pkg-config:*)
+            if ! pc=$(pkg-config --cflags --libs "${word#pkg-config:}" 2>&1); then
+              echo "  the program needs ${word#pkg-config:} (pkg-config: $pc); install its -dev package" >"$log"
+              return 1
+            fi
+            read -r -a pcwords <<<"$pc"
+            cmd+=("${pcwords[@]}")
+            ;;
+          *) cmd+=("$word") ;;
+        esac
+      done
+    done < <(sed -n -e 's|^[[:space:]]*//[[:space:]]*build:[[:space:]]*||p' \
+                    -e 's|^[[:space:]]*/\*[[:space:]]*build:[[:space:]]*\(.*\)\*/[[:space:]]*$|\1|p' "$src")
     if ! "${cmd[@]}" >"$log" 2>&1; then
       echo "  compile failed: ${cmd[*]}" >>"$log"
       return 1
