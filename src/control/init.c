@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "base/demangle.h"
 #include "base/options.h"
 #include "base/real.h"
 #include "control/reporter.h"
@@ -48,6 +49,7 @@ void tw__init_slow(void) {
   tw__options_load(); /* a bad value exits with status 2 here, before main */
   tw__suppress_load();
   tw__stack_init();
+  tw_demangle_init(); /* before THREADWATCH_WATCH: C++ globals are found by their demangled names */
   tw_race_init(); /* THREADWATCH_WATCH: a bad item exits with status 2 here */
   tw_store_release(&tw__init_done, 1);
   tw_guard_leave(t);
