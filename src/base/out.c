@@ -100,5 +100,7 @@ void tw_out_json_str(struct tw_out *o, const char *s) {
 
 int tw__open_report_file(const char *path) {
   int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-  return fd < 0 ? -errno : fd;
+  /* Out of the program's way: opened on the lowest free number, it would take the place of a
+   * stdout or stderr the program closed, or shift the numbers of its next opens. */
+  return fd < 0 ? -errno : tw__fd_move_high(fd);
 }
