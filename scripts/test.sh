@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds threadwatch and runs every test layer: cmocka unit tests (plain, ASan+UBSan, TSan, with gcc
-# and clang), integration tests (misbehaving and clean programs under the preload), fidelity tests
+# and clang), integration tests (misbehaving and clean programs under the preload; the programs built
+# by gcc, then again by clang), fidelity tests
 # (same results and errno with and without the preload), `threadwatch dump` tests (hung processes
 # asked for their threads), `threadwatch attach` tests (hung processes without the preload, stopped
 # for a moment with ptrace), and a benchmark smoke run (never pass/fail on timing). On a fresh
 # Debian machine, run as root, it installs what it needs first.
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh --quick    one build (gcc), unit + integration + fidelity + dump + api + process + attach
+#   scripts/test.sh --quick    one build (gcc), unit + integration (+ shell) + fidelity + dump + api + process + attach
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -16,7 +17,10 @@ QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 JOBS=${JOBS:-2}
 
-PKGS="build-essential cmake pkg-config clang libunwind-dev uthash-dev libcmocka-dev libdw-dev python3 libglib2.0-dev libuv1-dev libtbb-dev libomp-dev"
+# strace: a shell test traces the report's writes; libdebuginfod1: the debuginfod tests prove that
+# libdw's client (which libdw loads when it is installed) stays off unless THREADWATCH_DEBUGINFOD=1.
+# GLib, libuv, TBB, LLVM's OpenMP: the runtime-pool tests.
+PKGS="build-essential cmake pkg-config clang libunwind-dev uthash-dev libcmocka-dev libdw-dev python3 strace libdebuginfod1 libglib2.0-dev libuv1-dev libtbb-dev libomp-dev"
 install_deps() {
   local missing=""
   for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
@@ -69,6 +73,9 @@ step "process tests (gcc build)" bash tests/process/run.sh "$B"
 step "attach tests (gcc build)" bash tests/attach/run.sh "$B"
 
 if [ $QUICK = 0 ]; then
+  # The same verdicts, with file:line in every frame that has debug info, for programs built by
+  # clang (no .debug_aranges, other inlining) under the gcc build's library.
+  step "integration tests (clang-built programs, gcc build)" env CC=clang CXX=clang++ bash tests/integration/run.sh "$B"
   C=$ROOT/build-clang-debug
   step "build (clang, Debug, TW_DEBUG)" build "$C" -DCMAKE_BUILD_TYPE=Debug -DTW_DEBUG=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
   step "unit tests (clang debug)" unit "$C"

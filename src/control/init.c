@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/demangle.h"
 #include "base/msg.h"
 #include "base/options.h"
 #include "base/out.h"
@@ -82,6 +83,7 @@ void tw__init_slow(void) {
   tw__options_load(); /* a bad value exits with status 2 here, before main */
   tw__suppress_load();
   tw__stack_init();
+  tw_demangle_init(); /* before THREADWATCH_WATCH: C++ globals are found by their demangled names */
   tw_race_init(); /* THREADWATCH_WATCH: a bad item exits with status 2 here */
   /* A server started as root may drop privileges before its first report: open the files now. */
   if (geteuid() == 0) {
