@@ -19,8 +19,9 @@ JOBS=${JOBS:-2}
 
 # strace: a shell test traces the report's writes; libdebuginfod1: the debuginfod tests prove that
 # libdw's client (which libdw loads when it is installed) stays off unless THREADWATCH_DEBUGINFOD=1.
-# GLib, libuv, TBB, LLVM's OpenMP: the runtime-pool tests.
-PKGS="build-essential cmake pkg-config clang libunwind-dev uthash-dev libcmocka-dev libdw-dev python3 strace libdebuginfod1 libglib2.0-dev libuv1-dev libtbb-dev libomp-dev"
+# GLib, libuv, TBB, LLVM's OpenMP: the runtime-pool tests. zlib: the pprof writer gzips.
+# golang-go: the profile tests read the pprof files with `go tool pprof`.
+PKGS="build-essential cmake pkg-config clang libunwind-dev uthash-dev libcmocka-dev libdw-dev zlib1g-dev python3 strace libdebuginfod1 libglib2.0-dev libuv1-dev libtbb-dev libomp-dev golang-go"
 install_deps() {
   local missing=""
   for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
