@@ -66,6 +66,15 @@
  * system calls). */
 #define TW_LEAK_LOCATE_MAX 64
 
+/* thread-growth: a creation site whose live threads rose in each of this many consecutive periods
+ * (THREADWATCH_GROWTH), to at least TW_GROWTH_MIN_THREADS, is reported. A pool reaches its size in
+ * a period or two and stays; a ramp-up that keeps going for six periods is worth a warning. The
+ * floor keeps pools sized to a small machine and one-thread-per-role sites out. */
+#define TW_GROWTH_PERIODS 6
+#define TW_GROWTH_MIN_THREADS 16
+/* Creation sites followed by the growth check; new sites past it are not followed (said once). */
+#define TW_GROWTH_SITES 4096
+
 /* Creation-stack groups listed in one thread-surge report. */
 #define TW_REPORT_MAX_GROUPS 5
 

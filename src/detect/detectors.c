@@ -1,8 +1,9 @@
 /* THE detector table: one row per detector (detector.h says how to add one). Ticks run in this
- * order: surge reports, the summary line, then the wait scan (deadlocks, stalls). */
+ * order: surge reports, growth reports, the summary line, then the wait scan (deadlocks, stalls). */
 #include "detect/detector.h"
 
 #include "base/tw.h"
+#include "detect/growth.h"
 #include "detect/leaks.h"
 #include "detect/locks.h"
 #include "detect/misuse.h"
@@ -26,6 +27,7 @@ const struct tw_detector tw__detectors[] = {
     {"misuse", TW_EV_BIT(TW_EV_MISUSE), false, tw_misuse_on_event, NULL, NULL, NULL},
     {"race-suspect", TW_EV_BIT(TW_EV_RACE_ACCESS), false, tw_race_on_event, NULL, NULL, NULL},
     {"leaks", 0, false, NULL, tw_leaks_tick, tw_leaks_after_fork_child, tw_leaks_check_exit},
+    {"growth", 0, false, NULL, tw_growth_tick, tw_growth_after_fork_child, NULL},
     {"summary", 0, false, NULL, tw_summary_tick, NULL, NULL},
     {"waits", TW_EV_BIT(TW_EV_COND_NOWAITER), false, tw_waits_on_event, tw_waits_tick,
      tw_waits_after_fork_child, NULL},

@@ -92,13 +92,19 @@ void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid) {
   }
   uint32_t counted = r->nthreads - r->ncontext;
   tw_out_fmt(o, "],\"omitted_threads\":%u", r->count > counted ? r->count - counted : 0);
+  if (r->limit) tw_out_fmt(o, ",\"limit\":%llu", (unsigned long long)r->limit);
   if (r->ngroups) {
-    tw_out_fmt(o, ",\"limit\":%llu,\"groups\":[", (unsigned long long)r->limit);
+    tw_out_str(o, ",\"groups\":[");
     for (uint32_t g = 0; g < r->ngroups; g++) {
       tw_out_fmt(o, "%s{\"count\":%u,\"created_at\":", g ? "," : "", r->groups[g].count);
       tw_report_json_stack(o, r->groups[g].created_at);
       tw_out_str(o, "}");
     }
+    tw_out_str(o, "]");
+  }
+  if (r->ncounts) {
+    tw_out_fmt(o, ",\"period_ms\":%llu,\"counts\":[", (unsigned long long)(r->period_ns / 1000000));
+    for (uint32_t i = 0; i < r->ncounts; i++) tw_out_fmt(o, "%s%u", i ? "," : "", r->counts[i]);
     tw_out_str(o, "]");
   }
   if (r->nlocks) {

@@ -74,6 +74,9 @@ struct tw_report {
   uint32_t ngroups;
   struct tw_report_group groups[TW_REPORT_MAX_GROUPS];
   uint64_t limit;   /* thread-surge: THREADWATCH_MAX_THREADS */
+  uint32_t ncounts; /* thread-growth: the site's live threads, one period apart, oldest first */
+  uint32_t counts[TW_GROWTH_PERIODS + 1];
+  uint64_t period_ns; /*   and the period (THREADWATCH_GROWTH) */
   uint32_t nlocks, nedges; /* lock-order-cycle: the cycle, in order */
   struct tw_report_lock locks[TW_REPORT_MAX_CYCLE];
   struct tw_report_edge edges[TW_REPORT_MAX_CYCLE];

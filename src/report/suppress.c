@@ -17,8 +17,8 @@
 #include "base/tw.h"
 
 static const char *const known_kinds[] = {
-    "thread-leak", "thread-surge", "lock-order-cycle", "deadlock", "stall", "misuse",
-    "race-suspect", "*",
+    "thread-leak", "thread-surge", "thread-growth", "lock-order-cycle", "deadlock", "stall",
+    "misuse", "race-suspect", "*",
 };
 
 struct rule {
@@ -70,7 +70,7 @@ int tw_suppress_parse(struct tw_suppressions **out, const char *text, char *err,
     for (size_t i = 0; i < TW_ARRAY_LEN(known_kinds); i++) ok |= strcmp(kind, known_kinds[i]) == 0;
     if (!ok) {
       snprintf(err, n, "line %d: unknown kind '%.30s' (expected thread-leak, thread-surge, "
-               "lock-order-cycle, deadlock, stall, misuse, race-suspect or *)", lineno, kind);
+               "thread-growth, lock-order-cycle, deadlock, stall, misuse, race-suspect or *)", lineno, kind);
       goto fail;
     }
     if (*pattern == '\0') {

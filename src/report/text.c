@@ -133,6 +133,13 @@ void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
     tw_out_fmt(o, "  %u live thread%s created at:\n", r->groups[g].count, r->groups[g].count == 1 ? "" : "s");
     tw_report_text_stack(o, r->groups[g].created_at, "    ");
   }
+  if (r->ncounts) {
+    char period[32];
+    tw_format_duration(period, sizeof(period), r->period_ns);
+    tw_out_fmt(o, "  live threads of that site, one period (%s) apart:", period);
+    for (uint32_t i = 0; i < r->ncounts; i++) tw_out_fmt(o, "%s %u", i ? "," : "", r->counts[i]);
+    tw_out_str(o, "\n");
+  }
   if (r->same_stacks && r->count > shown && shown > 0) {
     /* The other threads of a group, by number: the listed ones first, then the rest. */
     uint32_t named = 0, total = r->count - shown;

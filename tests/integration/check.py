@@ -12,8 +12,8 @@ import os
 import re
 import sys
 
-KINDS = {"thread-leak", "thread-surge", "lock-order-cycle", "deadlock", "stall", "misuse",
-         "race-suspect"}
+KINDS = {"thread-leak", "thread-surge", "thread-growth", "lock-order-cycle", "deadlock", "stall",
+         "misuse", "race-suspect"}
 STATES = {"running", "blocked", "exited"}
 DEADLOCK_WHATS = {"wait-cycle", "self-relock", "all-asleep"}
 STALL_WHATS = {"mutex", "rwlock", "condvar", "join", "pipe", "eventfd", "lost-wakeup"}
@@ -148,6 +148,34 @@ def frames_of(report, which):
                     yield fr
 
 
+def growth_errors(rep):
+    """thread-growth: what `rising`, a warning, one group (the site) counting `count` threads, and
+    `counts` (one period apart, oldest first) rising at every step to `count`, with `period_ms`."""
+    errs = []
+    if rep.get("what") != "rising":
+        errs.append(f"thread-growth what {rep.get('what')!r}, expected 'rising'")
+    if rep.get("severity", "warning") != "warning":
+        errs.append(f"thread-growth severity {rep.get('severity')!r}, expected 'warning'")
+    groups = rep.get("groups")
+    if isinstance(groups, list) and len(groups) != 1:
+        errs.append(f"thread-growth with {len(groups)} groups, expected one (the site)")
+    elif isinstance(groups, list) and groups[0].get("count") != rep.get("count"):
+        errs.append("thread-growth: groups[0].count differs from count")
+    counts = rep.get("counts")
+    if (not isinstance(counts, list) or len(counts) < 2
+            or not all(isinstance(c, int) and not isinstance(c, bool) for c in counts)):
+        errs.append(f"thread-growth counts {counts!r} is not a list of integers")
+    else:
+        if any(b <= a for a, b in zip(counts, counts[1:])):
+            errs.append(f"thread-growth counts {counts} do not rise at every step")
+        if counts[-1] != rep.get("count"):
+            errs.append(f"thread-growth counts end at {counts[-1]}, count is {rep.get('count')}")
+    period = rep.get("period_ms")
+    if not isinstance(period, int) or isinstance(period, bool) or period <= 0:
+        errs.append(f"thread-growth period_ms {period!r} is not a positive integer")
+    return errs
+
+
 def schema_errors(rep):
     """Checks one report against docs/report-format.md; returns a list of problems."""
     errs = []
@@ -196,10 +224,10 @@ def schema_errors(rep):
             errs.append(f"{where}: 'wait' present on a thread in state {state!r}")
         for name in ("stack", "created_at"):
             errs.extend(frame_errors(t.get(name), f"{where}.{name}"))
-    if rep.get("kind") == "thread-surge":
+    if rep.get("kind") in ("thread-surge", "thread-growth"):
         groups = rep.get("groups")
         if not isinstance(groups, list) or not groups:
-            errs.append("thread-surge without a non-empty 'groups' array")
+            errs.append(f"{rep['kind']} without a non-empty 'groups' array")
         else:
             for i, g in enumerate(groups):
                 if not isinstance(g, dict) or not isinstance(g.get("count"), int):
@@ -209,6 +237,8 @@ def schema_errors(rep):
                     errs.append(f"groups[{i}].count {g['count']} is more than the {rep['count']} "
                                 "live threads the report counts")
                 errs.extend(frame_errors(g.get("created_at"), f"groups[{i}].created_at"))
+    if rep.get("kind") == "thread-growth":
+        errs.extend(growth_errors(rep))
     if rep.get("kind") == "lock-order-cycle":
         errs.extend(lock_cycle_errors(rep, threads))
     if rep.get("kind") == "deadlock":

@@ -67,8 +67,8 @@
 #       frame: FUNCTION      FUNCTION is in some thread's `stack` or `created_at` frames
 #       stack_frame: F       F is in some thread's `stack`
 #       created_frame: F     F is in some thread's `created_at`
-#       group_count_min: N   groups[0].count >= N (thread-surge)
-#       group_frame: F       F is in groups[0].created_at (thread-surge)
+#       group_count_min: N   groups[0].count >= N (thread-surge, thread-growth)
+#       group_frame: F       F is in groups[0].created_at (thread-surge, thread-growth)
 #     deadlock and stall reports (threads[I] is the I-th listed thread, from 0):
 #       wait_object: TEXT    TEXT is in some listed thread's wait.object (`pipe fd`, `eventfd`)
 #       held_by: yes|no      yes: some listed thread has a non-empty wait.held_by, and every
@@ -104,7 +104,9 @@
 # count/threads/omitted_threads/dropped_events; each thread's id/tid/name/state/parent/stack/
 # created_at, `wait` exactly when blocked; frames with pc/function/module/module_offset (a build_id,
 # when present, in hex) and no threadwatch frame;
-# `groups` for thread-surge, none counting more threads than the report; count = listed + omitted
+# `groups` for thread-surge, none counting more threads than the report; for thread-growth: what
+# rising, a warning, one group counting `count` threads, `counts` rising at every step to `count`,
+# a positive `period_ms`; count = listed + omitted
 # for thread-leak; each blocked thread's wait has a string object, for_ms >= 0, and where present a
 # hex address, an fd and held_by (thread ids); for deadlock: what wait-cycle/self-relock/
 # all-asleep, count >= 1 = listed + omitted, every listed thread blocked and listed once,

@@ -446,6 +446,38 @@ static void test_report_json_surge_groups_and_lock_wait(void **state) {
   EXPECT_FIELD(line, "threads.1.name", "\"\"");
 }
 
+static void test_report_json_growth_counts_and_site(void **state) {
+  (void)state;
+  static struct tw_report r;
+  memset(&r, 0, sizeof(r));
+  r.kind = "thread-growth";
+  r.what = "rising";
+  r.severity = "warning";
+  snprintf(r.message, sizeof(r.message), "the live threads created at f (x.c:1) rose");
+  r.count = 35;
+  r.ngroups = 1;
+  r.groups[0] = (struct tw_report_group){.count = 35, .created_at = 0};
+  r.ncounts = 7;
+  for (uint32_t i = 0; i < 7; i++) r.counts[i] = 5 * (i + 1);
+  r.period_ns = 100ull * 1000 * 1000;
+  const char *line = render_json(&r, 5);
+  expect_one_ascii_line(line);
+  if (!json_valid(line)) fail_msg("not valid JSON: %s", line);
+  EXPECT_FIELD(line, "kind", "\"thread-growth\"");
+  EXPECT_FIELD(line, "severity", "\"warning\"");
+  EXPECT_FIELD(line, "period_ms", "100");
+  EXPECT_FIELD(line, "counts", "[5,10,15,20,25,30,35]");
+  EXPECT_FIELD(line, "groups.0.count", "35");
+  char unused[16];
+  assert_false(json_get(line, "limit", unused, sizeof(unused))); /* a surge's field only */
+  /* The text report ends with the counts, one period apart. */
+  tw_out_init(&out, -1);
+  tw_report_text(&out, &r, 5);
+  out.buf[out.len] = '\0';
+  assert_non_null(strstr(out.buf, "live threads of that site, one period (100ms) apart: 5, 10, 15, "
+                                  "20, 25, 30, 35\n"));
+}
+
 static void test_report_json_no_threads(void **state) {
   (void)state;
   static struct tw_report r;
@@ -611,6 +643,7 @@ int main(void) {
       cmocka_unit_test(test_report_json_validator_sanity),
       cmocka_unit_test(test_report_json_thread_leak_is_one_valid_line),
       cmocka_unit_test(test_report_json_surge_groups_and_lock_wait),
+      cmocka_unit_test(test_report_json_growth_counts_and_site),
       cmocka_unit_test(test_report_json_no_threads),
       cmocka_unit_test(test_report_json_str_escapes_each_byte),
       cmocka_unit_test(test_report_json_str_escapes_mixed_string),

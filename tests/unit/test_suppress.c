@@ -80,8 +80,9 @@ static void test_suppress_parse_empty_text(void **state) {
 
 static void test_suppress_parse_every_known_kind(void **state) {
   (void)state;
-  static const char *const kinds[] = {"thread-leak", "thread-surge", "lock-order-cycle", "deadlock",
-                                      "stall",       "misuse",       "race-suspect"};
+  static const char *const kinds[] = {"thread-leak", "thread-surge", "thread-growth",
+                                      "lock-order-cycle", "deadlock", "stall", "misuse",
+                                      "race-suspect"};
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
     char text[64];
     snprintf(text, sizeof(text), "%s:worker_main\n", kinds[i]);
@@ -208,8 +209,9 @@ static void test_suppress_match_module_basename(void **state) {
 static void test_suppress_match_star_kind_matches_every_kind(void **state) {
   (void)state;
   struct tw_suppressions *s = parse_ok("*:worker_main\n");
-  static const char *const kinds[] = {"thread-leak", "thread-surge", "lock-order-cycle", "deadlock",
-                                      "stall",       "misuse",       "race-suspect"};
+  static const char *const kinds[] = {"thread-leak", "thread-surge", "thread-growth",
+                                      "lock-order-cycle", "deadlock", "stall", "misuse",
+                                      "race-suspect"};
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
     assert_true(tw_suppress_match_frame(s, kinds[i], &worker));
   tw_suppress_free(s);
