@@ -75,6 +75,14 @@
 /* Creation sites followed by the growth check; new sites past it are not followed (said once). */
 #define TW_GROWTH_SITES 4096
 
+/* Contention profiles (THREADWATCH_PROFILE): records of (kind, wait class, stack, object), a power
+ * of two (16384 x 48 bytes, untouched until profiling is on); locks with waiters being timed at
+ * once for the mutex profile (4096 x 32 bytes); slots probed from a key's home before an event is
+ * dropped (counted, said once). */
+#define TW_PROFILE_RECORDS (1u << 14)
+#define TW_PROFILE_LOCKS (1u << 12)
+#define TW_PROFILE_PROBE 32
+
 /* Creation-stack groups listed in one thread-surge report. */
 #define TW_REPORT_MAX_GROUPS 5
 
