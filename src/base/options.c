@@ -32,6 +32,7 @@ static const struct tw_opt_type tw_types[] = {
     {"deadlock", tw__parse_deadlock, "`report` or `abort`"},
     {"bool", tw__parse_bool, "`0` or `1`"},
     {"watchmode", tw__parse_watchmode, "`auto`, `hw` or `page`"},
+    {"profile", tw__parse_profile, "`block`, `mutex`, `block,mutex`, or empty"},
     {"failon", tw__parse_failon,
      "a comma list of `error`, `warning`, `all`, `none`, report kinds (`stall`) or kind/what "
      "(`thread-leak/blocked`)"},
@@ -83,6 +84,22 @@ int tw__parse_watchmode(const char *s, void *out) {
   else if (!strcmp(s, "hw")) *(int *)out = TW_WATCH_HW;
   else if (!strcmp(s, "page")) *(int *)out = TW_WATCH_PAGE;
   else return -EINVAL;
+  return 0;
+}
+
+int tw__parse_profile(const char *s, void *out) {
+  int bits = 0;
+  size_t len = strlen(s);
+  if (len >= TW_OPT_STR_MAX || (len && (s[0] == ',' || s[len - 1] == ',')) || strstr(s, ",,"))
+    return -EINVAL;
+  char copy[TW_OPT_STR_MAX], *save = NULL;
+  memcpy(copy, s, len + 1);
+  for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+    if (!strcmp(w, "block")) bits |= 1;
+    else if (!strcmp(w, "mutex")) bits |= 2;
+    else return -EINVAL;
+  }
+  *(int *)out = bits;
   return 0;
 }
 

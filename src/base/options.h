@@ -23,6 +23,7 @@ enum tw_watch_mode { TW_WATCH_AUTO = 0, TW_WATCH_HW = 1, TW_WATCH_PAGE = 2 };
 #define TW_OPT_CTYPE_bool     bool
 #define TW_OPT_CTYPE_failon   char
 #define TW_OPT_CTYPE_watchmode int
+#define TW_OPT_CTYPE_profile  int
 #define TW_OPT_DIM_path       [TW_OPT_STR_MAX]
 #define TW_OPT_DIM_output     [TW_OPT_STR_MAX]
 #define TW_OPT_DIM_file       [TW_OPT_STR_MAX]
@@ -34,6 +35,7 @@ enum tw_watch_mode { TW_WATCH_AUTO = 0, TW_WATCH_HW = 1, TW_WATCH_PAGE = 2 };
 #define TW_OPT_DIM_bool
 #define TW_OPT_DIM_failon     [TW_OPT_STR_MAX]
 #define TW_OPT_DIM_watchmode
+#define TW_OPT_DIM_profile
 
 struct tw_options {
 #define TW_OPTION(type, NAME, field, def, desc) TW_OPT_CTYPE_##type field TW_OPT_DIM_##type;
@@ -55,6 +57,9 @@ int tw__parse_deadlock(const char *s, void *out);
 int tw__parse_bool(const char *s, void *out);
 int tw__parse_failon(const char *s, void *out);
 int tw__parse_watchmode(const char *s, void *out);
+/* THREADWATCH_PROFILE: a comma list of `block` and `mutex` into bits (1: block, 2: mutex, as
+ * runtime/contention.h's TW_PROF_*); empty is 0. */
+int tw__parse_profile(const char *s, void *out);
 
 /* Reads every THREADWATCH_* variable from `envp` (NULL-terminated) into `o`, defaults first.
  * Returns 0, or -EINVAL after writing one line to `err` (size n) naming the variable and the accepted

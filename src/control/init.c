@@ -23,6 +23,7 @@
 #include "report/emit.h"
 #include "report/suppress.h"
 #include "report/symbolize.h"
+#include "runtime/contention.h"
 #include "runtime/engine.h"
 #include "runtime/fdtrack.h"
 #include "runtime/fork.h"
@@ -81,6 +82,7 @@ void tw__init_slow(void) {
   tw__real_resolve();
   tw__stderr_init(); /* the tool's copy of stderr, before the program can close or reuse fd 2 */
   tw__options_load(); /* a bad value exits with status 2 here, before main */
+  tw_profile_configure(tw__opt.profile, tw__opt.profile_rate);
   tw__suppress_load();
   tw__stack_init();
   tw_demangle_init(); /* before THREADWATCH_WATCH: C++ globals are found by their demangled names */
@@ -204,6 +206,7 @@ static void child_reset(bool consistent) {
   }
   tw_registry_after_fork_child(t->self, consistent);
   tw_race_fork_child();
+  tw_contention_after_fork_child();
   tw_engine_after_fork_child();
   tw_reporter_after_fork_child();
   tw_detect_after_fork_child(consistent);

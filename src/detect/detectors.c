@@ -7,6 +7,7 @@
 #include "detect/leaks.h"
 #include "detect/locks.h"
 #include "detect/misuse.h"
+#include "detect/profiles.h"
 #include "detect/summary.h"
 #include "detect/waits.h"
 #include "race/race.h"
@@ -31,5 +32,7 @@ const struct tw_detector tw__detectors[] = {
     {"summary", 0, false, NULL, tw_summary_tick, NULL, NULL},
     {"waits", TW_EV_BIT(TW_EV_COND_NOWAITER), false, tw_waits_on_event, tw_waits_tick,
      tw_waits_after_fork_child, NULL},
+    /* Last: the contention table follows the exit reports; the profile files are written then. */
+    {"profiles", 0, false, NULL, NULL, NULL, tw_profiles_at_exit},
 };
 const unsigned tw__ndetectors = TW_ARRAY_LEN(tw__detectors);

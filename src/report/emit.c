@@ -220,6 +220,15 @@ void tw_report_log_line(const char *line) {
   sink_finish(w, s);
 }
 
+void tw_report_log_render(void (*render)(struct tw_out *o, void *ctx), void *ctx) {
+  const struct writer *w = &writers[TW_WRITER_TEXT];
+  struct sink *s = &sinks[TW_WRITER_TEXT];
+  int fd = sink_fd(w, s);
+  tw_out_init(&s->out, fd);
+  render(&s->out, ctx);
+  sink_finish(w, s);
+}
+
 void tw_report_after_fork_child(void) {
   tw_store_relaxed(&reports_written, 0);
   tw_store_relaxed(&reports_failing, 0);

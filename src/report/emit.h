@@ -22,6 +22,10 @@ bool tw_report_fails(const struct tw_report *r);
 /* Writes a line to the text log (the summary line, notices). */
 void tw_report_log_line(const char *line);
 
+/* Renders a block of text (the contention table) into the text log's buffered output. */
+struct tw_out;
+void tw_report_log_render(void (*render)(struct tw_out *o, void *ctx), void *ctx);
+
 /* Opens the report files now (at start-up, when the process runs as root: a server that drops
  * privileges later could not open them any more). Analysis lock held or before any thread. */
 void tw_report_open_early(void);

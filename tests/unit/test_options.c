@@ -131,6 +131,26 @@ static void test_options_deadlock_report_or_abort(void **state) {
   }
 }
 
+static void test_options_profile_block_mutex_list(void **state) {
+  (void)state;
+  int v = -1;
+  assert_int_equal(tw__parse_profile("", &v), 0);
+  assert_int_equal(v, 0);
+  assert_int_equal(tw__parse_profile("block", &v), 0);
+  assert_int_equal(v, 1);
+  assert_int_equal(tw__parse_profile("mutex", &v), 0);
+  assert_int_equal(v, 2);
+  assert_int_equal(tw__parse_profile("block,mutex", &v), 0);
+  assert_int_equal(v, 3);
+  assert_int_equal(tw__parse_profile("mutex,block,mutex", &v), 0);
+  assert_int_equal(v, 3);
+  static const char *const bad[] = {"Block", "cpu", "block,", ",mutex", "block,,mutex", "1",
+                                    "block mutex", "threads"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    if (tw__parse_profile(bad[i], &v) != -EINVAL) fail_msg("profile \"%s\" accepted", bad[i]);
+  }
+}
+
 static void test_options_bool_zero_or_one(void **state) {
   (void)state;
   bool v = false;
@@ -487,6 +507,7 @@ int main(void) {
       cmocka_unit_test(test_options_exitcode_range),
       cmocka_unit_test(test_options_count_rejects_zero_and_negative),
       cmocka_unit_test(test_options_deadlock_report_or_abort),
+      cmocka_unit_test(test_options_profile_block_mutex_list),
       cmocka_unit_test(test_options_bool_zero_or_one),
       cmocka_unit_test(test_options_list_rejects_empty_items),
       cmocka_unit_test(test_options_path_copies_and_bounds),
