@@ -4,11 +4,12 @@
 # by gcc, then again by clang), fidelity tests
 # (same results and errno with and without the preload), `threadwatch dump` tests (hung processes
 # asked for their threads), `threadwatch attach` tests (hung processes without the preload, stopped
-# for a moment with ptrace), and a benchmark smoke run (never pass/fail on timing). On a fresh
-# Debian machine, run as root, it installs what it needs first.
+# for a moment with ptrace), profile tests (pprof files read back by `go tool pprof`), and a
+# benchmark smoke run (never pass/fail on timing). On a fresh Debian machine, run as root, it
+# installs what it needs first.
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh --quick    one build (gcc), unit + integration (+ shell) + fidelity + dump + api + process + attach
+#   scripts/test.sh --quick    one build (gcc), unit + integration (+ shell) + fidelity + dump + api + process + attach + profile
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -72,6 +73,7 @@ step "dump tests (gcc build)" bash tests/dump/run.sh "$B"
 step "api tests (gcc build)" bash tests/api/run.sh "$B"
 step "process tests (gcc build)" bash tests/process/run.sh "$B"
 step "attach tests (gcc build)" bash tests/attach/run.sh "$B"
+step "profile tests (gcc build)" bash tests/profile/run.sh "$B"
 
 if [ $QUICK = 0 ]; then
   # The same verdicts, with file:line in every frame that has debug info, for programs built by

@@ -24,6 +24,13 @@ static void usage(FILE *f) {
           "usage: threadwatch run [--] PROGRAM [ARGS...]   run PROGRAM with libthreadwatch.so preloaded\n"
           "       threadwatch dump [--all|-a] [--json] PID  print the threads of a running PID\n"
           "                                                 (grouped by stack; --all: one by one)\n"
+          "       threadwatch dump --pprof[=KIND] PID > FILE.pb.gz\n"
+          "       threadwatch dump --folded[=KIND] PID     a profile of a running PID, KIND threads\n"
+          "                                                 (default), block or mutex: gzipped pprof\n"
+          "                                                 for `go tool pprof`, or folded stacks\n"
+          "                                                 (also --profile KIND --format pprof|folded)\n"
+          "       threadwatch dump --contention [--json] PID\n"
+          "                                                 its contention table (THREADWATCH_PROFILE)\n"
           "       threadwatch attach [--all|-a] [--json] PID\n"
           "                                                 stop any PID's threads for a moment:\n"
           "                                                 their stacks and waits, and a deadlock\n"
@@ -300,19 +307,65 @@ static int dump_copy(int s, long pid, int send_errno) {
   return error ? 1 : 0;
 }
 
+/* The value of `--NAME=VALUE` or `--NAME VALUE` at argv[*i] (NULL when argv[*i] is not --NAME);
+ * *bad when the value is missing. `optional`: `--NAME` alone is allowed (returns ""). */
+static const char *dump_value(int argc, char **argv, int *i, const char *name, bool optional,
+                              bool *bad) {
+  size_t n = strlen(name);
+  if (strncmp(argv[*i], name, n) != 0) return NULL;
+  if (argv[*i][n] == '=') return argv[*i] + n + 1;
+  if (argv[*i][n] != '\0') return NULL;
+  if (optional) return "";
+  if (*i + 1 >= argc) {
+    *bad = true;
+    return NULL;
+  }
+  return argv[++*i];
+}
+
+static bool profile_kind_ok(const char *k) {
+  return !strcmp(k, "threads") || !strcmp(k, "block") || !strcmp(k, "mutex");
+}
+
 static int cmd_dump(int argc, char **argv) {
-  bool all = false, json = false;
-  const char *pid_arg = NULL;
-  for (int i = 0; i < argc; i++) {
+  bool all = false, json = false, contention = false, bad = false;
+  const char *pid_arg = NULL, *format = "text", *kind = NULL, *v;
+  for (int i = 0; i < argc && !bad; i++) {
     if (strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "-a") == 0) all = true;
     else if (strcmp(argv[i], "--json") == 0) json = true;
+    else if (strcmp(argv[i], "--contention") == 0) contention = true;
+    else if ((v = dump_value(argc, argv, &i, "--pprof", true, &bad))) format = "pprof", kind = *v ? v : kind;
+    else if ((v = dump_value(argc, argv, &i, "--folded", true, &bad))) format = "folded", kind = *v ? v : kind;
+    else if ((v = dump_value(argc, argv, &i, "--format", false, &bad))) format = v;
+    else if ((v = dump_value(argc, argv, &i, "--profile", false, &bad))) kind = v;
     else if (!pid_arg && argv[i][0] != '-') pid_arg = argv[i];
-    else pid_arg = NULL, argc = -1;
+    else bad = true;
+  }
+  if (!bad && !strcmp(format, "json")) json = true, format = "text";
+  bool profile = !strcmp(format, "pprof") || !strcmp(format, "folded");
+  if (kind && !profile && !bad) format = "pprof", profile = true; /* --profile KIND alone: pprof */
+  if (!bad && strcmp(format, "text") != 0 && !profile) {
+    fprintf(stderr, "threadwatch: dump --format takes text, json, pprof or folded, not '%s'\n", format);
+    return 2;
+  }
+  if (!bad && kind && !profile_kind_ok(kind)) {
+    fprintf(stderr, "threadwatch: a profile is threads, block or mutex, not '%s'\n", kind);
+    return 2;
+  }
+  if (!bad && ((profile && (all || json || contention)) || (contention && all))) {
+    fprintf(stderr, "threadwatch: dump takes one of: a dump (--all, --json), a profile (--pprof, "
+                    "--folded), the contention table (--contention [--json])\n");
+    return 2;
   }
   char *end = NULL;
   long pid = pid_arg ? strtol(pid_arg, &end, 10) : 0;
-  if (argc < 0 || !pid_arg || *end != '\0' || pid <= 0) {
+  if (bad || !pid_arg || *end != '\0' || pid <= 0) {
     usage(stderr);
+    return 2;
+  }
+  if (!strcmp(format, "pprof") && isatty(STDOUT_FILENO)) {
+    fprintf(stderr, "threadwatch: not writing a binary pprof profile to a terminal; redirect it "
+                    "(threadwatch dump --pprof %ld > threads.pb.gz)\n", pid);
     return 2;
   }
   uid_t owner = 0; /* set by dump_check_process on success */
@@ -337,8 +390,13 @@ static int cmd_dump(int argc, char **argv) {
   if (dump_check_dir(pid, dir, owner) != 0) return 1;
   int s = dump_connect(pid, path);
   if (s < 0) return 1;
-  char req[32];
-  int n = snprintf(req, sizeof(req), "dump%s%s\n", all ? " all" : "", json ? " json" : "");
+  char req[64];
+  int n;
+  if (profile)
+    n = snprintf(req, sizeof(req), "profile %s%s\n", kind ? kind : "threads",
+                 !strcmp(format, "folded") ? " folded" : "");
+  else if (contention) n = snprintf(req, sizeof(req), "contention%s\n", json ? " json" : "");
+  else n = snprintf(req, sizeof(req), "dump%s%s\n", all ? " all" : "", json ? " json" : "");
   /* A send that fails (the process hung up at once) is not the end: it may have said why. */
   int send_errno = send(s, req, (size_t)n, MSG_NOSIGNAL) == n ? 0 : errno;
   int rc = dump_copy(s, pid, send_errno);

@@ -1,4 +1,5 @@
-/* The control socket: answers `threadwatch dump PID` with the thread dump, to the same user. */
+/* The control socket: answers `threadwatch dump PID` with the thread dump, a profile or the
+ * contention table, to the same user. */
 #include "control/socket.h"
 
 #include <dirent.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "report/dump.h"
+#include "report/profiles.h"
 #include "base/msg.h"
 #include "base/out.h"
 #include "base/real.h"
@@ -224,22 +226,42 @@ static void answer_line(struct client *c, const char *line) {
   c->deadline_ns = tw__now_ns() + CONTROL_SEND_MS * 1000000ull;
 }
 
-/* "dump [all] [json]", words in any order. Returns false for anything else. */
-static bool parse_request(char *req, bool *all, bool *json) {
-  char *save = NULL, *w = strtok_r(req, " \t", &save);
-  if (!w || strcmp(w, "dump") != 0) return false;
-  *all = *json = false;
+/* What a client asks for, one line:
+ *   dump [all] [json]           the thread dump (docs/dump.md)
+ *   profile KIND [folded]       profile KIND (threads, block, mutex) as gzipped pprof, or folded
+ *   contention [json]           the contention table
+ * words after the first in any order. */
+enum request { REQ_DUMP, REQ_PROFILE, REQ_CONTENTION };
+struct req {
+  enum request what;
+  bool all, json, folded;
+  int kind; /* enum tw_profile_kind */
+};
+
+/* Returns false for anything else. */
+static bool parse_request(char *line, struct req *q) {
+  char *save = NULL, *w = strtok_r(line, " \t", &save);
+  memset(q, 0, sizeof(*q));
+  q->kind = -1;
+  if (!w) return false;
+  if (strcmp(w, "dump") == 0) q->what = REQ_DUMP;
+  else if (strcmp(w, "profile") == 0) q->what = REQ_PROFILE;
+  else if (strcmp(w, "contention") == 0) q->what = REQ_CONTENTION;
+  else return false;
   while ((w = strtok_r(NULL, " \t", &save))) {
-    if (strcmp(w, "all") == 0) *all = true;
-    else if (strcmp(w, "json") == 0) *json = true;
+    if (q->what == REQ_DUMP && strcmp(w, "all") == 0) q->all = true;
+    else if (q->what != REQ_PROFILE && strcmp(w, "json") == 0) q->json = true;
+    else if (q->what == REQ_PROFILE && strcmp(w, "folded") == 0) q->folded = true;
+    else if (q->what == REQ_PROFILE && q->kind < 0 && tw_profile_kind_parse(w) >= 0)
+      q->kind = tw_profile_kind_parse(w);
     else return false;
   }
-  return true;
+  return q->what != REQ_PROFILE || q->kind >= 0;
 }
 
-/* Renders the dump into an anonymous memory file, mapped for sending: the rendering does not
+/* Renders the answer into an anonymous memory file, mapped for sending: the rendering does not
  * depend on how fast the client reads. */
-static void answer_dump(struct client *c, bool all, bool json) {
+static void answer_dump(struct client *c, const struct req *q) {
   char line[160];
   int mfd = memfd_create("threadwatch-dump", MFD_CLOEXEC);
   if (mfd < 0) {
@@ -250,9 +272,20 @@ static void answer_dump(struct client *c, bool all, bool json) {
   }
   mfd = tw__fd_move_high(mfd);
   tw_out_init(&answer, mfd);
-  tw_dump_write(&answer, all, json);
-  int rc = tw_out_flush(&answer);
+  int rc = 0;
+  switch (q->what) {
+    case REQ_DUMP: tw_dump_write(&answer, q->all, q->json); break;
+    case REQ_PROFILE: rc = tw_profiles_write(&answer, (enum tw_profile_kind)q->kind, q->folded); break;
+    case REQ_CONTENTION: tw_contention_table(&answer, q->json); break;
+  }
+  int frc = tw_out_flush(&answer);
+  if (!rc) rc = frc;
   off_t size = rc == 0 ? lseek(mfd, 0, SEEK_END) : -1;
+  if (rc == 0 && size == 0) { /* an empty profile in folded form: say so rather than nothing */
+    tw__close(mfd);
+    answer_line(c, "threadwatch: the profile is empty\n");
+    return;
+  }
   void *p = size > 0 ? mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, mfd, 0) : MAP_FAILED;
   int e = errno;
   tw__close(mfd);
@@ -278,7 +311,7 @@ static void answer_request(struct client *c) {
   struct ucred cred;
   socklen_t len = sizeof(cred);
   uid_t me = geteuid();
-  bool all, json;
+  struct req q;
   /* The same user: the one the process runs as now, or ran as when it made the socket (a server
    * started as root that dropped privileges since answers to root). */
   if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
@@ -287,10 +320,10 @@ static void answer_request(struct client *c) {
     snprintf(line, sizeof(line), "threadwatch: refused: this process answers only to uid %u\n",
              (unsigned)me);
     answer_line(c, line);
-  } else if (!parse_request(c->req, &all, &json)) {
+  } else if (!parse_request(c->req, &q)) {
     answer_line(c, "threadwatch: unknown request\n");
   } else {
-    answer_dump(c, all, json);
+    answer_dump(c, &q);
   }
 }
 

@@ -1,6 +1,7 @@
 /* What every blocking hook shares: publishing a wait state, and leaving it on cancellation. */
 #include "control/reporter.h"
 #include "hooks/hooks.h"
+#include "runtime/contention.h"
 
 void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call call, uintptr_t obj,
                       uintptr_t obj2, int fd, uint32_t aux_stack) {
@@ -13,6 +14,7 @@ void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call cal
     w.held_mode[w.nheld++] = (uint8_t)t->held[i].mode;
   }
   tw_wait_begin(self, &w);
+  if (tw_unlikely(tw_profile_on())) tw__profile_wait_begin(t, self, call);
   /* The reporter watches blocked threads. fd waits do not start it: read/write may run in a signal
    * handler, where creating a thread is not safe; pipe()/eventfd() start it instead. */
   if (tw_call_class(call) != TW_WC_FD) tw_reporter_ensure_started();
@@ -21,6 +23,8 @@ void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call cal
 void tw__wait_cancel_cleanup(void *p) {
   /* Cancellation leaves every watched wait of the thread at once. */
   struct tw_thread *self = p;
-  tw_tls()->in_wait = 0;
+  struct tw_tls *t = tw_tls();
+  t->in_wait = 0;
+  if (t->prof_weight) tw__profile_wait_abandon(t); /* a cancelled wait is not recorded */
   if (self) tw_wait_end(self);
 }

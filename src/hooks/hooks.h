@@ -123,10 +123,22 @@ static inline bool tw_result_expected(int r) {
 /* exit-holding-locks: the thread is ending with t->held not empty (our TSD destructor). */
 void tw__misuse_exit_holding(struct tw_tls *t);
 
+/* THREADWATCH_PROFILE (hooks/profile.c), slow paths only: a wait just published is drawn for the
+ * profiles (t->prof_weight; a lock wait is registered on its lock); a recorded wait ends (the block
+ * profile); a wait left without its end is forgotten; an unlock that found waiters charges them to
+ * the unlocking stack (the mutex profile). Errno is kept. */
+void tw__profile_wait_begin(struct tw_tls *t, struct tw_thread *self, enum tw_call call);
+void tw__profile_wait_done(struct tw_tls *t, struct tw_thread *self);
+void tw__profile_wait_abandon(struct tw_tls *t);
+void tw__profile_unlocked(struct tw_tls *t, enum tw_wait_class c, uintptr_t lock, uint64_t delay);
+
 /* Every tw_wait_enter is matched by exactly one tw_wait_leave (or the cancellation cleanup). */
 static inline void tw_wait_leave(struct tw_tls *t, struct tw_thread *self) {
   if (t->in_wait) t->in_wait--;
-  if (self) tw_wait_end(self);
+  if (self) {
+    if (tw_unlikely(t->prof_weight)) tw__profile_wait_done(t, self);
+    tw_wait_end(self);
+  }
 }
 
 /* Cancellation cleanup for waits that are cancellation points (hazard 4). */

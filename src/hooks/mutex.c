@@ -13,6 +13,7 @@
 #include "detect/waits.h"
 #include "base/options.h"
 #include "control/reporter.h"
+#include "runtime/contention.h"
 
 /* Hot path (uncontended lock taken with no other lock held): TLS load, guard test, one load of the
  * mutex word, the real lock, a held-lock push (four stores and a hash). With other locks held and
@@ -228,14 +229,27 @@ TW_HOOK int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const str
   return mutex_acquire(t, m, TW_CALL_MUTEX_CLOCKLOCK, clk, ts, TW_CALLER_PC(), TW_CALLER_SP());
 }
 
+/* THREADWATCH_PROFILE=mutex: an unlock of a mutex whose word says it has waiters (glibc's 2:
+ * locked, contended) takes the slow path, which charges the waiters' time to the unlock. With the
+ * profile off this is one load of a global and a predictable branch; on, one more load of the
+ * mutex word the unlock is about to write anyway. */
+static inline bool unlock_profiled(pthread_mutex_t *m) {
+  return tw_unlikely(tw_profile_on() & TW_PROF_MUTEX) &&
+         __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) > 1;
+}
+
 static TW_NOINLINE int mutex_unlock_slow(struct tw_tls *t, pthread_mutex_t *m, uintptr_t pc,
                                          uintptr_t sp) {
   if (TW_BYPASS(t) || tw_pc_in_unwinder(pc)) return TW_REAL_FN(pthread_mutex_unlock)(m);
   if (destroyed(m)) use_after_destroy(t, m, pc, sp);
   else if (!tw_held_find(t, (uintptr_t)m, -1)) unlock_not_held(t, m, pc, sp);
   tw_race_mutex_unlocking(m);
+  /* Charged before the real unlock (a waiter may take the lock right after it), recorded after (the
+   * stack capture must not lengthen the critical section). */
+  uint64_t delay = unlock_profiled(m) ? tw_lockwait_charge((uintptr_t)m, 0) : 0;
   int r = TW_REAL_FN(pthread_mutex_unlock)(m);
   if (r == 0) tw_held_pop(t, (uintptr_t)m);
+  if (tw_unlikely(delay)) tw__profile_unlocked(t, TW_WC_MUTEX, (uintptr_t)m, delay);
   return r;
 }
 
@@ -243,12 +257,13 @@ TW_HOOK int pthread_mutex_unlock(pthread_mutex_t *m) {
   struct tw_tls *t = tw_tls();
   /* Fast path: the plain mutex this thread took last, once (the lock path marked it plain): its
    * unlock cannot fail, so the entry is popped first and the real call is a tail call. Everything
-   * else, race watching included, goes through the slow path (only tail calls here). */
+   * else, race watching and a contended unlock under THREADWATCH_PROFILE=mutex included, goes
+   * through the slow path (only tail calls here). */
   uint32_t n = t->nheld;
   int (*real)(pthread_mutex_t *) = tw__real_pthread_mutex_unlock;
   if (tw_likely(real != NULL && n != 0 && t->held[n - 1].lock == (uintptr_t)m &&
                 t->held[n - 1].state == TW_HELD_PLAIN_ONCE && !TW_BYPASS(t) &&
-                !tw_race_active())) {
+                !tw_race_active() && !unlock_profiled(m))) {
     t->nheld = n - 1;
     return real(m);
   }

@@ -7,6 +7,7 @@
 #include "runtime/stackdepot.h"
 #include "base/options.h"
 #include "control/reporter.h"
+#include "runtime/contention.h"
 
 typedef int (*tw_try_fn)(pthread_rwlock_t *);
 
@@ -162,8 +163,14 @@ TW_HOOK int pthread_rwlock_unlock(pthread_rwlock_t *l) {
   if (!TW_BYPASS(t) && (tw_unlikely(destroyed(l)) || !tw_held_find(t, (uintptr_t)l, -1)))
     unlock_checks(t, l, TW_CALLER_PC(), TW_CALLER_SP());
   tw_race_rwlock_unlocking(l);
+  /* THREADWATCH_PROFILE=mutex: the rwlock word does not say simply whether anyone waits, so an
+   * unlock looks for registered waiters while any lock has some (hooks/profile.c). */
+  uint64_t delay = 0;
+  if (tw_unlikely(tw_profile_on() & TW_PROF_MUTEX) && !TW_BYPASS(t) && tw_lockwait_any())
+    delay = tw_lockwait_charge((uintptr_t)l, 0);
   int r = TW_REAL_FN(pthread_rwlock_unlock)(l);
   if (tw_likely(r == 0 && !TW_BYPASS(t))) tw_held_pop_fast(t, (uintptr_t)l);
+  if (tw_unlikely(delay)) tw__profile_unlocked(t, TW_WC_RWLOCK, (uintptr_t)l, delay);
   return r;
 }
 

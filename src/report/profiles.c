@@ -101,12 +101,10 @@ static void describe(const struct tw_contention *c, char *buf, size_t n) {
     case TW_WC_MUTEX: tw_names_describe(buf, n, "mutex", c->obj); break;
     case TW_WC_RWLOCK: tw_names_describe(buf, n, "rwlock", c->obj); break;
     case TW_WC_COND: tw_names_describe(buf, n, "condvar", c->obj); break;
-    case TW_WC_JOIN: {
-      uint64_t id = tw_registry_id_of_handle((pthread_t)c->obj);
-      if (id) snprintf(buf, n, "thread T%llu", (unsigned long long)id);
-      else snprintf(buf, n, "thread %#lx", (unsigned long)c->obj);
+    case TW_WC_JOIN: /* recorded by T-number (hooks/profile.c), 0 for a thread we never knew */
+      if (c->obj) snprintf(buf, n, "thread T%llu", (unsigned long long)c->obj);
+      else snprintf(buf, n, "a thread threadwatch does not know");
       break;
-    }
     case TW_WC_FD: {
       uint8_t kind = tw_fd_get((int)c->obj);
       snprintf(buf, n, "%s fd %d", kind ? tw_fd_kind_name(kind) : "fd", (int)c->obj);

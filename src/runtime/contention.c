@@ -41,11 +41,12 @@ static uint64_t key_hash(uint8_t kind, uint8_t wclass, uintptr_t obj, uint32_t s
   return h ^ (((uint64_t)obj >> 3) * 0xC2B2AE3D27D4EB4Full);
 }
 
-static void say_full(const char *what) {
+/* Async-signal-safe (a read or write hook in a signal handler can end a wait): a fixed text. */
+static void say_full(void) {
   int none = 0;
   if (atomic_compare_exchange_strong(&full_said, &none, 1))
-    tw_msg("threadwatch: the contention %s table is full; the profiles miss some events (counted)",
-           what);
+    tw_msg_str("threadwatch: a contention table is full (TW_PROFILE_RECORDS, TW_PROFILE_LOCKS); "
+               "the profiles miss some events (counted in their comment)");
 }
 
 void tw_contention_add(uint8_t kind, uint8_t wclass, uintptr_t obj, uint32_t stack,
@@ -82,7 +83,7 @@ void tw_contention_add(uint8_t kind, uint8_t wclass, uintptr_t obj, uint32_t sta
     return;
   }
   tw_add_relaxed(&records_dropped, 1);
-  say_full("record");
+  say_full();
 }
 
 long tw_contention_snapshot(struct tw_contention **out) {
@@ -181,7 +182,7 @@ uint32_t tw_lockwait_begin(uintptr_t lock, uint64_t start_ns) {
     spin_unlock(&claim_spin);
     if (!s) {
       tw_add_relaxed(&waits_dropped, 1);
-      say_full("lock");
+      say_full();
       return 0;
     }
   }

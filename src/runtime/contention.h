@@ -31,9 +31,9 @@ static inline int tw_profile_on(void) { return __atomic_load_n(&tw__profile_on, 
 /* Sets the switches (initialisation; tests). */
 void tw_profile_configure(int on, unsigned rate);
 
-/* One record: `count` events of `kind` on object `obj` (a lock, condvar, fd or pthread_t) of wait
- * class `wclass` (enum tw_wait_class), charged to depot stack `stack`, with their total and
- * largest delay. Counts and totals are scaled by the sampling weight; the max is one event's. */
+/* One record: `count` events of `kind` on object `obj` (a lock or condvar address, an fd, a joined
+ * thread's T-number) of wait class `wclass` (enum tw_wait_class), charged to depot stack `stack`,
+ * with their total and largest delay. Counts and totals are scaled by the sampling weight; the max is one event's. */
 struct tw_contention {
   uint8_t kind;   /* TW_PROF_BLOCK: the waiter's wait; TW_PROF_MUTEX: the holder's delay */
   uint8_t wclass;
@@ -43,7 +43,7 @@ struct tw_contention {
 };
 
 /* Adds one event (weight: 1 in how many such events this one stands for, >= 1). Any thread, any
- * context but a signal handler; never blocks, never allocates. */
+ * context (async-signal-safe: lock-free, no allocation, never blocks). */
 void tw_contention_add(uint8_t kind, uint8_t wclass, uintptr_t obj, uint32_t stack,
                        uint64_t delay_ns, uint32_t weight);
 

@@ -48,6 +48,11 @@ struct tw_tls {
   uint64_t nowaiter_ns;
   struct tw_edge_cache *ecache; /* lock-order edges this thread already sent; NULL until needed */
   struct tw_thread *joining;    /* the record this thread is inside pthread_join on, if any */
+  uint32_t prof_weight;   /* THREADWATCH_PROFILE: the current wait is recorded, standing for this
+                           * many (the sampling rate); 0: not recorded */
+  uint32_t prof_rng;      /* the sampling draw's xorshift state, 0 until the first draw */
+  uint32_t prof_lockwait; /* the current lock wait's tw_lockwait_begin handle, 0 for none */
+  uint64_t prof_since;    /*   and when that wait began */
   uintptr_t stack_lo, stack_hi; /* the thread's own stack (0: unknown): a capture on another one,
                                  * an alternate signal stack, may not fit (stackdepot.c) */
   uint32_t nheld;
