@@ -34,6 +34,8 @@
 #include <uthash.h>
 
 #include "runtime/fdtrack.h"
+#include "runtime/feeders.h"
+#include "report/format.h"
 #include "detect/misuse.h"
 #include "detect/waitfor.h"
 #include "base/options.h"
@@ -58,6 +60,8 @@ struct node {
   struct tw_wf_node wf;     /* first: the solver's view (detect/waitfor.h) */
   struct tw_thread_snap s;
   bool self_relock;         /* waits for a lock it holds itself */
+  bool outside;             /* only something outside the process can end it (a socket to another
+                             * process, a set with such an fd): never stuck, and not a stall */
   int32_t owner_tid;        /* lock waits: the holder's tid from the lock word (0 if none) */
 };
 
@@ -293,6 +297,113 @@ static void fd_rule(struct graph *g, size_t i, bool *handlers_checked, bool *han
   if (nd->wf.nend) nd->wf.rule = TW_WF_ALL; /* else the known ones are gone: anyone else might write */
 }
 
+/* --- rules of the waits added by issue 14 (semaphores, barriers, spinlocks, futexes, sockets,
+ * multiplexers); the same graph, the same solver --- */
+
+/* A wait that the threads `ids` (n of them, TW_FD_FACT_THREADS + 1: more than remembered) fed
+ * before can end: stuck if all of them are; nobody known (or all gone): anyone else might, as for
+ * a condvar. */
+static void feeders_rule(struct graph *g, size_t i, const uint64_t *ids, unsigned n) {
+  struct node *nd = &g->n[i];
+  nd->wf.rule = TW_WF_OTHERS;
+  if (n == 0 || n > TW_FD_FACT_THREADS) return;
+  for (unsigned k = 0; k < n; k++) {
+    int32_t j = index_of_id(g, ids[k]);
+    if (j >= 0 && (size_t)j != i && g->n[j].s.life != TW_LIFE_EXITED) tw_wf_add_ender(&nd->wf, j);
+  }
+  if (nd->wf.nend) nd->wf.rule = TW_WF_ALL;
+}
+
+static bool handlers_present(bool *checked, bool *handlers) {
+  if (!*checked) {
+    *handlers = signal_handlers_installed();
+    *checked = true;
+  }
+  return *handlers;
+}
+
+/* sem_wait: the threads that posted it before. A process-shared or named semaphore (glibc's
+ * `private` word, at offset 8, is FUTEX_SHARED) may be posted by another process, and any
+ * semaphore by a signal handler (sem_post is async-signal-safe): never stuck then. */
+static void sem_rule(struct graph *g, size_t i, bool *handlers_checked, bool *handlers) {
+  struct node *nd = &g->n[i];
+  int shared = 0;
+  if (read_int((const char *)nd->s.wait.obj + 8, &shared) != 0 || shared != 0) return;
+  if (handlers_present(handlers_checked, handlers)) return;
+  uint64_t ids[TW_FD_FACT_THREADS];
+  unsigned n = tw_feeders_threads(nd->s.wait.obj, ids, TW_FD_FACT_THREADS, NULL);
+  feeders_rule(g, i, ids, n);
+}
+
+/* pthread_barrier_wait: the missing arrivals can come from any other thread (one created later
+ * too): stuck only when every other thread is. A process-shared barrier (glibc's `shared` word,
+ * offset 12, non-zero) may be completed from another process. */
+static void barrier_rule(struct graph *g, size_t i) {
+  struct node *nd = &g->n[i];
+  int shared = 0;
+  if (read_int((const char *)nd->s.wait.obj + 12, &shared) != 0 || shared != 0) return;
+  nd->wf.rule = TW_WF_OTHERS;
+}
+
+/* pthread_spin_lock: the holders, found as for rwlock readers: blocked threads whose published held
+ * set has the lock (a holder that runs is not stuck, so it need not be found). A thread spinning on
+ * a lock it holds itself spins forever (the hook marked it, with where it took it). */
+static void spin_rule(struct graph *g, size_t i) {
+  struct node *nd = &g->n[i];
+  for (size_t j = 0; j < g->count; j++) {
+    const struct tw_wait_snap *w = &g->n[j].s.wait;
+    if (g->n[j].s.life == TW_LIFE_EXITED || w->call == TW_CALL_NONE) continue;
+    for (uint32_t k = 0; k < w->nheld; k++) {
+      if (w->held[k] != nd->s.wait.obj) continue;
+      if (j == i && !nd->s.wait.aux_stack) continue; /* taken just now, wait not yet cleared */
+      if (j == i) nd->self_relock = true;
+      nd->wf.rule = TW_WF_SOME;
+      tw_wf_add_ender(&nd->wf, (int32_t)j);
+    }
+  }
+}
+
+/* Whether the page at addr is mapped privately (a futex word there can only be woken from this
+ * process, whatever the futex operation says). */
+static bool private_mapping(uintptr_t addr) {
+  FILE *f = fopen("/proc/self/maps", "re");
+  if (!f) return false;
+  char line[512];
+  bool priv = false;
+  while (fgets(line, sizeof(line), f)) {
+    unsigned long lo, hi;
+    char perms[8];
+    if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3) continue;
+    if (addr >= lo && addr < hi) {
+      priv = perms[3] == 'p';
+      break;
+    }
+  }
+  fclose(f);
+  return priv;
+}
+
+/* A futex wait (obj = the word, obj2 = the operation): the threads that woke that word before, as
+ * for a semaphore. A shared futex (no FUTEX_PRIVATE_FLAG) on a shared mapping may be woken from
+ * another process. */
+static void futex_rule(struct graph *g, size_t i) {
+  struct node *nd = &g->n[i];
+  if (!(nd->s.wait.obj2 & FUTEX_PRIVATE_FLAG) && !private_mapping(nd->s.wait.obj)) return;
+  uint64_t ids[TW_FD_FACT_THREADS];
+  unsigned n = tw_feeders_threads(nd->s.wait.obj, ids, TW_FD_FACT_THREADS, NULL);
+  feeders_rule(g, i, ids, n);
+}
+
+static void sock_rule(struct graph *g, size_t i, bool *handlers_checked, bool *handlers) {
+  (void)handlers_checked, (void)handlers;
+  g->n[i].outside = true;
+}
+
+static void poll_rule(struct graph *g, size_t i, bool *handlers_checked, bool *handlers) {
+  (void)handlers_checked, (void)handlers;
+  g->n[i].outside = true;
+}
+
 static void build_rules(struct graph *g) {
   bool handlers_checked = false, handlers = false;
   for (size_t i = 0; i < g->count; i++) {
@@ -325,7 +436,13 @@ static void build_rules(struct graph *g) {
         break;
       }
       case TW_WC_FD: fd_rule(g, i, &handlers_checked, &handlers); break;
-      default: break;
+      case TW_WC_SEM: sem_rule(g, i, &handlers_checked, &handlers); break;
+      case TW_WC_BARRIER: barrier_rule(g, i); break;
+      case TW_WC_SPIN: spin_rule(g, i); break;
+      case TW_WC_FUTEX: futex_rule(g, i); break;
+      case TW_WC_SOCK: sock_rule(g, i, &handlers_checked, &handlers); break;
+      case TW_WC_POLL: poll_rule(g, i, &handlers_checked, &handlers); break;
+      default: break; /* TW_WC_SLEEP: ends by itself */
     }
   }
 }
@@ -361,7 +478,7 @@ static void fill_thread(struct tw_report_thread *rt, const struct graph *g, cons
                         uint64_t now) {
   tw_report_thread_from_snap(rt, &nd->s, now);
   enum tw_wait_class c = tw_call_class(nd->s.wait.call);
-  if (c != TW_WC_MUTEX && c != TW_WC_RWLOCK) return;
+  if (c != TW_WC_MUTEX && c != TW_WC_RWLOCK && c != TW_WC_SPIN) return;
   for (uint32_t k = 0; k < nd->wf.nend && rt->nheld_by < TW_ARRAY_LEN(rt->held_by); k++)
     rt->held_by[rt->nheld_by++] = g->n[nd->wf.end[k]].s.id;
 }
@@ -531,6 +648,12 @@ static const char *stall_what(const struct tw_wait_snap *w) {
     case TW_WC_COND: return "condvar";
     case TW_WC_JOIN: return "join";
     case TW_WC_FD: return (tw_fd_get(w->fd) & TW_FD_KIND_MASK) == TW_FD_EVENTFD ? "eventfd" : "pipe";
+    case TW_WC_SEM: return "semaphore";
+    case TW_WC_BARRIER: return "barrier";
+    case TW_WC_SPIN: return "spinlock";
+    case TW_WC_SOCK: return "socket";
+    case TW_WC_POLL: return "poll";
+    case TW_WC_FUTEX: return "futex";
     default: return "wait";
   }
 }
@@ -563,16 +686,18 @@ static void report_stall(const struct graph *g, const uint32_t *idx, size_t k, u
   uint32_t holders = 0;
   for (uint32_t e = 0; e < first->wf.nend && r.nthreads < TW_REPORT_MAX_THREADS; e++) {
     const struct node *h = &g->n[first->wf.end[e]];
-    if (h == first || (wc != TW_WC_MUTEX && wc != TW_WC_RWLOCK && wc != TW_WC_JOIN)) continue;
+    if (h == first || (wc != TW_WC_MUTEX && wc != TW_WC_RWLOCK && wc != TW_WC_JOIN &&
+                       wc != TW_WC_SPIN))
+      continue;
     struct tw_report_thread *ht = &r.threads[r.nthreads++];
     fill_thread(ht, g, h, now);
     holders++;
-    if (ht->state == TW_TS_BLOCKED) {
+    if (tw_tstate_waits(ht->state)) {
       char hp[320];
       wait_phrase(hp, sizeof(hp), ht);
       off += (size_t)snprintf(r.message + off, sizeof(r.message) - off,
-                              "; %s T%llu is itself blocked in %s", role,
-                              (unsigned long long)h->s.id, hp);
+                              "; %s T%llu is itself %s in %s", role, (unsigned long long)h->s.id,
+                              tw_state_name(ht->state), hp);
     } else {
       tw_report_thread_locate(ht);
       off += (size_t)snprintf(r.message + off, sizeof(r.message) - off, "; %s T%llu is %s", role,
@@ -629,6 +754,7 @@ static void report_stalls(struct graph *g, uint64_t now) {
     const struct node *nd = &g->n[i];
     const struct tw_wait_snap *w = &nd->s.wait;
     if (w->call == TW_CALL_NONE || now < w->since_ns || now - w->since_ns < limit) continue;
+    if (nd->outside || tw_call_sleeps(w->call)) continue; /* waits for the world, or sleeps */
     if (dead_reported(nd)) continue; /* a deadlock report explains it */
     struct seen *e = seen_of(nd->s.id);
     if (!e || (e->stalled && e->stall_episode == w->episode)) continue;

@@ -1,6 +1,10 @@
-/* What every blocking hook shares: publishing a wait state, and leaving it on cancellation. */
+/* What every blocking hook shares: publishing a wait state, leaving it on cancellation, and the
+ * feeding facts of semaphores and futex words. */
 #include "control/reporter.h"
+#include "detect/dispatch.h"
 #include "hooks/hooks.h"
+#include "runtime/engine.h"
+#include "runtime/ring.h"
 
 void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call call, uintptr_t obj,
                       uintptr_t obj2, int fd, uint32_t aux_stack) {
@@ -23,4 +27,38 @@ void tw__wait_cancel_cleanup(void *p) {
   struct tw_thread *self = p;
   tw_tls()->in_wait = 0;
   if (self) tw_wait_end(self);
+}
+
+void tw__feed_slow(struct tw_tls *t, uintptr_t obj, unsigned kind) {
+  int saved = errno;
+  struct tw_thread *self = tw_self(t);
+  tw_ring_t *r = self ? tw__ring_of(self) : NULL;
+  /* Not tw_ring_push_wait: this may run in a signal handler. A fact that finds the ring full is
+   * sent again by the next post (it is not memoised). */
+  struct tw_event ev = {.type = TW_EV_FEED, .aux = (uint16_t)kind, .a = obj,
+                        .aux32 = tw_add_relaxed(&tw__lock_seq, 1)};
+  if (r && tw_ring_push(r, &ev)) {
+    uint32_t gen = tw_load_relaxed(&tw__feed_gen);
+    if (t->fed_gen != gen) {
+      t->fed[0] = t->fed[1] = t->fed[2] = t->fed[3] = 0;
+      t->fed_gen = gen;
+    }
+    t->fed[t->fed_next++ & 3] = obj;
+  }
+  errno = saved;
+}
+
+void tw__feed_reset(struct tw_tls *t, uintptr_t obj) {
+  int saved = errno;
+  struct tw_thread *self = tw_self(t);
+  tw_add_relaxed(&tw__feed_gen, 1);
+  if (self) {
+    tw_guard_enter(t);
+    struct tw_event ev = {.type = TW_EV_FEED_RESET, .a = obj,
+                          .aux32 = tw_add_relaxed(&tw__lock_seq, 1)};
+    tw_ring_push_wait(self, &ev);
+    if (!tw_engine_running()) tw_detect_drain_inline();
+    tw_guard_leave(t);
+  }
+  errno = saved;
 }

@@ -29,6 +29,7 @@
 #include "control/init.h"
 #include "detect/lockorder.h"
 #include "detect/misuse.h"
+#include "runtime/feeders.h"
 #include "runtime/registry.h"
 #include "runtime/tls.h"
 
@@ -110,6 +111,18 @@ void tw__misuse_destroy_locked(struct tw_tls *t, enum tw_mu_obj kind, uintptr_t 
 
 /* exit-holding-locks: the thread is ending with t->held not empty (our TSD destructor). */
 void tw__misuse_exit_holding(struct tw_tls *t);
+
+/* Feeding facts (runtime/feeders.h): this thread posted semaphore / woke futex word `obj`. Told to
+ * the reporter once per thread, object and reset generation; the memo check is the whole cost of
+ * a repeated post. Async-signal-safe (sem_post may run in a handler) but for a thread's very first
+ * hook, which adopts it. */
+void tw__feed_slow(struct tw_tls *t, uintptr_t obj, unsigned kind);
+static inline bool tw_feed_known(const struct tw_tls *t, uintptr_t obj) {
+  return t->fed_gen == tw_load_relaxed(&tw__feed_gen) &&
+         (t->fed[0] == obj || t->fed[1] == obj || t->fed[2] == obj || t->fed[3] == obj);
+}
+/* A semaphore (re)initialised or destroyed: its feeders are forgotten (sent in lock-event order). */
+void tw__feed_reset(struct tw_tls *t, uintptr_t obj);
 
 /* Every tw_wait_enter is matched by exactly one tw_wait_leave (or the cancellation cleanup). */
 static inline void tw_wait_leave(struct tw_tls *t, struct tw_thread *self) {

@@ -28,7 +28,7 @@
 struct dump {
   struct tw_report_thread *threads;
   size_t n;
-  size_t running, blocked, exited_unjoined;
+  size_t running, blocked, sleeping, exited_unjoined;
 };
 
 /* Threads with the same state, wait call, current stack and creation stack are one group. */
@@ -75,6 +75,7 @@ static int dump_collect(struct dump *d) {
     struct tw_report_thread *rt = &d->threads[d->n++];
     tw_report_thread_from_snap(rt, &snaps[i], now);
     if (rt->state == TW_TS_BLOCKED) d->blocked++;
+    else if (rt->state == TW_TS_SLEEPING) d->sleeping++;
     else if (d->running++ < DUMP_LOCATE_MAX) tw_report_thread_locate(rt);
   }
   free(snaps);
@@ -130,8 +131,10 @@ static struct group_facts group_facts(const struct dump *d, const struct group *
 /* --- text --- */
 
 static void text_header(struct tw_out *o, const struct dump *d) {
-  tw_out_fmt(o, "threadwatch dump of pid %ld: %zu thread%s (%zu running, %zu blocked)\n",
-             (long)getpid(), d->n, d->n == 1 ? "" : "s", d->running, d->blocked);
+  tw_out_fmt(o, "threadwatch dump of pid %ld: %zu thread%s (%zu running, ", (long)getpid(), d->n,
+             d->n == 1 ? "" : "s", d->running);
+  if (d->sleeping) tw_out_fmt(o, "%zu sleeping, ", d->sleeping);
+  tw_out_fmt(o, "%zu blocked)\n", d->blocked);
   if (d->exited_unjoined)
     tw_out_fmt(o, "(and %zu exited thread%s not joined yet, not listed)\n", d->exited_unjoined,
                d->exited_unjoined == 1 ? "" : "s");
@@ -140,7 +143,7 @@ static void text_header(struct tw_out *o, const struct dump *d) {
 /* "blocked in read() on pipe fd 3 for 2.00s; no thread has written to it:" or "running ...". */
 static void text_state(struct tw_out *o, const struct tw_report_thread *t,
                        const struct group_facts *f) {
-  if (t->state != TW_TS_BLOCKED) {
+  if (!tw_tstate_waits(t->state)) {
     /* Where it is, when stopped in a system call we do not watch (tw_report_thread_locate). */
     bool note = f->same_note && t->note[0];
     tw_out_fmt(o, "%s (not in a watched blocking call)%s%s%s\n", tw_state_name(t->state),
@@ -150,7 +153,7 @@ static void text_state(struct tw_out *o, const struct tw_report_thread *t,
   char lo[32], hi[32];
   tw_format_duration(lo, sizeof(lo), f->min_ns);
   tw_format_duration(hi, sizeof(hi), f->max_ns);
-  tw_out_fmt(o, "blocked in %s() on %s for %s", tw_call_name(t->wait.call),
+  tw_out_fmt(o, "%s in %s() on %s for %s", tw_state_name(t->state), tw_call_name(t->wait.call),
              f->same_object ? t->object : "different objects", lo);
   if (strcmp(lo, hi) != 0) tw_out_fmt(o, " to %s", hi);
   if (f->same_note && t->note[0]) tw_out_fmt(o, "; %s", t->note);
@@ -204,8 +207,9 @@ static void json_wait(struct tw_out *o, const struct tw_report_thread *t,
     tw_out_json_str(o, t->note);
   }
   if (f->same_object) {
-    if (tw_call_class(t->wait.call) == TW_WC_FD) tw_out_fmt(o, ",\"fd\":%d", t->wait.fd);
-    else tw_out_fmt(o, ",\"address\":\"0x%lx\"", (unsigned long)t->wait.obj);
+    if (tw_wait_json_fd(t->wait.call)) tw_out_fmt(o, ",\"fd\":%d", t->wait.fd);
+    else if (tw_wait_json_address(t->wait.call))
+      tw_out_fmt(o, ",\"address\":\"0x%lx\"", (unsigned long)t->wait.obj);
   }
   tw_out_fmt(o, ",\"for_ms\":%llu", (unsigned long long)(f->max_ns / 1000000));
   if (group) tw_out_fmt(o, ",\"min_for_ms\":%llu", (unsigned long long)(f->min_ns / 1000000));
@@ -226,7 +230,7 @@ static void json_thread(struct tw_out *o, const struct tw_report_thread *t) {
   tw_out_fmt(o, "{\"id\":%llu,\"tid\":%d,\"name\":", (unsigned long long)t->id, t->tid);
   tw_out_json_str(o, t->name);
   tw_out_fmt(o, ",\"state\":\"%s\"", tw_state_name(t->state));
-  if (t->state == TW_TS_BLOCKED) json_wait(o, t, &f, false);
+  if (tw_tstate_waits(t->state)) json_wait(o, t, &f, false);
   else json_note(o, t, &f);
   tw_out_fmt(o, ",\"parent\":%llu,\"stack\":", (unsigned long long)t->parent);
   tw_report_json_stack(o, t->stack);
@@ -239,7 +243,7 @@ static void json_group(struct tw_out *o, const struct dump *d, const struct grou
   const struct tw_report_thread *t0 = &d->threads[g->first];
   struct group_facts f = group_facts(d, g);
   tw_out_fmt(o, "{\"count\":%zu,\"state\":\"%s\"", g->count, tw_state_name(t0->state));
-  if (t0->state == TW_TS_BLOCKED) json_wait(o, t0, &f, true);
+  if (tw_tstate_waits(t0->state)) json_wait(o, t0, &f, true);
   else json_note(o, t0, &f);
   tw_out_str(o, ",\"ids\":[");
   for (size_t i = 0; i < g->count; i++)
@@ -252,8 +256,8 @@ static void json_group(struct tw_out *o, const struct dump *d, const struct grou
 }
 
 static void json_counts(struct tw_out *o, const struct dump *d) {
-  tw_out_fmt(o, ",\"running\":%zu,\"blocked\":%zu,\"exited_unjoined\":%zu", d->running, d->blocked,
-             d->exited_unjoined);
+  tw_out_fmt(o, ",\"running\":%zu,\"blocked\":%zu,\"sleeping\":%zu,\"exited_unjoined\":%zu",
+             d->running, d->blocked, d->sleeping, d->exited_unjoined);
 }
 
 /* --- entry point --- */

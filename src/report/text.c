@@ -87,13 +87,13 @@ void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
       text_locks_held(o, t);
       tw_out_str(o, ":\n");
       tw_report_text_stack(o, t->stack, "    ");
-    } else if (t->state == TW_TS_BLOCKED) {
+    } else if (tw_tstate_waits(t->state)) {
       char d[32];
       tw_format_duration(d, sizeof(d), t->wait_ns);
       char held[64] = "";
       if (t->nheld_by) snprintf(held, sizeof(held), " (held by T%llu)", (unsigned long long)t->held_by[0]);
-      tw_out_fmt(o, " blocked in %s() on %s%s for %s%s%s:\n", tw_call_name(t->wait.call), t->object,
-                 held, d, t->note[0] ? "; " : "", t->note);
+      tw_out_fmt(o, " %s in %s() on %s%s for %s%s%s:\n", tw_state_name(t->state),
+                 tw_call_name(t->wait.call), t->object, held, d, t->note[0] ? "; " : "", t->note);
       tw_report_text_stack(o, t->stack, "    ");
     } else {
       tw_out_fmt(o, " %s%s%s%s%s\n", tw_state_name(t->state),

@@ -28,6 +28,11 @@ enum tw_event_type {
   TW_EV_MISUSE,
   /* A trapped access to watched data (race.c owns the layout of its fields). */
   TW_EV_RACE_ACCESS,
+  /* A thread posted a semaphore or woke a futex address for the first time (in its memo):
+   * a = the object, aux = enum tw_feed_kind (feeders.h), aux32 = lock-event sequence number. */
+  TW_EV_FEED,
+  /* A semaphore was (re)initialised or destroyed: a = the object, aux32 = sequence number. */
+  TW_EV_FEED_RESET,
   TW_EV_TYPE_COUNT
 };
 

@@ -44,6 +44,9 @@ struct tw_tls {
   uint64_t nowaiter_ns;
   struct tw_edge_cache *ecache; /* lock-order edges this thread already sent; NULL until needed */
   struct tw_thread *joining;    /* the record this thread is inside pthread_join on, if any */
+  uintptr_t fed[4];         /* semaphores/futex words this thread told the reporter it fed */
+  uint32_t fed_gen;         /* tw__feed_gen when `fed` was valid (runtime/feeders.h) */
+  uint32_t fed_next;        /* the memo slot to replace next */
   uint32_t nheld;
   uint32_t cap;             /* capacity of `held` */
   struct tw_held *held;     /* inline_held, or a heap array when more are held at once */
