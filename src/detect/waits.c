@@ -529,8 +529,9 @@ static void report_self_relock(const struct graph *g, const struct node *nd, uin
   tw_report_where(r.locked_at, first, sizeof(first));
   /* The object as described for the thread: `mutex 0x...`, with its threadwatch_name_lock name. */
   snprintf(r.message, sizeof(r.message),
-           "T%llu locks %s again at %s while it already holds it (taken at %s): it blocks "
-           "forever", (unsigned long long)nd->s.id, r.threads[0].object, where, first);
+           "T%llu locks %s again at %s while it already holds it (taken at %s): it %s forever",
+           (unsigned long long)nd->s.id, r.threads[0].object, where, first,
+           tw_call_class(nd->s.wait.call) == TW_WC_SPIN ? "spins" : "blocks");
   emit_deadlock(&r);
 }
 

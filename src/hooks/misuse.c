@@ -65,7 +65,9 @@ void tw__misuse_exit_holding(struct tw_tls *t) {
     uintptr_t pc = t->held[i].pc;
     struct tw_event ev = {
         .type = TW_EV_MISUSE,
-        .flags = (uint8_t)(t->held[i].mode == TW_HELD_MUTEX ? TW_MO_MUTEX : TW_MO_RWLOCK),
+        .flags = (uint8_t)(t->held[i].mode == TW_HELD_MUTEX  ? TW_MO_MUTEX
+                           : t->held[i].mode == TW_HELD_SPIN ? TW_MO_SPIN
+                                                             : TW_MO_RWLOCK),
         .aux = TW_MU_EXIT_HOLDING_LOCKS,
         .a = t->held[i].lock,
         .b = i,

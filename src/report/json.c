@@ -104,7 +104,9 @@ void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid) {
     for (uint32_t i = 0; i < r->nlocks; i++) {
       const struct tw_report_lock *l = &r->locks[i];
       tw_out_fmt(o, "%s{\"id\":\"M%u\",\"address\":\"0x%lx\",\"kind\":\"%s\",\"name\":", i ? "," : "",
-                 i + 1, (unsigned long)l->addr, l->kind == 1 ? "rwlock" : "mutex");
+                 i + 1, (unsigned long)l->addr, l->kind == 1   ? "rwlock"
+                                             : l->kind == 2 ? "spinlock"
+                                                            : "mutex");
       tw_out_json_str(o, l->name);
       if (l->symbol[0]) {
         tw_out_str(o, ",\"symbol\":");

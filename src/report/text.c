@@ -26,9 +26,11 @@ void tw_report_text_stack(struct tw_out *o, uint32_t stack, const char *indent) 
   }
 }
 
-static const char *lock_kind(uint8_t kind) { return kind == 1 ? "rwlock" : "mutex"; }
+static const char *lock_kind(uint8_t kind) {
+  return kind == 1 ? "rwlock" : kind == 2 ? "spinlock" : "mutex"; /* enum tw_lock_kind */
+}
 static const char *mode_name(uint8_t mode, uint8_t kind) {
-  return kind == 0 ? "" : mode == 1 ? " for reading" : " for writing";
+  return kind != 1 ? "" : mode == 1 ? " for reading" : " for writing";
 }
 
 /* "no lock" or "mutex 0x... "name", ..." for the locks a thread held. */

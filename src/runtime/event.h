@@ -44,6 +44,8 @@ enum {
   TW_EVF_TO_READ = 2,     /* b is taken shared */
   TW_EVF_FROM_RWLOCK = 4, /* a is an rwlock (else a mutex) */
   TW_EVF_TO_RWLOCK = 8,
+  TW_EVF_FROM_SPIN = 16,  /* a is a spinlock */
+  TW_EVF_TO_SPIN = 32,
 };
 
 /* 40 bytes: three addresses plus two stack ids, so a lock-order edge with its gate fits one event.

@@ -9,7 +9,10 @@
 #include "runtime/registry.h"
 #include "base/tw.h"
 
-enum tw_held_mode { TW_HELD_MUTEX = 0, TW_HELD_READ = 1, TW_HELD_WRITE = 2 };
+/* How a lock is held: a mutex (C11 mtx_t too), an rwlock for reading or writing, a spinlock. The
+ * mode rides in the low 2 bits of lock addresses in the lock-order caches (every lock is 4-byte
+ * aligned). */
+enum tw_held_mode { TW_HELD_MUTEX = 0, TW_HELD_READ = 1, TW_HELD_WRITE = 2, TW_HELD_SPIN = 3 };
 
 struct tw_held {
   uintptr_t lock;

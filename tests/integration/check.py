@@ -58,7 +58,7 @@ INT_KEYS = {"exit", "reports", "json_files", "stderr_lines", "count", "count_min
 INDEXED_KEYS = {"thread_stack_frame", "thread_wait_call", "thread_state"}
 # A lock-order-cycle report lists at most this many locks (and edges) of its cycle.
 MAX_LISTED_LOCKS = 16
-LOCK_KINDS = {"mutex", "rwlock"}
+LOCK_KINDS = {"mutex", "rwlock", "spinlock"}
 LOCK_MODES = {"read", "write"}
 
 
