@@ -262,6 +262,26 @@ void tw_misuse_on_event(const struct tw_event *ev, uint64_t thread) {
                ev->b ? obj : "a thread", where, state[k]);
       break;
     }
+    case TW_MU_BARRIER_ZERO_COUNT:
+      snprintf(r.message, sizeof(r.message),
+               "T%llu initialised %s at %s with a count of 0 (pthread_barrier_init fails with "
+               "EINVAL: the barrier does not exist)", me, obj, where);
+      break;
+    case TW_MU_BARRIER_REINIT:
+      r.previous_what = ev->stack2 ? "initialised" : NULL;
+      snprintf(r.message, sizeof(r.message),
+               "T%llu initialised %s again at %s, without destroying it first", me, obj, where);
+      break;
+    case TW_MU_REINIT_WAITED:
+      add_waiters((uintptr_t)ev->a, TW_WC_BARRIER);
+      snprintf(r.message, sizeof(r.message),
+               "T%llu re-initialised %s at %s while %llu thread%s waited on it: they wait forever",
+               me, obj, where, (unsigned long long)ev->b, ev->b == 1 ? "" : "s");
+      break;
+    case TW_MU_USE_UNINITIALISED:
+      snprintf(r.message, sizeof(r.message), "T%llu used %s at %s, which was never initialised", me,
+               obj, where);
+      break;
     case TW_MU_RWLOCK_UNLOCK_NOT_HELD:
       snprintf(r.message, sizeof(r.message),
                "T%llu unlocked %s at %s, which it holds neither for reading nor for writing", me,
