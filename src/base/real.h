@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/types.h>
+#include <threads.h>
 #include <time.h>
 
 #define TW_REAL(ret, name, params, version, required) extern ret(*tw__real_##name) params;
