@@ -29,10 +29,13 @@ static void summary_line(uint64_t now) {
   }
   char classes[256] = "";
   size_t off = 0;
+  /* The first five classes always (the line's long-standing layout), the later ones (semaphore,
+   * barrier, ...) when some thread waits in one. */
   for (int k = TW_WC_NONE + 1; k < TW_WC_COUNT && off < sizeof(classes); k++)
-    off += (size_t)snprintf(classes + off, sizeof(classes) - off, "%s%u %s",
-                            k == TW_WC_NONE + 1 ? "" : ", ", by_class[k],
-                            tw_wait_class_name((enum tw_wait_class)k));
+    if (k <= TW_WC_FD || by_class[k])
+      off += (size_t)snprintf(classes + off, sizeof(classes) - off, "%s%u %s",
+                              k == TW_WC_NONE + 1 ? "" : ", ", by_class[k],
+                              tw_wait_class_name((enum tw_wait_class)k));
   char line[512];
   snprintf(line, sizeof(line),
            "==%ld== threadwatch: summary: %llu live threads (%llu running, %u blocked: %s), %llu "

@@ -132,10 +132,11 @@ static struct tw_start *create_begin(struct tw_tls *t, bool detached) {
   return st;
 }
 
-/* After the real create: `ok` with the new thread's handle, or its record undone. Errno kept. */
-static void create_end(struct tw_tls *t, struct tw_start *st, bool ok, pthread_t th) {
+/* After the real create: `ok` with the new thread's handle, or its record undone. `st` belongs to
+ * the new thread once it runs (it frees it): only a failed create may touch it. Errno kept. */
+static void create_end(struct tw_tls *t, struct tw_start *st, struct tw_thread *rec, bool ok,
+                       pthread_t th) {
   int saved = errno;
-  struct tw_thread *rec = st->rec;
   tw_guard_enter(t);
   if (!ok) {
     free(st);
@@ -158,8 +159,9 @@ TW_HOOK int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn
   if (!st) return TW_REAL_FN(pthread_create)(th, attr, fn, arg);
   st->fn = fn;
   st->arg = arg;
+  struct tw_thread *rec = st->rec;
   int r = TW_REAL_FN(pthread_create)(th, attr, tw_thread_start, st);
-  create_end(t, st, r == 0, r == 0 ? *th : 0);
+  create_end(t, st, rec, r == 0, r == 0 ? *th : 0);
   return r;
 }
 
@@ -171,8 +173,9 @@ TW_HOOK int thrd_create(thrd_t *th, thrd_start_t fn, void *arg) {
   if (!st) return TW_REAL_FN(thrd_create)(th, fn, arg);
   st->c11_fn = fn;
   st->arg = arg;
+  struct tw_thread *rec = st->rec;
   int r = TW_REAL_FN(thrd_create)(th, tw_thread_start_c11, st);
-  create_end(t, st, r == thrd_success, r == thrd_success ? (pthread_t)*th : 0);
+  create_end(t, st, rec, r == thrd_success, r == thrd_success ? (pthread_t)*th : 0);
   return r;
 }
 

@@ -120,7 +120,11 @@ static int enclosing_function(Dwarf_Die *scopes, int n, int from, Dwarf_Die *out
 }
 
 /* Fills e->f[] with the inline chain at addr, innermost first; f[0] already has the innermost
- * file/line from the line table. Each inlined frame's caller location is its DW_AT_call_file/line. */
+ * file/line from the line table. Each inlined frame's caller location is its DW_AT_call_file/line.
+ * A chain longer than TW_MAX_INLINE (C++ templates: std::async inlines twenty frames of library
+ * headers into its caller) keeps its innermost frames and, in the last slot, the outermost one:
+ * the function the code is really in, which reports name (it was cut before, and a leak created by
+ * std::async said "created at _start"). */
 static void inline_chain(struct sym_entry *e, Dwfl_Module *m, Dwarf_Addr addr) {
   Dwarf_Addr bias = 0;
   Dwarf_Die *cu = dwfl_module_addrdie(m, addr, &bias);
@@ -137,15 +141,16 @@ static void inline_chain(struct sym_entry *e, Dwfl_Module *m, Dwarf_Addr addr) {
   const char *file = e->f[0].file;
   int line = e->f[0].line;
   int n = 0;
-  while (found && n < TW_MAX_INLINE) {
-    struct tw_frame *f = &e->f[n];
+  for (int depth = 0; found && depth < 256; depth++) {
+    int slot = n < TW_MAX_INLINE ? n : TW_MAX_INLINE - 1; /* past the end: the last slot again */
+    struct tw_frame *f = &e->f[slot];
     *f = e->f[0];
     f->file = file;
     f->line = line;
     const char *name = die_name(&cur);
-    if (name) f->function = pretty(e, n, name);
+    if (name) f->function = pretty(e, slot, name);
     f->inlined = dwarf_tag(&cur) == DW_TAG_inlined_subroutine;
-    n++;
+    if (n < TW_MAX_INLINE) n++;
     if (!f->inlined) break;
     /* The next frame out is where this one was inlined: its call site. */
     Dwarf_Attribute attr;
