@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/types.h>
+#include <unistd.h>
 #include <threads.h>
 #include <time.h>
 

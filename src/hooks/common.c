@@ -17,9 +17,12 @@ void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call cal
     w.held_mode[w.nheld++] = (uint8_t)t->held[i].mode;
   }
   tw_wait_begin(self, &w);
-  /* The reporter watches blocked threads. fd waits do not start it: read/write may run in a signal
-   * handler, where creating a thread is not safe; pipe()/eventfd() start it instead. */
-  if (tw_call_class(call) != TW_WC_FD) tw_reporter_ensure_started();
+  /* The reporter watches blocked threads. fd, socket, poll and sleep waits do not start it: those
+   * calls may run in a signal handler, where creating a thread is not safe; pipe(), eventfd(),
+   * socketpair() and epoll_create() start it instead (a sleep never needs it). */
+  enum tw_wait_class k = tw_call_class(call);
+  if (k != TW_WC_FD && k != TW_WC_SOCK && k != TW_WC_POLL && k != TW_WC_SLEEP)
+    tw_reporter_ensure_started();
 }
 
 void tw__wait_cancel_cleanup(void *p) {

@@ -193,10 +193,12 @@ static TW_NOINLINE void destroy_checks(struct tw_tls *t, pthread_cond_t *c, uint
     return;
   }
   uint64_t deadline = tw__now_ns() + TW_DESTROY_GRACE_NS;
+  tw_guard_enter(t); /* our own sleeps are not the program's (hooks/sleep.c) */
   while (waiters(c) && tw__now_ns() < deadline) {
     struct timespec ms = {0, 1000 * 1000};
     nanosleep(&ms, NULL);
   }
+  tw_guard_leave(t);
   unsigned n = waiters(c);
   if (n) tw__misuse(t, TW_MU_DESTROY_WAITED, TW_MO_COND, (uintptr_t)c, n, 0, 0, pc, sp, 0);
   TW_ERRNO_RESTORE();

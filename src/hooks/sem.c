@@ -66,10 +66,12 @@ static TW_NOINLINE void destroy_checks(struct tw_tls *t, sem_t *s, uintptr_t pc,
     use_after_destroy(t, s, pc, sp);
   } else {
     uint64_t deadline = tw__now_ns() + TW_SEM_DESTROY_GRACE_NS;
+    tw_guard_enter(t); /* our own sleeps are not the program's */
     while (waiters_of(s) && tw__now_ns() < deadline) {
       struct timespec ms = {0, 1000 * 1000};
       nanosleep(&ms, NULL);
     }
+    tw_guard_leave(t);
     uint32_t n = waiters_of(s);
     if (n) tw__misuse(t, TW_MU_DESTROY_WAITED, TW_MO_SEM, (uintptr_t)s, n, 0, 0, pc, sp, 0);
   }
