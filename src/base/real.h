@@ -4,7 +4,11 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#include <poll.h>
 #include <spawn.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/types.h>
 #include <unistd.h>

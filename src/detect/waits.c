@@ -34,6 +34,7 @@
 #include <uthash.h>
 
 #include "runtime/fdtrack.h"
+#include "runtime/fdset.h"
 #include "runtime/feeders.h"
 #include "report/format.h"
 #include "detect/misuse.h"
@@ -394,14 +395,80 @@ static void futex_rule(struct graph *g, size_t i) {
   feeders_rule(g, i, ids, n);
 }
 
-static void sock_rule(struct graph *g, size_t i, bool *handlers_checked, bool *handlers) {
-  (void)handlers_checked, (void)handlers;
-  g->n[i].outside = true;
+/* Whether an fd of a pipe, eventfd or socketpair is fed by this process alone: its object did not
+ * exist at the last fork/spawn (nor was passed in an SCM_RIGHTS message), and the other end is open
+ * here (else another process holds it, or the call would not block). */
+static bool fed_here(int fd, uint8_t kind) {
+  uint32_t obj = (unsigned)fd < TW_MAX_FDS ? tw_load_relaxed(&tw__fdobj[fd]) : 0;
+  if (!obj || obj <= tw_load_relaxed(&tw__fdobj_at_fork)) return false;
+  uint8_t peer = tw_fd_peer_kind(kind);
+  return peer == (kind & TW_FD_KIND_MASK) || tw_fd_obj_open(fd, peer);
 }
 
+/* A blocking call on a socket. A socketpair end waits for the threads that wrote the other end
+ * before (reading; for a writer: that read it), like a pipe. Any other socket, or a socketpair
+ * shared with another process, can be fed from outside: never stuck, and not a stall. A socket
+ * with SO_RCVTIMEO/SO_SNDTIMEO ends its calls by itself. */
+static void sock_rule(struct graph *g, size_t i, bool *handlers_checked, bool *handlers) {
+  struct node *nd = &g->n[i];
+  int fd = nd->s.wait.fd;
+  uint8_t kind = tw_fd_get(fd), k = kind & TW_FD_KIND_MASK;
+  if ((k != TW_FD_SPAIR_A && k != TW_FD_SPAIR_B) || !fed_here(fd, kind)) {
+    nd->outside = true;
+    return;
+  }
+  if ((kind & TW_FD_TIMEO) || handlers_present(handlers_checked, handlers)) return;
+  bool reading = tw_call_sock_reads(nd->s.wait.call);
+  uint64_t ids[TW_FD_FACT_THREADS];
+  unsigned n = tw_fdfacts_threads_kind(fd, reading ? TW_EV_IO_WRITE : TW_EV_IO_READ,
+                                       tw_fd_peer_kind(kind), ids, TW_FD_FACT_THREADS);
+  feeders_rule(g, i, ids, n);
+}
+
+/* poll, select, epoll: the wait ends when any fd of the set is ready, that is when any thread that
+ * fed one of them before feeds it again: stuck if all of those are stuck (with nobody known for
+ * some fd: if everyone else is). A set with an fd that may be fed from outside (a socket to another
+ * process, an fd of a kind not followed, an epoll instance that lost track), or that waits on no fd
+ * at all (only a signal ends it), is never stuck, and not a stall. */
 static void poll_rule(struct graph *g, size_t i, bool *handlers_checked, bool *handlers) {
-  (void)handlers_checked, (void)handlers;
-  g->n[i].outside = true;
+  struct node *nd = &g->n[i];
+  struct tw_fdset_entry set[TW_FDSET_MAX];
+  int n = tw_fdset_of_wait(&nd->s.wait, set, TW_FDSET_MAX);
+  if (n <= 0 || n > TW_FDSET_MAX) {
+    nd->outside = true;
+    return;
+  }
+  uint64_t all[TW_WF_MAX_ENDERS + 1];
+  unsigned nall = 0;
+  bool unknown = false;
+  for (int k = 0; k < n; k++) {
+    int fd = set[k].fd;
+    uint8_t kind = tw_fd_get(fd);
+    if (!tw_fd_kind_internal(kind) || !fed_here(fd, kind)) {
+      nd->outside = true;
+      return;
+    }
+    for (unsigned dir = TW_FDSET_IN; dir <= TW_FDSET_OUT; dir <<= 1) {
+      if (!(set[k].dirs & dir)) continue;
+      uint64_t ids[TW_FD_FACT_THREADS];
+      unsigned c = tw_fdfacts_threads_kind(fd, dir == TW_FDSET_IN ? TW_EV_IO_WRITE : TW_EV_IO_READ,
+                                           tw_fd_peer_kind(kind), ids, TW_FD_FACT_THREADS);
+      if (c == 0 || c > TW_FD_FACT_THREADS) unknown = true;
+      for (unsigned x = 0; x < c && x < TW_FD_FACT_THREADS; x++) {
+        bool dup = false;
+        for (unsigned y = 0; y < nall; y++) dup |= all[y] == ids[x];
+        if (!dup && nall <= TW_WF_MAX_ENDERS) all[nall++] = ids[x];
+      }
+    }
+  }
+  if (handlers_present(handlers_checked, handlers)) return; /* the self-pipe trick */
+  nd->wf.rule = TW_WF_OTHERS;
+  if (unknown || nall > TW_WF_MAX_ENDERS) return;
+  for (unsigned x = 0; x < nall; x++) {
+    int32_t j = index_of_id(g, all[x]);
+    if (j >= 0 && (size_t)j != i && g->n[j].s.life != TW_LIFE_EXITED) tw_wf_add_ender(&nd->wf, j);
+  }
+  if (nd->wf.nend) nd->wf.rule = TW_WF_ALL;
 }
 
 static void build_rules(struct graph *g) {

@@ -29,6 +29,7 @@
 #include "control/init.h"
 #include "detect/lockorder.h"
 #include "detect/misuse.h"
+#include "runtime/fdtrack.h"
 #include "runtime/feeders.h"
 #include "runtime/registry.h"
 #include "runtime/tls.h"
@@ -132,6 +133,56 @@ static inline void tw_wait_leave(struct tw_tls *t, struct tw_thread *self) {
 
 /* Cancellation cleanup for waits that are cancellation points (hazard 4). */
 void tw__wait_cancel_cleanup(void *self);
+
+/* A blocking call `expr` bracketed by a wait state (call, obj, obj2, fd), a cancellation point
+ * (hazard 4): the hooks of sleeps, multiplexers and other calls that wait on no fd's kind alone. */
+#define TW_WAIT_CALL(call, obj, obj2, fd, expr)                                     \
+  __extension__({                                                                   \
+    struct tw_tls *t_ = tw_tls();                                                   \
+    __typeof__(expr) r_;                                                            \
+    if (TW_BYPASS(t_)) {                                                            \
+      r_ = (expr);                                                                  \
+    } else {                                                                        \
+      TW_ERRNO_SAVE();                                                              \
+      struct tw_thread *self_ = tw_wait_enter(t_, call, obj, obj2, fd);             \
+      TW_ERRNO_RESTORE();                                                           \
+      pthread_cleanup_push(tw__wait_cancel_cleanup, self_);                         \
+      r_ = (expr);                                                                  \
+      pthread_cleanup_pop(0);                                                       \
+      int e_ = errno;                                                               \
+      tw_wait_leave(t_, self_);                                                     \
+      errno = e_;                                                                   \
+    }                                                                               \
+    r_;                                                                             \
+  })
+
+/* I/O on a tracked fd (hooks/fd.c, hooks/socket.c): the reader/writer fact of a pipe, eventfd or
+ * socketpair (once per thread and fd in a row), and the wait state unless the fd is non-blocking.
+ * `dir` is TW_EV_IO_READ or TW_EV_IO_WRITE. Async-signal-safe but for a thread's first hook. */
+struct tw_thread *tw__io_enter(struct tw_tls *t, int fd, uint8_t kind, unsigned dir,
+                               enum tw_call call);
+static inline void tw_io_leave(struct tw_tls *t, uint8_t kind, struct tw_thread *self) {
+  if (!(kind & TW_FD_NONBLOCK)) tw_wait_leave(t, self);
+}
+
+/* The I/O of a tracked fd, bracketed by the wait state (cancellation point: hazard 4). */
+#define TW_TRACKED_IO(fd, kind, dir, call, expr)                         \
+  __extension__({                                                        \
+    struct tw_tls *t_ = tw_tls();                                        \
+    __typeof__(expr) r_;                                                 \
+    if (TW_BYPASS(t_)) {                                                 \
+      r_ = (expr);                                                       \
+    } else {                                                             \
+      struct tw_thread *self_ = tw__io_enter(t_, fd, kind, dir, call);   \
+      pthread_cleanup_push(tw__wait_cancel_cleanup, self_);              \
+      r_ = (expr);                                                       \
+      pthread_cleanup_pop(0);                                            \
+      int e_ = errno;                                                    \
+      tw_io_leave(t_, kind, self_);                                      \
+      errno = e_;                                                        \
+    }                                                                    \
+    r_;                                                                  \
+  })
 
 /* The lock-order check of an acquisition that can block: when this held set has taken this lock
  * before (the thread-local probe of detect/lockorder.h), nothing more; else the thread is adopted

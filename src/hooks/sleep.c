@@ -18,25 +18,7 @@ static inline uint64_t ns_of(const struct timespec *ts) {
 
 /* The real sleep named by `call`, bracketed by the sleeping state. `ns`: its length (0: until a
  * set time). */
-#define TW_SLEEP(call, ns, expr)                                          \
-  __extension__({                                                         \
-    struct tw_tls *t_ = tw_tls();                                         \
-    __typeof__(expr) r_;                                                  \
-    if (TW_BYPASS(t_)) {                                                  \
-      r_ = (expr);                                                        \
-    } else {                                                              \
-      TW_ERRNO_SAVE();                                                    \
-      struct tw_thread *self_ = tw_wait_enter(t_, call, ns, 0, -1);       \
-      TW_ERRNO_RESTORE();                                                 \
-      pthread_cleanup_push(tw__wait_cancel_cleanup, self_);               \
-      r_ = (expr);                                                        \
-      pthread_cleanup_pop(0);                                             \
-      int e_ = errno;                                                     \
-      tw_wait_leave(t_, self_);                                           \
-      errno = e_;                                                         \
-    }                                                                     \
-    r_;                                                                   \
-  })
+#define TW_SLEEP(call, ns, expr) TW_WAIT_CALL(call, ns, 0, -1, expr)
 
 TW_HOOK int nanosleep(const struct timespec *req, struct timespec *rem) {
   uint64_t ns = ns_of(req);

@@ -36,7 +36,8 @@ struct tw_report_thread {
   enum tw_tstate state;
   struct tw_wait_snap wait; /* when blocked */
   uint64_t wait_ns;         /* how long it has been blocked */
-  char object[96];          /* what it waits for, described ("pipe fd 3", "mutex 0x...") */
+  char object[160];         /* what it waits for, described ("pipe fd 3", "mutex 0x...",
+                             * "3 fds (listening 0.0.0.0:11211, eventfd 7, pipe 9)") */
   char note[96];            /* a fact about the object worth a sentence ("no thread has written to it") */
   uint32_t stack;           /* where it is now (blocked threads), 0 if unknown */
   uint32_t created_at;
