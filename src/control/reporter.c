@@ -44,6 +44,7 @@ static void *reporter_main(void *arg) {
   for (;;) {
     /* Sleep a tick, or less after a busy drain, or until a producer with a full ring nudges. */
     tw_ring_wait_nudge(last_drained > TW_RING_SLOTS / 8 ? TW_TICK_BUSY_NS : TW_TICK_NS);
+    tw_store_relaxed(&tw__coarse_tick, (uint32_t)(tw__now_ns() / TW_COARSE_TICK_NS));
     if (tw_load_acquire(&exit_wanted)) {
       /* main called pthread_exit and every application thread has left: leave too, so glibc ends
        * the process (exit(0), our destructor writes the exit reports on this thread). */
@@ -60,6 +61,8 @@ void tw_reporter_ensure_started(void) {
   if (tw_likely(tw_engine_running())) return;
   int expected = 0;
   if (!atomic_compare_exchange_strong(&tw__engine_started, &expected, 1)) return;
+  /* The clock of held locks starts now (the reporter advances it from its first tick on). */
+  tw_store_relaxed(&tw__coarse_tick, (uint32_t)(tw__now_ns() / TW_COARSE_TICK_NS));
   /* The reporter must never run the application's signal handlers: it starts with all blocked. */
   sigset_t all, old;
   sigfillset(&all);

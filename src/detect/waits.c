@@ -49,6 +49,7 @@
 #include "runtime/unwind_other.h"
 #include "report/emit.h"
 #include "report/build.h"
+#include "report/dump.h"
 
 _Atomic uint32_t tw__scans_done;
 
@@ -962,6 +963,75 @@ static void scan_once(uint64_t now_ns) {
   mark_checked(&g2);
   report_stalls(&g2, now_ns);
   forget_gone_threads(&g2);
+}
+
+/* --- the dump's view (report/dump.h) --- */
+
+static struct graph g_dump;
+
+static void dump_add(struct tw_dump_deadlocks *out, const char *what, const struct graph *g,
+                     const uint32_t *idx, size_t n) {
+  if (out->n >= TW_ARRAY_LEN(out->d)) return;
+  struct tw_dump_deadlock *d = &out->d[out->n++];
+  d->what = what;
+  for (size_t k = 0; k < n && d->nthreads < TW_ARRAY_LEN(d->ids); k++)
+    d->ids[d->nthreads++] = g->n[idx[k]].s.id;
+}
+
+void tw_waits_find_deadlocks(struct tw_dump_deadlocks *out, uint64_t now) {
+  memset(out, 0, sizeof(*out));
+  struct graph *g = &g_dump;
+  if (!graph_load(g)) return;
+  bool *keep = calloc(g->count ? g->count : 1, sizeof(bool));
+  uint8_t *color = calloc(g->count ? g->count : 1, 1);
+  uint32_t *path = malloc(sizeof(uint32_t) * (g->count ? g->count : 1));
+  if (!keep || !color || !path) goto out;
+  for (size_t i = 0; i < g->count; i++) {
+    const struct tw_wait_snap *w = &g->n[i].s.wait;
+    keep[i] = w->call != TW_CALL_NONE && now >= w->since_ns &&
+              now - w->since_ns >= TW_DEADLOCK_CONFIRM_NS;
+  }
+  build_rules(g);
+  g->untracked = any_others_rule(g) && has_untracked_threads(g->alive);
+  size_t nstuck = tw_waitfor_solve(g->n, g->count, sizeof(*g->n), g->alive, g->untracked, keep);
+  bool any = false;
+  for (size_t i = 0; i < g->count; i++) {
+    if (!g->n[i].wf.stuck || !g->n[i].self_relock) continue;
+    uint32_t one = (uint32_t)i;
+    dump_add(out, "self-relock", g, &one, 1);
+    color[i] = 2;
+    any = true;
+  }
+  /* Cycles of definite waits, walked as report_deadlocks does. */
+  for (size_t i = 0; i < g->count; i++) {
+    if (!g->n[i].wf.stuck || color[i]) continue;
+    size_t len = 0;
+    int32_t cur = (int32_t)i;
+    while (cur >= 0 && g->n[cur].wf.stuck && !color[cur]) {
+      color[cur] = 1;
+      path[len++] = (uint32_t)cur;
+      cur = tw_waitfor_next(g->n, sizeof(*g->n), &g->n[cur].wf);
+    }
+    if (cur >= 0 && color[cur] == 1) {
+      size_t start = 0;
+      while (path[start] != (uint32_t)cur) start++;
+      if (len - start >= 2) {
+        dump_add(out, "wait-cycle", g, path + start, len - start);
+        any = true;
+      }
+    }
+    for (size_t k = 0; k < len; k++) color[path[k]] = 2;
+  }
+  if (!any && nstuck && nstuck == g->alive && !g->untracked) {
+    size_t k = 0;
+    for (size_t i = 0; i < g->count; i++)
+      if (g->n[i].wf.stuck) path[k++] = (uint32_t)i;
+    dump_add(out, "all-asleep", g, path, k);
+  }
+out:
+  free(keep);
+  free(color);
+  free(path);
 }
 
 void tw_waits_after_fork_child(void) {

@@ -190,7 +190,8 @@ TW_HOOK int pthread_mutex_lock(pthread_mutex_t *m) {
       t->held[n] = (struct tw_held){.lock = (uintptr_t)m, .pc = TW_CALLER_PC(),
                                     .sp = (uintptr_t)__builtin_dwarf_cfa(),
                                     .sig = sig + tw_held_hash((uintptr_t)m, TW_HELD_MUTEX),
-                                    .state = TW_HELD_PLAIN_ONCE};
+                                    .state = TW_HELD_PLAIN_ONCE,
+                                    .since = tw_load_relaxed(&tw__coarse_tick)};
       t->nheld = n + 1;
       return real(m); /* a tail call: no register is kept across it, so none is saved */
     }

@@ -111,7 +111,8 @@ TW_HOOK int pthread_spin_lock(pthread_spinlock_t *s) {
     t->held[0] = (struct tw_held){.lock = (uintptr_t)s, .pc = TW_CALLER_PC(),
                                   .sp = (uintptr_t)__builtin_dwarf_cfa(),
                                   .sig = tw_held_hash((uintptr_t)s, TW_HELD_SPIN),
-                                  .mode = TW_HELD_SPIN, .count = 1};
+                                  .mode = TW_HELD_SPIN, .count = 1,
+                                  .since = tw_load_relaxed(&tw__coarse_tick)};
     t->nheld = 1;
     return real(s); /* always 0 */
   }

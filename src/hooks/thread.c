@@ -59,7 +59,10 @@ struct tw_thread *tw__self_slow(struct tw_tls *t) {
   tw__ensure_init();
   if (!t->self) {
     t->self = tw_registry_adopt();
-    if (t->self) tw__thread_attach(t->self);
+    if (t->self) {
+      tw_store_relaxed(&t->self->tls, (uintptr_t)t);
+      tw__thread_attach(t->self);
+    }
   }
   tw_guard_leave(t);
   return t->self;
@@ -86,6 +89,7 @@ static void thread_begin(void *p, struct tw_start *st) {
   free(p);
   tw_store_relaxed(&st->rec->tid, gettid());
   t->self = st->rec;
+  tw_store_relaxed(&st->rec->tls, (uintptr_t)t);
   tw_race_thread_started(st->rec);
   tw__thread_attach(st->rec);
   tw_registry_set_handle(st->rec, pthread_self());

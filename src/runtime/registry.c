@@ -385,6 +385,7 @@ static void snap_one(const struct tw_thread *t, struct tw_thread_snap *s) {
   s->created_at = t->created_at;
   s->adopted = t->adopted;
   s->life = tw_load_acquire(&((struct tw_thread *)t)->life);
+  s->tls = tw_load_relaxed(&((struct tw_thread *)t)->tls);
   s->join = t->join;
   s->joining = t->joining > 0;
   s->detaching = t->detaching;

@@ -69,6 +69,7 @@ struct tw_thread {
   char name[16];             /* under the registry lock */
   struct tw_wait wait;
   tw_ring_t *_Atomic ring;   /* allocated by the owner on its first event; partner: reporter drain */
+  _Atomic uintptr_t tls;     /* its struct tw_tls (held locks, read by the dump), 0 until known */
   struct tw_thread *prev, *next; /* live or dead list, under the registry lock */
   UT_hash_handle hh;         /* by handle, while the handle can still be joined or detached */
 };
@@ -84,6 +85,7 @@ struct tw_thread_snap {
   bool joining, detaching;   /* a join / a detach of it was under way at the snapshot */
   char name[16];
   uint64_t start_ns, exit_ns;
+  uintptr_t tls;             /* struct tw_thread.tls */
   struct tw_wait_snap wait;
 };
 

@@ -27,7 +27,14 @@ struct tw_held {
     };
     uint64_t state;   /* the three at once: one compare on the unlock fast path */
   };
+  uint32_t since;   /* tw__coarse_tick when it was taken (0: unknown): the dump's "since 3.20s" */
 };
+
+/* A clock of 100 ms ticks, advanced by the reporter thread on each of its ticks (0 until it runs):
+ * what a lock acquisition stores for the dump at the cost of one load of a line that changes ten
+ * times a second. */
+#define TW_COARSE_TICK_NS (100ull * 1000 * 1000)
+extern _Atomic uint32_t tw__coarse_tick;
 
 /* The state of a plain mutex taken once. */
 #define TW_HELD_PLAIN_ONCE ((uint64_t)1 << 32 | (uint64_t)1 << 16 | TW_HELD_MUTEX)
@@ -84,8 +91,9 @@ static inline void tw_held_push(struct tw_tls *t, uintptr_t lock, uintptr_t pc, 
   }
   if (tw_unlikely(t->held == NULL || t->nheld == t->cap)) tw__held_grow(t);
   uint64_t sig = tw_held_sig(t) + tw_held_hash(lock, mode);
-  t->held[t->nheld++] =
-      (struct tw_held){.lock = lock, .pc = pc, .sp = sp, .sig = sig, .mode = (uint16_t)mode, .count = 1};
+  t->held[t->nheld++] = (struct tw_held){.lock = lock, .pc = pc, .sp = sp, .sig = sig,
+                                         .mode = (uint16_t)mode, .count = 1,
+                                         .since = tw_load_relaxed(&tw__coarse_tick)};
 }
 /* This thread's entry for `lock`, searching from the top; with mode >= 0 only an entry held in that
  * mode. NULL when it does not hold it. */
@@ -105,6 +113,11 @@ static inline void tw_held_pop_fast(struct tw_tls *t, uintptr_t lock) {
   if (tw_likely(n != 0 && t->held[n - 1].lock == lock && t->held[n - 1].count == 1)) t->nheld = n - 1;
   else tw_held_pop(t, lock);
 }
+
+/* Another thread's held locks, read without stopping it (the dump): `tls` is its struct tw_tls
+ * (struct tw_thread.tls). Copies up to max entries, outermost first, into out and returns how many
+ * it holds; 0 when its memory cannot be read. A lock taken or released meanwhile may be missed. */
+uint32_t tw_held_read_other(uintptr_t tls, struct tw_held *out, uint32_t max);
 
 /* Guard helpers: every piece of tool code that may call hooked functions runs between these. */
 static inline void tw_guard_enter(struct tw_tls *t) { t->guard++; }
