@@ -15,13 +15,12 @@
 #include "runtime/ring.h"
 #include "base/out.h"
 
-/* Tells the reporter that this thread reads/writes `fd` (first time in a row only). */
+/* Tells the reporter that this thread reads/writes `fd`, unless that fact is one of the thread's
+ * latest four (a memo: an evicted fact is only sent again). */
 static void note_io(struct tw_tls *t, struct tw_thread *self, int fd, unsigned dir) {
   uint32_t gen = tw_load_relaxed(&tw__fdgen[fd]);
-  if (t->io_fd == fd && t->io_gen == gen && t->io_dir == dir) return;
-  t->io_fd = fd;
-  t->io_gen = gen;
-  t->io_dir = dir;
+  for (unsigned i = 0; i < TW_ARRAY_LEN(t->io); i++)
+    if (t->io[i].fd == fd && t->io[i].gen == gen && t->io[i].dir == dir) return;
   /* The reporter is not started for this: fd facts are only drained when it runs (it starts with
    * the first thread, and the exit path drains everything), and this push never waits. A forked
    * child that writes to a pipe and execs thus never gets a thread of ours. */
@@ -29,11 +28,12 @@ static void note_io(struct tw_tls *t, struct tw_thread *self, int fd, unsigned d
   if (!r) return;
   struct tw_event ev = {.type = TW_EV_FD_IO, .aux = (uint16_t)dir, .a = (uint64_t)fd,
                         .b = self->id, .c = tw_load_relaxed(&tw__fdobj[fd]), .aux32 = gen};
-  if (!tw_ring_push(r, &ev)) t->io_fd = -1; /* retry the fact next time */
+  if (tw_ring_push(r, &ev)) /* else the fact is sent again next time */
+    t->io[t->io_next++ % TW_ARRAY_LEN(t->io)] = (struct tw_io_fact){fd, gen, dir};
 }
 
 TW_NOINLINE struct tw_thread *tw__io_enter(struct tw_tls *t, int fd, uint8_t kind, unsigned dir,
-                               enum tw_call call) {
+                                           enum tw_call call, uintptr_t pc, uintptr_t sp) {
   TW_ERRNO_SAVE();
   struct tw_thread *self = tw_self(t);
   /* Who reads and writes what: the facts of pipes, eventfds and socketpairs (a socket to another
@@ -50,7 +50,7 @@ TW_NOINLINE struct tw_thread *tw__io_enter(struct tw_tls *t, int fd, uint8_t kin
     /* read and write on a socket are socket waits (their rules and stall names are a socket's). */
     if (tw_fd_kind_socket(kind) && (call == TW_CALL_READ || call == TW_CALL_WRITE))
       call = call == TW_CALL_READ ? TW_CALL_SOCK_READ : TW_CALL_SOCK_WRITE;
-    self = tw_wait_enter(t, call, 0, 0, fd);
+    self = tw_wait_enter_at(t, call, 0, 0, fd, pc, sp);
   }
   TW_ERRNO_RESTORE();
   return self;

@@ -40,7 +40,9 @@ TW_HOOK int socketpair(int domain, int type, int protocol, int sv[2]) {
 
 /* A listening socket waits for connections from anywhere: accept is a wait on its fd, and the fd it
  * returns is a socket (non-blocking with SOCK_NONBLOCK in accept4's flags). */
-static int accept_common(int fd, __SOCKADDR_ARG addr, socklen_t *len, int flags, bool four) {
+/* Inlined into the hooks: TW_TRACKED_IO names the caller of the exported function. */
+static inline __attribute__((always_inline)) int accept_common(int fd, __SOCKADDR_ARG addr,
+                                                              socklen_t *len, int flags, bool four) {
   uint8_t kind = tw_fd_get(fd);
   int r;
   if (kind == 0 || tw_fd_passive(kind)) {

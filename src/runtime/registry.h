@@ -142,7 +142,8 @@ tw_ring_t *tw__ring_of(struct tw_thread *t);
 bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev);
 
 /* Wait-state writers: only the owning thread calls them. `w` gives call, fd, obj, obj2, aux_stack
- * and the held locks; the stack and the start time are taken here. */
+ * and the held locks, and the stack when it is known (else it is captured here); the start time is
+ * taken here. */
 void tw_wait_begin(struct tw_thread *t, const struct tw_wait_snap *w);
 void tw_wait_end(struct tw_thread *t);
 void tw_wait_read(const struct tw_wait *w, struct tw_wait_snap *out);

@@ -46,14 +46,22 @@ struct tw_tls {
   bool gone;                /* the thread has left (our TSD destructor ran): hooks pass through */
   struct tw_thread *self;   /* NULL until the thread's first hook */
   uint32_t in_wait;         /* > 0 inside a watched blocking call (a signal handler's I/O nests) */
-  int32_t io_fd;            /* last tracked fd this thread reported I/O on (dedups TW_EV_FD_IO) */
-  uint32_t io_gen;
-  uint32_t io_dir;
+  struct tw_io_fact {       /* the latest (fd, life, direction) facts this thread reported: */
+    int32_t fd;             /* TW_EV_FD_IO is sent once per entry (a ping-pong that writes one fd */
+    uint32_t gen;           /* and reads another, or both ways on a socketpair, sends nothing */
+    uint32_t dir;           /* after its first round) */
+  } io[4];
+  uint32_t io_next;
   uintptr_t nowaiter_cond;  /* the last condvar signal sent as "found no waiter", and its site */
   uintptr_t nowaiter_pc;
   uint64_t nowaiter_ns;
   struct tw_edge_cache *ecache; /* lock-order edges this thread already sent; NULL until needed */
   struct tw_thread *joining;    /* the record this thread is inside pthread_join on, if any */
+  struct tw_wait_site {     /* stacks of the latest blocking call sites (hooks.h tw_wait_enter_at) */
+    uintptr_t pc, sp;
+    uint32_t stack;
+  } wait_site[4];
+  uint32_t wait_site_next;
   uintptr_t fed[4];         /* semaphores/futex words this thread told the reporter it fed */
   uint32_t fed_gen;         /* tw__feed_gen when `fed` was valid (runtime/feeders.h) */
   uint32_t fed_next;        /* the memo slot to replace next */
