@@ -92,7 +92,7 @@ void tw_reporter_await(void) {
     if (cur - seen >= 2) return; /* a whole scan ran after the wait was published */
     uint64_t left = deadline - now;
     struct timespec ts = {(time_t)(left / 1000000000ull), (long)(left % 1000000000ull)};
-    syscall(SYS_futex, &tw__scans_done, FUTEX_WAIT_PRIVATE, cur, &ts, NULL, 0);
+    syscall(SYS_futex, &tw__scans_done, (long)FUTEX_WAIT_PRIVATE, (long)cur, &ts, NULL, 0L);
   }
 }
 

@@ -1051,7 +1051,7 @@ void tw_waits_after_fork_child(void) {
 void tw_waits_scan(uint64_t now_ns) {
   scan_once(now_ns);
   tw_add_acq_rel(&tw__scans_done, 1);
-  syscall(SYS_futex, &tw__scans_done, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+  syscall(SYS_futex, &tw__scans_done, (long)FUTEX_WAKE_PRIVATE, (long)INT32_MAX, NULL, NULL, 0L);
 }
 
 void tw_waits_tick(uint64_t now_ns, bool final) {

@@ -14,13 +14,13 @@
  * FUTEX_SHARED = 128 when process-shared), the leavers (`out`). glibc never touches bytes 20 to 31
  * of the 32-byte pthread_barrier_t: threadwatch keeps there whether this barrier was initialised
  * or destroyed (a magic word mixed with the address) and where. */
-struct tw_barrier {
-  _Atomic unsigned in, current_round;
+struct tw_barrier { /* plain types, read and written with __atomic builtins, as glibc does */
+  unsigned in, current_round;
   unsigned count;
   int shared;
-  _Atomic unsigned out;
-  _Atomic uint32_t mark;
-  _Atomic uintptr_t at;
+  unsigned out;
+  uint32_t mark;
+  uintptr_t at;
 };
 _Static_assert(sizeof(struct tw_barrier) == sizeof(pthread_barrier_t), "32 bytes on x86-64");
 

@@ -18,13 +18,13 @@
  * process-shared or named semaphore). Bytes 16 to 31 of the 32-byte sem_t are never touched by
  * glibc: a destroy leaves threadwatch's mark there (a magic word mixed with the address, the
  * destroying thread's id, and where), and sem_init clears it. */
-struct tw_sem {
-  _Atomic uint64_t data;
+struct tw_sem { /* plain types, read and written with __atomic builtins, as glibc does */
+  uint64_t data;
   int private_;
   int pad;
-  _Atomic uint32_t mark;
-  _Atomic uint32_t by;
-  _Atomic uintptr_t at;
+  uint32_t mark;
+  uint32_t by;
+  uintptr_t at;
 };
 _Static_assert(sizeof(struct tw_sem) == sizeof(sem_t), "sem_t is 32 bytes on x86-64");
 
