@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "detect/waits.h"
 #include "report/dump.h"
 #include "base/msg.h"
 #include "base/out.h"
@@ -250,7 +251,9 @@ static void answer_dump(struct client *c, bool all, bool json) {
   }
   mfd = tw__fd_move_high(mfd);
   tw_out_init(&answer, mfd);
-  tw_dump_write(&answer, all, json);
+  static struct tw_dump_deadlocks deadlocks;
+  tw_waits_find_deadlocks(&deadlocks, tw__now_ns());
+  tw_dump_write(&answer, all, json, &deadlocks);
   int rc = tw_out_flush(&answer);
   off_t size = rc == 0 ? lseek(mfd, 0, SEEK_END) : -1;
   void *p = size > 0 ? mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, mfd, 0) : MAP_FAILED;
