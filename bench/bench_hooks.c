@@ -30,7 +30,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <semaphore.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -304,6 +307,126 @@ static void *idle_thread(void *arg) {
   return arg;
 }
 
+/* sem_pingpong: two semaphores, each posted by one thread and waited on by the other; one op is a
+ * round trip (two posts, two waits, each wait blocking as the other side posts). */
+struct sp {
+  sem_t to_partner, to_main;
+  long n;
+};
+
+static void *sem_partner(void *arg) {
+  struct sp *p = arg;
+  for (long i = 0; i < p->n; i++) {
+    if (sem_wait(&p->to_partner) != 0)
+      fail("sem_wait (partner)", errno);
+    if (sem_post(&p->to_main) != 0)
+      fail("sem_post (partner)", errno);
+  }
+  return NULL;
+}
+
+static void run_sem_pingpong(long n) {
+  struct sp p = {.n = n};
+  CHECK0(sem_init(&p.to_partner, 0, 0));
+  CHECK0(sem_init(&p.to_main, 0, 0));
+  pthread_t t;
+  CHECK0(pthread_create(&t, NULL, sem_partner, &p));
+  for (long i = 0; i < n; i++) {
+    if (sem_post(&p.to_partner) != 0)
+      fail("sem_post", errno);
+    if (sem_wait(&p.to_main) != 0)
+      fail("sem_wait", errno);
+  }
+  CHECK0(pthread_join(t, NULL));
+  CHECK0(sem_destroy(&p.to_partner));
+  CHECK0(sem_destroy(&p.to_main));
+}
+
+/* spin_lock: an uncontended pthread_spin_lock + pthread_spin_unlock pair; one op is the pair. */
+static void run_spin_lock(long n) {
+  static pthread_spinlock_t s;
+  static int ready;
+  if (!ready) {
+    CHECK0(pthread_spin_init(&s, PTHREAD_PROCESS_PRIVATE));
+    ready = 1;
+  }
+  for (long i = 0; i < n; i++) {
+    pthread_spin_lock(&s);
+    pthread_spin_unlock(&s);
+  }
+}
+
+/* socketpair_pingpong: one byte there and back over a socketpair with send and recv; one op is a
+ * round trip. */
+static void *socketpair_partner(void *arg) {
+  struct pp *p = arg;
+  char c;
+  for (long i = 0; i < p->n; i++) {
+    if (recv(p->a[1], &c, 1, 0) != 1)
+      fail("recv (partner)", errno);
+    if (send(p->a[1], &c, 1, 0) != 1)
+      fail("send (partner)", errno);
+  }
+  return NULL;
+}
+
+static void run_socketpair_pingpong(long n) {
+  struct pp p = {.n = n};
+  CHECK0(socketpair(AF_UNIX, SOCK_STREAM, 0, p.a));
+  pthread_t t;
+  CHECK0(pthread_create(&t, NULL, socketpair_partner, &p));
+  char c = 'x';
+  for (long i = 0; i < n; i++) {
+    if (send(p.a[0], &c, 1, 0) != 1)
+      fail("send", errno);
+    if (recv(p.a[0], &c, 1, 0) != 1)
+      fail("recv", errno);
+  }
+  CHECK0(pthread_join(t, NULL));
+  close(p.a[0]);
+  close(p.a[1]);
+}
+
+/* epoll_pingpong: as socketpair_pingpong, but each side waits in epoll_wait on its non-blocking end
+ * before reading it; one op is a round trip (two epoll_waits, two sends, two recvs). */
+static void epoll_side(int fd, long n, int first_send) {
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0)
+    fail("epoll_create1", errno);
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+  CHECK0(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+  char c = 'x';
+  for (long i = 0; i < n; i++) {
+    if (first_send && send(fd, &c, 1, 0) != 1)
+      fail("send", errno);
+    struct epoll_event got;
+    if (epoll_wait(ep, &got, 1, -1) != 1)
+      fail("epoll_wait", errno);
+    if (recv(fd, &c, 1, 0) != 1)
+      fail("recv", errno);
+    if (!first_send && send(fd, &c, 1, 0) != 1)
+      fail("send (partner)", errno);
+  }
+  close(ep);
+}
+
+static void *epoll_partner(void *arg) {
+  struct pp *p = arg;
+  epoll_side(p->a[1], p->n, 0);
+  return NULL;
+}
+
+static void run_epoll_pingpong(long n) {
+  struct pp p = {.n = n};
+  CHECK0(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, p.a));
+  pthread_t t;
+  CHECK0(pthread_create(&t, NULL, epoll_partner, &p));
+  epoll_side(p.a[0], n, 1);
+  CHECK0(pthread_join(t, NULL));
+  close(p.a[0]);
+  close(p.a[1]);
+}
+
 struct bench {
   const char *name;
   void (*run)(long n);
@@ -324,6 +447,11 @@ static const struct bench benches[] = {
     {"eventfd_pingpong", run_eventfd_pingpong, 25000, 0, 0},
     {"buckets1m", run_buckets1m, 3000000, BUCKETED_MUTEXES, 0},
     {"buckets1m_first", run_buckets1m_first, BUCKETED_MUTEXES, -1, 0},
+    {"sem_pingpong", run_sem_pingpong, 25000, 0, 0},
+    {"spin_lock", run_spin_lock, 60000000, 0, 0},
+    {"spin_lock_mt", run_spin_lock, 20000000, 0, 1},
+    {"socketpair_pingpong", run_socketpair_pingpong, 25000, 0, 0},
+    {"epoll_pingpong", run_epoll_pingpong, 25000, 0, 0},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 

@@ -34,6 +34,10 @@
  * reader waits for the writers). Past this many, "many threads" can end the wait. */
 #define TW_FD_FACT_THREADS 4
 
+/* Semaphores and futex addresses whose posters/wakers are remembered (runtime/feeders.h). Past
+ * this many, the oldest object's facts are forgotten (its waits then count as "anyone could"). */
+#define TW_FEEDERS_MAX 4096
+
 /* Held locks published with a blocking wait (the wait-for graph needs the rwlocks a blocked thread
  * holds; reports list them). A thread holding more publishes its innermost ones. */
 #define TW_WAIT_HELD 8

@@ -3,9 +3,16 @@
 #define TW_REAL_H
 
 #include <pthread.h>
+#include <semaphore.h>
+#include <poll.h>
 #include <spawn.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/types.h>
+#include <unistd.h>
+#include <threads.h>
 #include <time.h>
 
 #define TW_REAL(ret, name, params, version, required) extern ret(*tw__real_##name) params;

@@ -42,6 +42,7 @@ static void *reporter_main(void *arg) {
     /* Sleep a tick, or less after a busy drain, or until a producer with a full ring nudges. */
     tw_ring_wait_nudge(last_drained > TW_RING_SLOTS / 8 || tw_control_busy() ? TW_TICK_BUSY_NS
                                                                                : TW_TICK_NS);
+    tw_store_relaxed(&tw__coarse_tick, (uint32_t)(tw__now_ns() / TW_COARSE_TICK_NS));
     if (tw_load_acquire(&exit_wanted)) {
       /* main called pthread_exit and every application thread has left: leave too, so glibc ends
        * the process (exit(0), our destructor writes the exit reports on this thread). */
@@ -66,6 +67,8 @@ void tw_reporter_ensure_started(void) {
   tw_control_start();
   tw_analysis_unlock();
   tw_guard_leave(t);
+  /* The clock of held locks starts now (the reporter advances it from its first tick on). */
+  tw_store_relaxed(&tw__coarse_tick, (uint32_t)(tw__now_ns() / TW_COARSE_TICK_NS));
   /* The reporter must never run the application's signal handlers: it starts with all blocked. */
   sigset_t all, old;
   sigfillset(&all);
@@ -95,7 +98,7 @@ void tw_reporter_await(void) {
     if (cur - seen >= 2) return; /* a whole scan ran after the wait was published */
     uint64_t left = deadline - now;
     struct timespec ts = {(time_t)(left / 1000000000ull), (long)(left % 1000000000ull)};
-    syscall(SYS_futex, &tw__scans_done, FUTEX_WAIT_PRIVATE, cur, &ts, NULL, 0);
+    syscall(SYS_futex, &tw__scans_done, (long)FUTEX_WAIT_PRIVATE, (long)cur, &ts, NULL, 0L);
   }
 }
 

@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "detect/waits.h"
 #include "report/dump.h"
 #include "report/profiles.h"
 #include "base/msg.h"
@@ -274,7 +275,12 @@ static void answer_dump(struct client *c, const struct req *q) {
   tw_out_init(&answer, mfd);
   int rc = 0;
   switch (q->what) {
-    case REQ_DUMP: tw_dump_write(&answer, q->all, q->json); break;
+    case REQ_DUMP: {
+      static struct tw_dump_deadlocks deadlocks;
+      tw_waits_find_deadlocks(&deadlocks, tw__now_ns());
+      tw_dump_write(&answer, q->all, q->json, &deadlocks);
+      break;
+    }
     case REQ_PROFILE: rc = tw_profiles_write(&answer, (enum tw_profile_kind)q->kind, q->folded); break;
     case REQ_CONTENTION: tw_contention_table(&answer, q->json); break;
   }

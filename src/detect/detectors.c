@@ -12,6 +12,7 @@
 #include "detect/waits.h"
 #include "race/race.h"
 #include "runtime/fdtrack.h"
+#include "runtime/feeders.h"
 
 static void fdfacts_on_event(const struct tw_event *ev, uint64_t thread) {
   (void)thread;
@@ -25,6 +26,8 @@ const struct tw_detector tw__detectors[] = {
      tw_locks_on_event, NULL, tw_locks_after_fork_child, tw_locks_at_exit},
     {"fd-facts", TW_EV_BIT(TW_EV_FD_IO), false, fdfacts_on_event, NULL, tw_fdfacts_after_fork_child,
      NULL},
+    {"feeders", TW_EV_BIT(TW_EV_FEED) | TW_EV_BIT(TW_EV_FEED_RESET), true, tw_feeders_on_event,
+     NULL, tw_feeders_after_fork_child, NULL},
     {"misuse", TW_EV_BIT(TW_EV_MISUSE), false, tw_misuse_on_event, NULL, NULL, NULL},
     {"race-suspect", TW_EV_BIT(TW_EV_RACE_ACCESS), false, tw_race_on_event, NULL, NULL, NULL},
     {"leaks", 0, false, NULL, tw_leaks_tick, tw_leaks_after_fork_child, tw_leaks_check_exit},

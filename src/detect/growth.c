@@ -117,9 +117,10 @@ static void report_site(struct site *s, const struct tw_thread_snap *snaps, size
   off = 0;
   for (unsigned k = 0; k < nstates && off < sizeof(doing); k++) {
     const char *sep = k ? ", " : "";
-    if (states[k].state == TW_TS_BLOCKED)
-      off += (size_t)snprintf(doing + off, sizeof(doing) - off, "%s%u blocked in %s()", sep,
-                              states[k].count, tw_call_name(states[k].call));
+    if (tw_tstate_waits(states[k].state))
+      off += (size_t)snprintf(doing + off, sizeof(doing) - off, "%s%u %s in %s()", sep,
+                              states[k].count, tw_state_name(states[k].state),
+                              tw_call_name(states[k].call));
     else
       off += (size_t)snprintf(doing + off, sizeof(doing) - off, "%s%u %s", sep, states[k].count,
                               states[k].state == TW_TS_EXITED ? "exited, never joined" : "running");

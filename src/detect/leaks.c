@@ -16,6 +16,7 @@
 #include "base/tw.h"
 #include "report/emit.h"
 #include "report/build.h"
+#include "report/format.h"
 
 struct group_key {
   uint32_t created_at;
@@ -100,7 +101,10 @@ static bool is_leak(const struct tw_thread_snap *s, const struct pass *p) {
 }
 
 static const char *what_of(enum tw_tstate st) {
-  return st == TW_TS_BLOCKED ? "blocked" : st == TW_TS_EXITED ? "exited" : "running";
+  return st == TW_TS_BLOCKED    ? "blocked"
+         : st == TW_TS_EXITED   ? "exited"
+         : st == TW_TS_SLEEPING ? "sleeping"
+                                : "running";
 }
 
 static void leak_message(struct group *g, const struct pass *p) {
@@ -117,18 +121,19 @@ static void leak_message(struct group *g, const struct pass *p) {
              (unsigned long long)p->scope->waited_ms, one ? "it" : "them",
              t->state == TW_TS_EXITED ? "be joined" : "end");
   switch (t->state) {
+    case TW_TS_SLEEPING: /* "still sleeping in nanosleep() on a sleep of 1.00s (for 0.20s)" */
     case TW_TS_BLOCKED:
       if (p->scope)
         snprintf(r->message, sizeof(r->message),
-                 "%s created at %s %s still blocked in %s() on %s (for %.2fs)%s%s%s", who, where,
-                 one ? "is" : "are", tw_call_name(t->wait.call),
+                 "%s created at %s %s still %s in %s() on %s (for %.2fs)%s%s%s", who, where,
+                 one ? "is" : "are", tw_state_name(t->state), tw_call_name(t->wait.call),
                  g->same_object ? t->object : "different objects", (double)t->wait_ns / 1e9,
                  g->same_object && t->note[0] ? " (" : "", g->same_object ? t->note : "",
                  g->same_object && t->note[0] ? ")" : "");
       else
         snprintf(r->message, sizeof(r->message),
-                 "%s created at %s %s still blocked in %s() on %s (for %.2fs) and %s%s%s", who,
-                 where, one ? "is" : "are", tw_call_name(t->wait.call),
+                 "%s created at %s %s still %s in %s() on %s (for %.2fs) and %s%s%s", who,
+                 where, one ? "is" : "are", tw_state_name(t->state), tw_call_name(t->wait.call),
                  g->same_object ? t->object : "different objects", (double)t->wait_ns / 1e9, never,
                  g->same_object && t->note[0] ? "; " : "", g->same_object ? t->note : "");
       break;

@@ -356,7 +356,7 @@ static void reorder(struct tw_lockgraph *g) {
 }
 
 static const char *mode_word(uint8_t mode, uint8_t kind) {
-  if (kind == TW_LK_MUTEX) return "";
+  if (kind != TW_LK_RWLOCK) return "";
   return mode == TW_LM_READ ? " (read)" : " (write)";
 }
 

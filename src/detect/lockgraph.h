@@ -9,7 +9,7 @@
 #include "report/report.h"
 
 enum tw_lock_mode { TW_LM_WRITE = 0, TW_LM_READ = 1 }; /* a mutex is always WRITE */
-enum tw_lock_kind { TW_LK_MUTEX = 0, TW_LK_RWLOCK = 1 };
+enum tw_lock_kind { TW_LK_MUTEX = 0, TW_LK_RWLOCK = 1, TW_LK_SPIN = 2 };
 
 /* One observation of "a thread acquired `to` while holding `from`", as the hooks send it. */
 struct tw_edge_obs {

@@ -85,9 +85,13 @@ bool tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr
     struct tw_event ev = {
         .type = TW_EV_LOCK_EDGE,
         .flags = (uint8_t)((h[i].mode == TW_HELD_READ ? TW_EVF_FROM_READ : 0) |
-                           (h[i].mode != TW_HELD_MUTEX ? TW_EVF_FROM_RWLOCK : 0) |
+                           (h[i].mode == TW_HELD_READ || h[i].mode == TW_HELD_WRITE
+                                ? TW_EVF_FROM_RWLOCK
+                                : 0) |
+                           (h[i].mode == TW_HELD_SPIN ? TW_EVF_FROM_SPIN : 0) |
                            (mode == TW_HELD_READ ? TW_EVF_TO_READ : 0) |
-                           (mode != TW_HELD_MUTEX ? TW_EVF_TO_RWLOCK : 0)),
+                           (mode == TW_HELD_READ || mode == TW_HELD_WRITE ? TW_EVF_TO_RWLOCK : 0) |
+                           (mode == TW_HELD_SPIN ? TW_EVF_TO_SPIN : 0)),
         .a = h[i].lock,
         .b = lock,
         .c = gate,

@@ -198,8 +198,12 @@ static void on_lock_edge(const struct tw_event *ev, uint64_t thread) {
       .from = ev->a, .to = ev->b, .gate = ev->c, .thread = thread,
       .from_mode = (ev->flags & TW_EVF_FROM_READ) ? TW_LM_READ : TW_LM_WRITE,
       .to_mode = (ev->flags & TW_EVF_TO_READ) ? TW_LM_READ : TW_LM_WRITE,
-      .from_kind = (ev->flags & TW_EVF_FROM_RWLOCK) ? TW_LK_RWLOCK : TW_LK_MUTEX,
-      .to_kind = (ev->flags & TW_EVF_TO_RWLOCK) ? TW_LK_RWLOCK : TW_LK_MUTEX,
+      .from_kind = (ev->flags & TW_EVF_FROM_RWLOCK) ? TW_LK_RWLOCK
+                   : (ev->flags & TW_EVF_FROM_SPIN) ? TW_LK_SPIN
+                                                    : TW_LK_MUTEX,
+      .to_kind = (ev->flags & TW_EVF_TO_RWLOCK) ? TW_LK_RWLOCK
+                 : (ev->flags & TW_EVF_TO_SPIN) ? TW_LK_SPIN
+                                                : TW_LK_MUTEX,
       .stack_to = ev->stack, .stack_from = ev->stack2,
   };
   static struct tw_report r; /* reporter-owned (analysis lock held), too big for its stack */

@@ -52,7 +52,8 @@ static bool first_time(enum tw_misuse what, uintptr_t site) {
 }
 
 static const char *obj_kind(uint8_t k) {
-  static const char *const kinds[] = {"mutex", "rwlock", "condvar", "thread"};
+  static const char *const kinds[] = {"mutex",     "rwlock",  "condvar", "thread",
+                                      "semaphore", "barrier", "spinlock"};
   return k < TW_ARRAY_LEN(kinds) ? kinds[k] : "object";
 }
 
@@ -105,13 +106,13 @@ static uint64_t id_of_tid(int32_t tid) {
   return id;
 }
 
-/* Every thread blocked on condvar `cond` right now, as context. */
-static void add_cond_waiters(uintptr_t cond) {
+/* Every thread blocked on object `obj` of wait class `cls` right now, as context. */
+static void add_waiters(uintptr_t obj, enum tw_wait_class cls) {
   size_t n = 0;
   struct tw_thread_snap *all = tw_registry_snapshot_all(&n);
   for (size_t i = 0; all && i < n; i++)
-    if (all[i].life != TW_LIFE_EXITED && tw_call_class(all[i].wait.call) == TW_WC_COND &&
-        all[i].wait.obj == cond)
+    if (all[i].life != TW_LIFE_EXITED && tw_call_class(all[i].wait.call) == cls &&
+        all[i].wait.obj == obj)
       add_context(all[i].id);
   free(all);
 }
@@ -230,7 +231,9 @@ void tw_misuse_on_event(const struct tw_event *ev, uint64_t thread) {
       break;
     }
     case TW_MU_DESTROY_WAITED:
-      add_cond_waiters((uintptr_t)ev->a);
+      add_waiters((uintptr_t)ev->a, kind == TW_MO_SEM       ? TW_WC_SEM
+                                    : kind == TW_MO_BARRIER ? TW_WC_BARRIER
+                                                            : TW_WC_COND);
       snprintf(r.message, sizeof(r.message),
                "T%llu destroyed %s at %s while %llu thread%s waited on it, never woken", me, obj,
                where, (unsigned long long)ev->b, ev->b == 1 ? "" : "s");
@@ -294,6 +297,26 @@ void tw_misuse_on_event(const struct tw_event *ev, uint64_t thread) {
                obj, mine, me, where, (unsigned long long)ev->aux32, theirs);
       break;
     }
+    case TW_MU_BARRIER_ZERO_COUNT:
+      snprintf(r.message, sizeof(r.message),
+               "T%llu initialised %s at %s with a count of 0 (pthread_barrier_init fails with "
+               "EINVAL: the barrier does not exist)", me, obj, where);
+      break;
+    case TW_MU_BARRIER_REINIT:
+      r.previous_what = ev->stack2 ? "initialised" : NULL;
+      snprintf(r.message, sizeof(r.message),
+               "T%llu initialised %s again at %s, without destroying it first", me, obj, where);
+      break;
+    case TW_MU_REINIT_WAITED:
+      add_waiters((uintptr_t)ev->a, TW_WC_BARRIER);
+      snprintf(r.message, sizeof(r.message),
+               "T%llu re-initialised %s at %s while %llu thread%s waited on it: they wait forever",
+               me, obj, where, (unsigned long long)ev->b, ev->b == 1 ? "" : "s");
+      break;
+    case TW_MU_USE_UNINITIALISED:
+      snprintf(r.message, sizeof(r.message), "T%llu used %s at %s, which was never initialised", me,
+               obj, where);
+      break;
     case TW_MU_RWLOCK_UNLOCK_NOT_HELD:
       snprintf(r.message, sizeof(r.message),
                "T%llu unlocked %s at %s, which it holds neither for reading nor for writing", me,

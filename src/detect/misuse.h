@@ -23,9 +23,13 @@
   X(JOIN_DETACHED, "join-detached")                      \
   X(DETACH_JOINED, "detach-joined")                      \
   X(EXIT_HOLDING_LOCKS, "exit-holding-locks")            \
-  X(RWLOCK_UNLOCK_NOT_HELD, "rwlock-unlock-not-held")  \
+  X(RWLOCK_UNLOCK_NOT_HELD, "rwlock-unlock-not-held")    \
   X(CALL_FAILED, "call-failed")                          \
-  X(SELF_RELOCK, "self-relock")
+  X(SELF_RELOCK, "self-relock")                          \
+  X(BARRIER_ZERO_COUNT, "barrier-zero-count")            \
+  X(BARRIER_REINIT, "barrier-reinit")                    \
+  X(REINIT_WAITED, "reinit-waited")                      \
+  X(USE_UNINITIALISED, "use-uninitialised")
 
 enum tw_misuse {
 #define TW_MISUSE_ENUM(id, name) TW_MU_##id,
@@ -35,7 +39,15 @@ enum tw_misuse {
 };
 
 /* What kind of object a misuse is about. */
-enum tw_mu_obj { TW_MO_MUTEX = 0, TW_MO_RWLOCK = 1, TW_MO_COND = 2, TW_MO_THREAD = 3 };
+enum tw_mu_obj {
+  TW_MO_MUTEX = 0,
+  TW_MO_RWLOCK = 1,
+  TW_MO_COND = 2,
+  TW_MO_THREAD = 3,
+  TW_MO_SEM = 4,
+  TW_MO_BARRIER = 5,
+  TW_MO_SPIN = 6,
+};
 /* A flag on TW_MO_THREAD: the earlier event is the creation of a thread created detached. */
 #define TW_MO_CREATED_DETACHED 0x80u
 /* A flag on exit-holding-locks: the thread ends the whole process (exit, return from main). */

@@ -17,6 +17,10 @@ static bool still_held(const struct tw_held *h, int32_t tid) {
     return tw_peek(&((pthread_mutex_t *)h->lock)->__data.__owner, &owner, sizeof(owner)) != 0 ||
            owner == tid;
   }
+  if (h->mode == TW_HELD_SPIN) { /* x86-64 glibc: a word of 0 or less is taken (hooks/spin.c) */
+    int word = 0;
+    return tw_peek((const void *)h->lock, &word, sizeof(word)) != 0 || word <= 0;
+  }
   pthread_rwlock_t *l = (pthread_rwlock_t *)h->lock;
   if (h->mode == TW_HELD_WRITE) {
     int writer = 0;
@@ -47,7 +51,9 @@ int tw_misuse_push_exit_holding(struct tw_tls *t, struct tw_thread *self, bool e
     uintptr_t pc = t->held[i].pc;
     struct tw_event ev = {
         .type = TW_EV_MISUSE,
-        .flags = (uint8_t)((t->held[i].mode == TW_HELD_MUTEX ? TW_MO_MUTEX : TW_MO_RWLOCK) |
+        .flags = (uint8_t)((t->held[i].mode == TW_HELD_MUTEX  ? TW_MO_MUTEX
+                            : t->held[i].mode == TW_HELD_SPIN ? TW_MO_SPIN
+                                                              : TW_MO_RWLOCK) |
                            (ends_process ? TW_MO_ENDS_PROCESS : 0)),
         .aux = TW_MU_EXIT_HOLDING_LOCKS,
         .a = t->held[i].lock,

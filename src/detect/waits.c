@@ -34,6 +34,9 @@
 #include <uthash.h>
 
 #include "runtime/fdtrack.h"
+#include "runtime/fdset.h"
+#include "runtime/feeders.h"
+#include "report/format.h"
 #include "detect/misuse.h"
 #include "detect/waitfor.h"
 #include "base/options.h"
@@ -46,6 +49,7 @@
 #include "runtime/unwind_other.h"
 #include "report/emit.h"
 #include "report/build.h"
+#include "report/dump.h"
 
 _Atomic uint32_t tw__scans_done;
 
@@ -58,6 +62,8 @@ struct node {
   struct tw_wf_node wf;     /* first: the solver's view (detect/waitfor.h) */
   struct tw_thread_snap s;
   bool self_relock;         /* waits for a lock it holds itself */
+  bool outside;             /* only something outside the process can end it (a socket to another
+                             * process, a set with such an fd): never stuck, and not a stall */
   int32_t owner_tid;        /* lock waits: the holder's tid from the lock word (0 if none) */
 };
 
@@ -293,6 +299,179 @@ static void fd_rule(struct graph *g, size_t i, bool *handlers_checked, bool *han
   if (nd->wf.nend) nd->wf.rule = TW_WF_ALL; /* else the known ones are gone: anyone else might write */
 }
 
+/* --- rules of the waits added by issue 14 (semaphores, barriers, spinlocks, futexes, sockets,
+ * multiplexers); the same graph, the same solver --- */
+
+/* A wait that the threads `ids` (n of them, TW_FD_FACT_THREADS + 1: more than remembered) fed
+ * before can end: stuck if all of them are; nobody known (or all gone): anyone else might, as for
+ * a condvar. */
+static void feeders_rule(struct graph *g, size_t i, const uint64_t *ids, unsigned n) {
+  struct node *nd = &g->n[i];
+  nd->wf.rule = TW_WF_OTHERS;
+  if (n == 0 || n > TW_FD_FACT_THREADS) return;
+  for (unsigned k = 0; k < n; k++) {
+    int32_t j = index_of_id(g, ids[k]);
+    if (j >= 0 && (size_t)j != i && g->n[j].s.life != TW_LIFE_EXITED) tw_wf_add_ender(&nd->wf, j);
+  }
+  if (nd->wf.nend) nd->wf.rule = TW_WF_ALL;
+}
+
+static bool handlers_present(bool *checked, bool *handlers) {
+  if (!*checked) {
+    *handlers = signal_handlers_installed();
+    *checked = true;
+  }
+  return *handlers;
+}
+
+/* sem_wait: the threads that posted it before. A process-shared or named semaphore (glibc's
+ * `private` word, at offset 8, is FUTEX_SHARED) may be posted by another process, and any
+ * semaphore by a signal handler (sem_post is async-signal-safe): never stuck then. */
+static void sem_rule(struct graph *g, size_t i, bool *handlers_checked, bool *handlers) {
+  struct node *nd = &g->n[i];
+  int shared = 0;
+  if (read_int((const char *)nd->s.wait.obj + 8, &shared) != 0 || shared != 0) return;
+  if (handlers_present(handlers_checked, handlers)) return;
+  uint64_t ids[TW_FD_FACT_THREADS];
+  unsigned n = tw_feeders_threads(nd->s.wait.obj, ids, TW_FD_FACT_THREADS, NULL);
+  feeders_rule(g, i, ids, n);
+}
+
+/* pthread_barrier_wait: the missing arrivals can come from any other thread (one created later
+ * too): stuck only when every other thread is. A process-shared barrier (glibc's `shared` word,
+ * offset 12, non-zero) may be completed from another process. */
+static void barrier_rule(struct graph *g, size_t i) {
+  struct node *nd = &g->n[i];
+  int shared = 0;
+  if (read_int((const char *)nd->s.wait.obj + 12, &shared) != 0 || shared != 0) return;
+  nd->wf.rule = TW_WF_OTHERS;
+}
+
+/* pthread_spin_lock: the holders, found as for rwlock readers: blocked threads whose published held
+ * set has the lock (a holder that runs is not stuck, so it need not be found). A thread spinning on
+ * a lock it holds itself spins forever (the hook marked it, with where it took it). */
+static void spin_rule(struct graph *g, size_t i) {
+  struct node *nd = &g->n[i];
+  for (size_t j = 0; j < g->count; j++) {
+    const struct tw_wait_snap *w = &g->n[j].s.wait;
+    if (g->n[j].s.life == TW_LIFE_EXITED || w->call == TW_CALL_NONE) continue;
+    for (uint32_t k = 0; k < w->nheld; k++) {
+      if (w->held[k] != nd->s.wait.obj) continue;
+      if (j == i && !nd->s.wait.aux_stack) continue; /* taken just now, wait not yet cleared */
+      if (j == i) nd->self_relock = true;
+      nd->wf.rule = TW_WF_SOME;
+      tw_wf_add_ender(&nd->wf, (int32_t)j);
+    }
+  }
+}
+
+/* Whether the page at addr is mapped privately (a futex word there can only be woken from this
+ * process, whatever the futex operation says). */
+static bool private_mapping(uintptr_t addr) {
+  FILE *f = fopen("/proc/self/maps", "re");
+  if (!f) return false;
+  char line[512];
+  bool priv = false;
+  while (fgets(line, sizeof(line), f)) {
+    unsigned long lo, hi;
+    char perms[8];
+    if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3) continue;
+    if (addr >= lo && addr < hi) {
+      priv = perms[3] == 'p';
+      break;
+    }
+  }
+  fclose(f);
+  return priv;
+}
+
+/* A futex wait (obj = the word, obj2 = the operation): the threads that woke that word before, as
+ * for a semaphore. A shared futex (no FUTEX_PRIVATE_FLAG) on a shared mapping may be woken from
+ * another process. */
+static void futex_rule(struct graph *g, size_t i) {
+  struct node *nd = &g->n[i];
+  if (!(nd->s.wait.obj2 & FUTEX_PRIVATE_FLAG) && !private_mapping(nd->s.wait.obj)) return;
+  uint64_t ids[TW_FD_FACT_THREADS];
+  unsigned n = tw_feeders_threads(nd->s.wait.obj, ids, TW_FD_FACT_THREADS, NULL);
+  feeders_rule(g, i, ids, n);
+}
+
+/* Whether an fd of a pipe, eventfd or socketpair is fed by this process alone: its object did not
+ * exist at the last fork/spawn (nor was passed in an SCM_RIGHTS message), and the other end is open
+ * here (else another process holds it, or the call would not block). */
+static bool fed_here(int fd, uint8_t kind) {
+  uint32_t obj = (unsigned)fd < TW_MAX_FDS ? tw_load_relaxed(&tw__fdobj[fd]) : 0;
+  if (!obj || obj <= tw_load_relaxed(&tw__fdobj_at_fork)) return false;
+  uint8_t peer = tw_fd_peer_kind(kind);
+  return peer == (kind & TW_FD_KIND_MASK) || tw_fd_obj_open(fd, peer);
+}
+
+/* A blocking call on a socket. A socketpair end waits for the threads that wrote the other end
+ * before (reading; for a writer: that read it), like a pipe. Any other socket, or a socketpair
+ * shared with another process, can be fed from outside: never stuck, and not a stall. A socket
+ * with SO_RCVTIMEO/SO_SNDTIMEO ends its calls by itself. */
+static void sock_rule(struct graph *g, size_t i, bool *handlers_checked, bool *handlers) {
+  struct node *nd = &g->n[i];
+  int fd = nd->s.wait.fd;
+  uint8_t kind = tw_fd_get(fd), k = kind & TW_FD_KIND_MASK;
+  if ((k != TW_FD_SPAIR_A && k != TW_FD_SPAIR_B) || !fed_here(fd, kind)) {
+    nd->outside = true;
+    return;
+  }
+  if ((kind & TW_FD_TIMEO) || handlers_present(handlers_checked, handlers)) return;
+  bool reading = tw_call_sock_reads(nd->s.wait.call);
+  uint64_t ids[TW_FD_FACT_THREADS];
+  unsigned n = tw_fdfacts_threads_kind(fd, reading ? TW_EV_IO_WRITE : TW_EV_IO_READ,
+                                       tw_fd_peer_kind(kind), ids, TW_FD_FACT_THREADS);
+  feeders_rule(g, i, ids, n);
+}
+
+/* poll, select, epoll: the wait ends when any fd of the set is ready, that is when any thread that
+ * fed one of them before feeds it again: stuck if all of those are stuck (with nobody known for
+ * some fd: if everyone else is). A set with an fd that may be fed from outside (a socket to another
+ * process, an fd of a kind not followed, an epoll instance that lost track), or that waits on no fd
+ * at all (only a signal ends it), is never stuck, and not a stall. */
+static void poll_rule(struct graph *g, size_t i, bool *handlers_checked, bool *handlers) {
+  struct node *nd = &g->n[i];
+  struct tw_fdset_entry set[TW_FDSET_MAX];
+  int n = tw_fdset_of_wait(&nd->s.wait, set, TW_FDSET_MAX);
+  if (n <= 0 || n > TW_FDSET_MAX) {
+    nd->outside = true;
+    return;
+  }
+  uint64_t all[TW_WF_MAX_ENDERS + 1];
+  unsigned nall = 0;
+  bool unknown = false;
+  for (int k = 0; k < n; k++) {
+    int fd = set[k].fd;
+    uint8_t kind = tw_fd_get(fd);
+    if (!tw_fd_kind_internal(kind) || !fed_here(fd, kind)) {
+      nd->outside = true;
+      return;
+    }
+    for (unsigned dir = TW_FDSET_IN; dir <= TW_FDSET_OUT; dir <<= 1) {
+      if (!(set[k].dirs & dir)) continue;
+      uint64_t ids[TW_FD_FACT_THREADS];
+      unsigned c = tw_fdfacts_threads_kind(fd, dir == TW_FDSET_IN ? TW_EV_IO_WRITE : TW_EV_IO_READ,
+                                           tw_fd_peer_kind(kind), ids, TW_FD_FACT_THREADS);
+      if (c == 0 || c > TW_FD_FACT_THREADS) unknown = true;
+      for (unsigned x = 0; x < c && x < TW_FD_FACT_THREADS; x++) {
+        bool dup = false;
+        for (unsigned y = 0; y < nall; y++) dup |= all[y] == ids[x];
+        if (!dup && nall <= TW_WF_MAX_ENDERS) all[nall++] = ids[x];
+      }
+    }
+  }
+  if (handlers_present(handlers_checked, handlers)) return; /* the self-pipe trick */
+  nd->wf.rule = TW_WF_OTHERS;
+  if (unknown || nall > TW_WF_MAX_ENDERS) return;
+  for (unsigned x = 0; x < nall; x++) {
+    int32_t j = index_of_id(g, all[x]);
+    if (j >= 0 && (size_t)j != i && g->n[j].s.life != TW_LIFE_EXITED) tw_wf_add_ender(&nd->wf, j);
+  }
+  if (nd->wf.nend) nd->wf.rule = TW_WF_ALL;
+}
+
 static void build_rules(struct graph *g) {
   bool handlers_checked = false, handlers = false;
   for (size_t i = 0; i < g->count; i++) {
@@ -325,7 +504,13 @@ static void build_rules(struct graph *g) {
         break;
       }
       case TW_WC_FD: fd_rule(g, i, &handlers_checked, &handlers); break;
-      default: break;
+      case TW_WC_SEM: sem_rule(g, i, &handlers_checked, &handlers); break;
+      case TW_WC_BARRIER: barrier_rule(g, i); break;
+      case TW_WC_SPIN: spin_rule(g, i); break;
+      case TW_WC_FUTEX: futex_rule(g, i); break;
+      case TW_WC_SOCK: sock_rule(g, i, &handlers_checked, &handlers); break;
+      case TW_WC_POLL: poll_rule(g, i, &handlers_checked, &handlers); break;
+      default: break; /* TW_WC_SLEEP: ends by itself */
     }
   }
 }
@@ -361,7 +546,7 @@ static void fill_thread(struct tw_report_thread *rt, const struct graph *g, cons
                         uint64_t now) {
   tw_report_thread_from_snap(rt, &nd->s, now);
   enum tw_wait_class c = tw_call_class(nd->s.wait.call);
-  if (c != TW_WC_MUTEX && c != TW_WC_RWLOCK) return;
+  if (c != TW_WC_MUTEX && c != TW_WC_RWLOCK && c != TW_WC_SPIN) return;
   for (uint32_t k = 0; k < nd->wf.nend && rt->nheld_by < TW_ARRAY_LEN(rt->held_by); k++)
     rt->held_by[rt->nheld_by++] = g->n[nd->wf.end[k]].s.id;
 }
@@ -461,8 +646,9 @@ static void report_self_relock(const struct graph *g, const struct node *nd, uin
   tw_report_where(r.locked_at, first, sizeof(first));
   /* The object as described for the thread: `mutex 0x...`, with its threadwatch_name_lock name. */
   snprintf(r.message, sizeof(r.message),
-           "T%llu locks %s again at %s while it already holds it (taken at %s): it blocks "
-           "forever", (unsigned long long)nd->s.id, r.threads[0].object, where, first);
+           "T%llu locks %s again at %s while it already holds it (taken at %s): it %s forever",
+           (unsigned long long)nd->s.id, r.threads[0].object, where, first,
+           tw_call_class(nd->s.wait.call) == TW_WC_SPIN ? "spins" : "blocks");
   emit_deadlock(&r);
 }
 
@@ -580,13 +766,19 @@ static const char *stall_what(const struct tw_wait_snap *w) {
     case TW_WC_COND: return "condvar";
     case TW_WC_JOIN: return "join";
     case TW_WC_FD: return (tw_fd_get(w->fd) & TW_FD_KIND_MASK) == TW_FD_EVENTFD ? "eventfd" : "pipe";
+    case TW_WC_SEM: return "semaphore";
+    case TW_WC_BARRIER: return "barrier";
+    case TW_WC_SPIN: return "spinlock";
+    case TW_WC_SOCK: return "socket";
+    case TW_WC_POLL: return "poll";
+    case TW_WC_FUTEX: return "futex";
     default: return "wait";
   }
 }
 
 /* Why a condvar or fd wait that lasts looks idle rather than stuck: the threads that could end it
- * (its known writers; for a condvar, or an fd nobody wrote, any other thread) are running: a worker
- * waiting for work. A stall is a warning either way; this sentence says which it looks like. */
+ * (its known writers; for a condvar, or an fd nobody wrote, any other thread) are running or
+ * sleeping: a worker waiting for work. A stall is a warning either way; this sentence says which it looks like. */
 static void idle_or_stuck(struct tw_report *r, const struct graph *g, const struct node *nd,
                           size_t off) {
   uint64_t ids[4];
@@ -594,7 +786,9 @@ static void idle_or_stuck(struct tw_report *r, const struct graph *g, const stru
   bool writers = nd->wf.rule == TW_WF_ALL && nd->wf.nend > 0;
   for (size_t i = 0; i < g->count; i++) {
     const struct node *o = &g->n[i];
-    if (o == nd || o->s.life == TW_LIFE_EXITED || o->s.wait.call != TW_CALL_NONE) continue;
+    /* A sleeping thread wakes by itself: it can end the wait as well as a running one. */
+    bool awake = o->s.wait.call == TW_CALL_NONE || tw_call_class(o->s.wait.call) == TW_WC_SLEEP;
+    if (o == nd || o->s.life == TW_LIFE_EXITED || !awake) continue;
     bool ender = !writers;
     for (uint32_t k = 0; writers && k < nd->wf.nend; k++) ender |= nd->wf.end[k] == i;
     if (ender && n < TW_ARRAY_LEN(ids)) ids[n++] = o->s.id;
@@ -603,7 +797,7 @@ static void idle_or_stuck(struct tw_report *r, const struct graph *g, const stru
   if (off >= sizeof(r->message)) return;
   if (n == 0) {
     snprintf(r->message + off, sizeof(r->message) - off,
-             "; it looks stuck: no thread that could end the wait is running");
+             "; it looks stuck: every thread that could end the wait is blocked");
     return;
   }
   char who[96] = "";
@@ -612,7 +806,7 @@ static void idle_or_stuck(struct tw_report *r, const struct graph *g, const stru
     w += (size_t)snprintf(who + w, sizeof(who) - w, "%sT%llu", i ? ", " : "",
                           (unsigned long long)ids[i]);
   snprintf(r->message + off, sizeof(r->message) - off,
-           "; it looks idle (waiting for work), not stuck: %s that could %s it %s running (%s%s)",
+           "; it looks idle (waiting for work), not stuck: %s that could %s it %s not blocked (%s%s)",
            n == 1 ? "a thread" : "threads", writers ? "write to" : "end", n == 1 ? "is" : "are",
            who, n > TW_ARRAY_LEN(ids) ? ", ..." : "");
 }
@@ -645,16 +839,18 @@ static void report_stall(const struct graph *g, const uint32_t *idx, size_t k, u
   uint32_t holders = 0;
   for (uint32_t e = 0; e < first->wf.nend && r.nthreads < TW_REPORT_MAX_THREADS; e++) {
     const struct node *h = &g->n[first->wf.end[e]];
-    if (h == first || (wc != TW_WC_MUTEX && wc != TW_WC_RWLOCK && wc != TW_WC_JOIN)) continue;
+    if (h == first || (wc != TW_WC_MUTEX && wc != TW_WC_RWLOCK && wc != TW_WC_JOIN &&
+                       wc != TW_WC_SPIN))
+      continue;
     struct tw_report_thread *ht = &r.threads[r.nthreads++];
     fill_thread(ht, g, h, now);
     holders++;
-    if (ht->state == TW_TS_BLOCKED) {
+    if (tw_tstate_waits(ht->state)) {
       char hp[320];
       wait_phrase(hp, sizeof(hp), ht);
       off += (size_t)snprintf(r.message + off, sizeof(r.message) - off,
-                              "; %s T%llu is itself blocked in %s", role,
-                              (unsigned long long)h->s.id, hp);
+                              "; %s T%llu is itself %s in %s", role, (unsigned long long)h->s.id,
+                              tw_state_name(ht->state), hp);
     } else {
       tw_report_thread_locate(ht);
       off += (size_t)snprintf(r.message + off, sizeof(r.message) - off, "; %s T%llu is %s", role,
@@ -698,6 +894,7 @@ static void report_stalls(struct graph *g, uint64_t now) {
     const struct node *nd = &g->n[i];
     const struct tw_wait_snap *w = &nd->s.wait;
     if (w->call == TW_CALL_NONE || now < w->since_ns || now - w->since_ns < limit) continue;
+    if (nd->outside || tw_call_sleeps(w->call)) continue; /* waits for the world, or sleeps */
     if (dead_reported(nd)) continue; /* a deadlock report explains it */
     struct seen *e = seen_of(nd->s.id);
     if (!e || (e->stalled && e->stall_episode == w->episode)) continue;
@@ -839,6 +1036,75 @@ static void scan_once(uint64_t now_ns) {
   forget_gone_threads(&g2);
 }
 
+/* --- the dump's view (report/dump.h) --- */
+
+static struct graph g_dump;
+
+static void dump_add(struct tw_dump_deadlocks *out, const char *what, const struct graph *g,
+                     const uint32_t *idx, size_t n) {
+  if (out->n >= TW_ARRAY_LEN(out->d)) return;
+  struct tw_dump_deadlock *d = &out->d[out->n++];
+  d->what = what;
+  for (size_t k = 0; k < n && d->nthreads < TW_ARRAY_LEN(d->ids); k++)
+    d->ids[d->nthreads++] = g->n[idx[k]].s.id;
+}
+
+void tw_waits_find_deadlocks(struct tw_dump_deadlocks *out, uint64_t now) {
+  memset(out, 0, sizeof(*out));
+  struct graph *g = &g_dump;
+  if (!graph_load(g)) return;
+  bool *keep = calloc(g->count ? g->count : 1, sizeof(bool));
+  uint8_t *color = calloc(g->count ? g->count : 1, 1);
+  uint32_t *path = malloc(sizeof(uint32_t) * (g->count ? g->count : 1));
+  if (!keep || !color || !path) goto out;
+  for (size_t i = 0; i < g->count; i++) {
+    const struct tw_wait_snap *w = &g->n[i].s.wait;
+    keep[i] = w->call != TW_CALL_NONE && now >= w->since_ns &&
+              now - w->since_ns >= TW_DEADLOCK_CONFIRM_NS;
+  }
+  build_rules(g);
+  g->untracked = any_others_rule(g) && has_untracked_threads(g->alive);
+  size_t nstuck = tw_waitfor_solve(g->n, g->count, sizeof(*g->n), g->alive, g->untracked, keep);
+  bool any = false;
+  for (size_t i = 0; i < g->count; i++) {
+    if (!g->n[i].wf.stuck || !g->n[i].self_relock) continue;
+    uint32_t one = (uint32_t)i;
+    dump_add(out, "self-relock", g, &one, 1);
+    color[i] = 2;
+    any = true;
+  }
+  /* Cycles of definite waits, walked as report_deadlocks does. */
+  for (size_t i = 0; i < g->count; i++) {
+    if (!g->n[i].wf.stuck || color[i]) continue;
+    size_t len = 0;
+    int32_t cur = (int32_t)i;
+    while (cur >= 0 && g->n[cur].wf.stuck && !color[cur]) {
+      color[cur] = 1;
+      path[len++] = (uint32_t)cur;
+      cur = tw_waitfor_next(g->n, sizeof(*g->n), &g->n[cur].wf);
+    }
+    if (cur >= 0 && color[cur] == 1) {
+      size_t start = 0;
+      while (path[start] != (uint32_t)cur) start++;
+      if (len - start >= 2) {
+        dump_add(out, "wait-cycle", g, path + start, len - start);
+        any = true;
+      }
+    }
+    for (size_t k = 0; k < len; k++) color[path[k]] = 2;
+  }
+  if (!any && nstuck && nstuck == g->alive && !g->untracked) {
+    size_t k = 0;
+    for (size_t i = 0; i < g->count; i++)
+      if (g->n[i].wf.stuck) path[k++] = (uint32_t)i;
+    dump_add(out, "all-asleep", g, path, k);
+  }
+out:
+  free(keep);
+  free(color);
+  free(path);
+}
+
 void tw_waits_after_fork_child(bool consistent) {
   if (!consistent) { /* the reporter may have been changing them: abandoned, not walked */
     seen_tab = NULL;
@@ -846,6 +1112,7 @@ void tw_waits_after_fork_child(bool consistent) {
     nnowaiters = 0;
     g1 = (struct graph){0};
     g2 = (struct graph){0};
+    g_dump = (struct graph){0};
     return;
   }
   struct seen *e, *tmp;
@@ -864,7 +1131,7 @@ void tw_waits_after_fork_child(bool consistent) {
 void tw_waits_scan(uint64_t now_ns) {
   scan_once(now_ns);
   tw_add_acq_rel(&tw__scans_done, 1);
-  syscall(SYS_futex, &tw__scans_done, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+  syscall(SYS_futex, &tw__scans_done, (long)FUTEX_WAKE_PRIVATE, (long)INT32_MAX, NULL, NULL, 0L);
 }
 
 void tw_waits_tick(uint64_t now_ns, bool final) {

@@ -21,6 +21,7 @@
 #include "base/tw.h"
 #include "control/init.h"
 #include "detect/leaks.h"
+#include "detect/waits.h"
 #include "hooks/hooks.h"
 #include "race/race.h"
 #include "report/dump.h"
@@ -148,7 +149,9 @@ static int dump_to(int fd) {
   static struct tw_out out; /* 64 KiB: static, under the analysis lock */
   tw_analysis_lock();
   tw_out_init(&out, fd);
-  tw_dump_write(&out, false, false);
+  static struct tw_dump_deadlocks deadlocks;
+  tw_waits_find_deadlocks(&deadlocks, tw__now_ns());
+  tw_dump_write(&out, false, false, &deadlocks);
   int rc = tw_out_flush(&out);
   tw_analysis_unlock();
   return rc;

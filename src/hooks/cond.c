@@ -1,4 +1,5 @@
-/* Hooks for pthread_cond_* (the GLIBC_2.3.2 versions, hazard 2): condvar waits, cancellation-safe. */
+/* Hooks for pthread_cond_* (the GLIBC_2.3.2 versions, hazard 2) and C11's cnd_* (a cnd_t is a
+ * pthread_cond_t, waited on without the exported functions): condvar waits, cancellation-safe. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -150,6 +151,10 @@ static TW_NOINLINE int cond_wait_common(pthread_cond_t *c, pthread_mutex_t *m, e
   switch (call) {
     case TW_CALL_COND_TIMEDWAIT: r = TW_REAL_FN(pthread_cond_timedwait)(c, m, ts); break;
     case TW_CALL_COND_CLOCKWAIT: r = TW_REAL_FN(pthread_cond_clockwait)(c, m, clk, ts); break;
+    case TW_CALL_CND_WAIT: r = TW_REAL_FN(cnd_wait)((cnd_t *)(void *)c, (mtx_t *)(void *)m); break;
+    case TW_CALL_CND_TIMEDWAIT:
+      r = TW_REAL_FN(cnd_timedwait)((cnd_t *)(void *)c, (mtx_t *)(void *)m, ts);
+      break;
     default: r = TW_REAL_FN(pthread_cond_wait)(c, m); break;
   }
   pthread_cleanup_pop(0);
@@ -268,10 +273,12 @@ static TW_NOINLINE void destroy_checks(struct tw_tls *t, pthread_cond_t *c, uint
     return;
   }
   uint64_t deadline = tw__now_ns() + TW_DESTROY_GRACE_NS;
+  tw_guard_enter(t); /* our own sleeps are not the program's (hooks/sleep.c) */
   while (waiters(c) && tw__now_ns() < deadline) {
     struct timespec ms = {0, 1000 * 1000};
     nanosleep(&ms, NULL);
   }
+  tw_guard_leave(t);
   unsigned n = waiters(c);
   if (n) tw__misuse(t, TW_MU_DESTROY_WAITED, TW_MO_COND, (uintptr_t)c, n, 0, 0, pc, sp, 0);
   TW_ERRNO_RESTORE();
@@ -290,4 +297,69 @@ TW_HOOK int pthread_cond_destroy(pthread_cond_t *c) {
   int r = TW_REAL_FN(pthread_cond_destroy)(c);
   if (r == 0) tw_race_destroyed(c);
   return r;
+}
+
+/* --- C11 cnd_* --- */
+
+TW_HOOK int cnd_wait(cnd_t *c, mtx_t *m) {
+  if (!TW_REAL_FN(cnd_wait)) return thrd_error;
+  struct tw_tls *t = tw_tls();
+  if (TW_BYPASS(t)) return TW_REAL_FN(cnd_wait)(c, m);
+  return cond_wait_common((pthread_cond_t *)(void *)c, (pthread_mutex_t *)(void *)m,
+                          TW_CALL_CND_WAIT, 0, NULL, TW_CALLER_PC(), TW_CALLER_SP());
+}
+
+TW_HOOK int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct timespec *restrict ts) {
+  if (!TW_REAL_FN(cnd_timedwait)) return thrd_error;
+  struct tw_tls *t = tw_tls();
+  if (TW_BYPASS(t)) return TW_REAL_FN(cnd_timedwait)(c, m, ts);
+  return cond_wait_common((pthread_cond_t *)(void *)c, (pthread_mutex_t *)(void *)m,
+                          TW_CALL_CND_TIMEDWAIT, 0, ts, TW_CALLER_PC(), TW_CALLER_SP());
+}
+
+TW_HOOK int cnd_signal(cnd_t *cv) {
+  if (!TW_REAL_FN(cnd_signal)) return thrd_error;
+  struct tw_tls *t = tw_tls();
+  pthread_cond_t *c = (pthread_cond_t *)(void *)cv;
+  if (tw_unlikely(signal_unusual(c)) && !TW_BYPASS(t))
+    signal_checks(t, c, TW_CALLER_PC(), TW_CALLER_SP(), 0);
+  tw_race_cond_signalling(c);
+  return TW_REAL_FN(cnd_signal)(cv);
+}
+
+TW_HOOK int cnd_broadcast(cnd_t *cv) {
+  if (!TW_REAL_FN(cnd_broadcast)) return thrd_error;
+  struct tw_tls *t = tw_tls();
+  pthread_cond_t *c = (pthread_cond_t *)(void *)cv;
+  if (tw_unlikely(signal_unusual(c)) && !TW_BYPASS(t))
+    signal_checks(t, c, TW_CALLER_PC(), TW_CALLER_SP(), 1);
+  tw_race_cond_signalling(c);
+  return TW_REAL_FN(cnd_broadcast)(cv);
+}
+
+TW_HOOK int cnd_init(cnd_t *cv) {
+  if (!TW_REAL_FN(cnd_init)) return thrd_error;
+  int r = TW_REAL_FN(cnd_init)(cv);
+  if (r != thrd_success) return r;
+  tw_race_destroyed(cv);
+  struct grave *g = grave_of((pthread_cond_t *)(void *)cv);
+  uintptr_t dead = (uintptr_t)cv;
+  if (tw_load_relaxed(&g->cond) == dead) atomic_compare_exchange_strong(&g->cond, &dead, 0);
+  return r;
+}
+
+TW_HOOK void cnd_destroy(cnd_t *cv) {
+  if (!TW_REAL_FN(cnd_destroy)) return;
+  struct tw_tls *t = tw_tls();
+  pthread_cond_t *c = (pthread_cond_t *)(void *)cv;
+  bool watched = !TW_BYPASS(t);
+  if (watched && (destroyed(c) || waiters(c))) destroy_checks(t, c, TW_CALLER_PC(), TW_CALLER_SP());
+  if (watched) {
+    struct grave *g = grave_of(c);
+    tw_store_relaxed(&g->pc, TW_CALLER_PC());
+    tw_store_relaxed(&g->by, t->self ? t->self->id : 0);
+    tw_store_release(&g->cond, (uintptr_t)c);
+  }
+  TW_REAL_FN(cnd_destroy)(cv);
+  tw_race_destroyed(cv);
 }

@@ -1,6 +1,7 @@
-/* Hooks for pipes and eventfds: follow which fds they are (hazard 10), mark blocking I/O on them.
- * read/write can run inside signal handlers (hazard 6): the fast path is one table load, and the
- * slow path uses only lock-free, allocation-free tool code. */
+/* Hooks for pipes and eventfds: follow which fds they are (hazard 10), mark blocking I/O on them
+ * (on sockets too: hooks/socket.c makes them). read/write can run inside signal handlers (hazard
+ * 6): the fast path is one table load, and the slow path uses only lock-free, allocation-free tool
+ * code. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -19,13 +20,12 @@
  * parent's (shared memory): only the tracked-fd slow paths and pipe creation ask. */
 static TW_NOINLINE bool fd_table_ours(void) { return !tw_fork_in_shared_child(); }
 
-/* Tells the reporter that this thread reads/writes `fd` (first time in a row only). */
+/* Tells the reporter that this thread reads/writes `fd`, unless that fact is one of the thread's
+ * latest four (a memo: an evicted fact is only sent again). */
 static void note_io(struct tw_tls *t, struct tw_thread *self, int fd, unsigned dir) {
   uint32_t gen = tw_load_relaxed(&tw__fdgen[fd]);
-  if (t->io_fd == fd && t->io_gen == gen && t->io_dir == dir) return;
-  t->io_fd = fd;
-  t->io_gen = gen;
-  t->io_dir = dir;
+  for (unsigned i = 0; i < TW_ARRAY_LEN(t->io); i++)
+    if (t->io[i].fd == fd && t->io[i].gen == gen && t->io[i].dir == dir) return;
   /* The reporter is not started for this: fd facts are only drained when it runs (it starts with
    * the first thread, and the exit path drains everything), and this push never waits. A forked
    * child that writes to a pipe and execs thus never gets a thread of ours. */
@@ -33,52 +33,37 @@ static void note_io(struct tw_tls *t, struct tw_thread *self, int fd, unsigned d
   if (!r) return;
   struct tw_event ev = {.type = TW_EV_FD_IO, .aux = (uint16_t)dir, .a = (uint64_t)fd,
                         .b = self->id, .c = tw_load_relaxed(&tw__fdobj[fd]), .aux32 = gen};
-  if (!tw_ring_push(r, &ev)) t->io_fd = -1; /* retry the fact next time */
+  if (tw_ring_push(r, &ev)) /* else the fact is sent again next time */
+    t->io[t->io_next++ % TW_ARRAY_LEN(t->io)] = (struct tw_io_fact){fd, gen, dir};
 }
 
-/* Slow path of read/write on a tracked fd. `dir` is TW_EV_IO_READ or TW_EV_IO_WRITE. */
-static TW_NOINLINE struct tw_thread *io_enter(struct tw_tls *t, int fd, uint8_t kind, unsigned dir,
-                                              enum tw_call call) {
+TW_NOINLINE struct tw_thread *tw__io_enter(struct tw_tls *t, int fd, uint8_t kind, unsigned dir,
+                                           enum tw_call call, uintptr_t pc, uintptr_t sp) {
   TW_ERRNO_SAVE();
   struct tw_thread *self = tw_self(t);
-  if (self) {
+  /* Who reads and writes what: the facts of pipes, eventfds and socketpairs (a socket to another
+   * process has none worth keeping). */
+  if (self && tw_fd_kind_internal(kind)) {
     tw_guard_enter(t);
     note_io(t, self, fd, dir);
     tw_guard_leave(t);
   }
   /* A non-blocking fd never waits: no wait state, no stack. */
-  if (kind & TW_FD_NONBLOCK) self = NULL;
-  else self = tw_wait_enter(t, call, 0, 0, fd);
+  if (kind & TW_FD_NONBLOCK) {
+    self = NULL;
+  } else {
+    /* read and write on a socket are socket waits (their rules and stall names are a socket's). */
+    if (tw_fd_kind_socket(kind) && (call == TW_CALL_READ || call == TW_CALL_WRITE))
+      call = call == TW_CALL_READ ? TW_CALL_SOCK_READ : TW_CALL_SOCK_WRITE;
+    self = tw_wait_enter_at(t, call, 0, 0, fd, pc, sp);
+  }
   TW_ERRNO_RESTORE();
   return self;
 }
 
-static inline void io_leave(struct tw_tls *t, uint8_t kind, struct tw_thread *self) {
-  if (!(kind & TW_FD_NONBLOCK)) tw_wait_leave(t, self);
-}
-
-/* The I/O of a tracked fd, bracketed by the wait state (cancellation point: hazard 4). */
-#define TW_TRACKED_IO(fd, kind, dir, call, expr)                         \
-  __extension__({                                                        \
-    struct tw_tls *t_ = tw_tls();                                        \
-    __typeof__(expr) r_;                                                 \
-    if (TW_BYPASS(t_)) {                                                 \
-      r_ = (expr);                                                       \
-    } else {                                                             \
-      struct tw_thread *self_ = io_enter(t_, fd, kind, dir, call);       \
-      pthread_cleanup_push(tw__wait_cancel_cleanup, self_);              \
-      r_ = (expr);                                                       \
-      pthread_cleanup_pop(0);                                            \
-      int e_ = errno;                                                    \
-      io_leave(t_, kind, self_);                                         \
-      errno = e_;                                                        \
-    }                                                                    \
-    r_;                                                                  \
-  })
-
 TW_HOOK ssize_t read(int fd, void *buf, size_t n) {
   uint8_t kind = tw_fd_get(fd);
-  if (tw_likely(kind == 0)) return TW_REAL_FN(read)(fd, buf, n);
+  if (tw_likely(kind == 0) || tw_fd_passive(kind)) return TW_REAL_FN(read)(fd, buf, n);
   ssize_t r = TW_TRACKED_IO(fd, kind, TW_EV_IO_READ, TW_CALL_READ, TW_REAL_FN(read)(fd, buf, n));
   if (r > 0) tw_race_fd_read(fd);
   return r;
@@ -86,7 +71,7 @@ TW_HOOK ssize_t read(int fd, void *buf, size_t n) {
 
 TW_HOOK ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen) {
   uint8_t kind = tw_fd_get(fd);
-  if (tw_likely(kind == 0)) return TW_REAL_FN(__read_chk)(fd, buf, n, buflen);
+  if (tw_likely(kind == 0) || tw_fd_passive(kind)) return TW_REAL_FN(__read_chk)(fd, buf, n, buflen);
   ssize_t r = TW_TRACKED_IO(fd, kind, TW_EV_IO_READ, TW_CALL_READ,
                              TW_REAL_FN(__read_chk)(fd, buf, n, buflen));
   if (r > 0) tw_race_fd_read(fd);
@@ -95,7 +80,7 @@ TW_HOOK ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen) {
 
 TW_HOOK ssize_t write(int fd, const void *buf, size_t n) {
   uint8_t kind = tw_fd_get(fd);
-  if (tw_likely(kind == 0)) return TW_REAL_FN(write)(fd, buf, n);
+  if (tw_likely(kind == 0) || tw_fd_passive(kind)) return TW_REAL_FN(write)(fd, buf, n);
   tw_race_fd_writing(fd);
   return TW_TRACKED_IO(fd, kind, TW_EV_IO_WRITE, TW_CALL_WRITE, TW_REAL_FN(write)(fd, buf, n));
 }

@@ -29,6 +29,8 @@
 #include "control/init.h"
 #include "detect/lockorder.h"
 #include "detect/misuse.h"
+#include "runtime/fdtrack.h"
+#include "runtime/feeders.h"
 #include "runtime/registry.h"
 #include "runtime/tls.h"
 
@@ -79,6 +81,12 @@ static inline void tw_hook_lock_init_site(uintptr_t lock, uintptr_t pc) {
  * the locks the thread holds (but not a condvar wait's mutex, which it does not hold meanwhile). */
 void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call call, uintptr_t obj,
                       uintptr_t obj2, int fd, uint32_t aux_stack);
+/* The same for a call made at return address pc with caller stack pointer sp: the stack captured
+ * the last time a wait began at that (pc, sp) is used again (a 4-entry memo per thread), so a loop
+ * that blocks at one place (a ping-pong over a socket or a semaphore) unwinds once. The frames
+ * above the call site are those of that first time (as for lock-order stacks). */
+void tw__wait_publish_at(struct tw_tls *t, struct tw_thread *self, enum tw_call call, uintptr_t obj,
+                         uintptr_t obj2, int fd, uintptr_t pc, uintptr_t sp);
 static inline struct tw_thread *tw_wait_enter_aux(struct tw_tls *t, enum tw_call call,
                                                   uintptr_t obj, uintptr_t obj2, int fd,
                                                   uint32_t aux_stack) {
@@ -92,6 +100,16 @@ static inline struct tw_thread *tw_wait_enter_aux(struct tw_tls *t, enum tw_call
 static inline struct tw_thread *tw_wait_enter(struct tw_tls *t, enum tw_call call, uintptr_t obj,
                                               uintptr_t obj2, int fd) {
   return tw_wait_enter_aux(t, call, obj, obj2, fd, 0);
+}
+static inline struct tw_thread *tw_wait_enter_at(struct tw_tls *t, enum tw_call call, uintptr_t obj,
+                                                 uintptr_t obj2, int fd, uintptr_t pc,
+                                                 uintptr_t sp) {
+  struct tw_thread *self = tw_self(t);
+  if (t->in_wait++ != 0 || !self) return NULL;
+  tw_guard_enter(t);
+  tw__wait_publish_at(t, self, call, obj, obj2, fd, pc, sp);
+  tw_guard_leave(t);
+  return self;
 }
 
 /* A misuse seen by a hook, before the real call (misuse.h): sends it and waits until it is reported.
@@ -132,6 +150,18 @@ void tw__profile_wait_done(struct tw_tls *t, struct tw_thread *self);
 void tw__profile_wait_abandon(struct tw_tls *t);
 void tw__profile_unlocked(struct tw_tls *t, enum tw_wait_class c, uintptr_t lock, uint64_t delay);
 
+/* Feeding facts (runtime/feeders.h): this thread posted semaphore / woke futex word `obj`. Told to
+ * the reporter once per thread, object and reset generation; the memo check is the whole cost of
+ * a repeated post. Async-signal-safe (sem_post may run in a handler) but for a thread's very first
+ * hook, which adopts it. */
+void tw__feed_slow(struct tw_tls *t, uintptr_t obj, unsigned kind);
+static inline bool tw_feed_known(const struct tw_tls *t, uintptr_t obj) {
+  return t->fed_gen == tw_load_relaxed(&tw__feed_gen) &&
+         (t->fed[0] == obj || t->fed[1] == obj || t->fed[2] == obj || t->fed[3] == obj);
+}
+/* A semaphore (re)initialised or destroyed: its feeders are forgotten (sent in lock-event order). */
+void tw__feed_reset(struct tw_tls *t, uintptr_t obj);
+
 /* Every tw_wait_enter is matched by exactly one tw_wait_leave (or the cancellation cleanup). */
 static inline void tw_wait_leave(struct tw_tls *t, struct tw_thread *self) {
   if (t->in_wait) t->in_wait--;
@@ -143,6 +173,60 @@ static inline void tw_wait_leave(struct tw_tls *t, struct tw_thread *self) {
 
 /* Cancellation cleanup for waits that are cancellation points (hazard 4). */
 void tw__wait_cancel_cleanup(void *self);
+
+/* A blocking call `expr` bracketed by a wait state (call, obj, obj2, fd), a cancellation point
+ * (hazard 4): the hooks of sleeps, multiplexers and other calls that wait on no fd's kind alone.
+ * Expanded in the exported hook itself (TW_CALLER_PC/SP name its caller). */
+#define TW_WAIT_CALL(call, obj, obj2, fd, expr)                                     \
+  __extension__({                                                                   \
+    struct tw_tls *t_ = tw_tls();                                                   \
+    __typeof__(expr) r_;                                                            \
+    if (TW_BYPASS(t_)) {                                                            \
+      r_ = (expr);                                                                  \
+    } else {                                                                        \
+      TW_ERRNO_SAVE();                                                              \
+      struct tw_thread *self_ =                                                     \
+          tw_wait_enter_at(t_, call, obj, obj2, fd, TW_CALLER_PC(), TW_CALLER_SP()); \
+      TW_ERRNO_RESTORE();                                                           \
+      pthread_cleanup_push(tw__wait_cancel_cleanup, self_);                         \
+      r_ = (expr);                                                                  \
+      pthread_cleanup_pop(0);                                                       \
+      int e_ = errno;                                                               \
+      tw_wait_leave(t_, self_);                                                     \
+      errno = e_;                                                                   \
+    }                                                                               \
+    r_;                                                                             \
+  })
+
+/* I/O on a tracked fd (hooks/fd.c, hooks/socket.c): the reader/writer fact of a pipe, eventfd or
+ * socketpair (once per thread and fd in a row), and the wait state unless the fd is non-blocking.
+ * `dir` is TW_EV_IO_READ or TW_EV_IO_WRITE. Async-signal-safe but for a thread's first hook. */
+struct tw_thread *tw__io_enter(struct tw_tls *t, int fd, uint8_t kind, unsigned dir,
+                               enum tw_call call, uintptr_t pc, uintptr_t sp);
+static inline void tw_io_leave(struct tw_tls *t, uint8_t kind, struct tw_thread *self) {
+  if (!(kind & TW_FD_NONBLOCK)) tw_wait_leave(t, self);
+}
+
+/* The I/O of a tracked fd, bracketed by the wait state (cancellation point: hazard 4). Expanded in
+ * the exported hook itself (TW_CALLER_PC/SP name its caller). */
+#define TW_TRACKED_IO(fd, kind, dir, call, expr)                         \
+  __extension__({                                                        \
+    struct tw_tls *t_ = tw_tls();                                        \
+    __typeof__(expr) r_;                                                 \
+    if (TW_BYPASS(t_)) {                                                 \
+      r_ = (expr);                                                       \
+    } else {                                                             \
+      struct tw_thread *self_ =                                          \
+          tw__io_enter(t_, fd, kind, dir, call, TW_CALLER_PC(), TW_CALLER_SP()); \
+      pthread_cleanup_push(tw__wait_cancel_cleanup, self_);              \
+      r_ = (expr);                                                       \
+      pthread_cleanup_pop(0);                                            \
+      int e_ = errno;                                                    \
+      tw_io_leave(t_, kind, self_);                                      \
+      errno = e_;                                                        \
+    }                                                                    \
+    r_;                                                                  \
+  })
 
 /* The lock-order check of an acquisition that can block: when this held set has taken this lock
  * before (the thread-local probe of detect/lockorder.h), nothing more; else the thread is adopted

@@ -1,4 +1,5 @@
-/* Hooks for pthread_mutex_*: keep the held-lock stack, mark contended waits. */
+/* Hooks for pthread_mutex_* and C11's mtx_* (glibc's mtx_t is a pthread_mutex_t, locked without the
+ * exported pthread functions): keep the held-lock stack, mark contended waits. */
 #include <errno.h>
 #include <pthread.h>
 
@@ -32,6 +33,9 @@ static int mutex_real(pthread_mutex_t *m, enum tw_call call, clockid_t clk,
   switch (call) {
     case TW_CALL_MUTEX_TIMEDLOCK: return TW_REAL_FN(pthread_mutex_timedlock)(m, ts);
     case TW_CALL_MUTEX_CLOCKLOCK: return TW_REAL_FN(pthread_mutex_clocklock)(m, clk, ts);
+    /* C11: thrd_success (0) when taken, else thrd_error/thrd_busy/thrd_timedout. */
+    case TW_CALL_MTX_LOCK: return TW_REAL_FN(mtx_lock)((mtx_t *)(void *)m);
+    case TW_CALL_MTX_TIMEDLOCK: return TW_REAL_FN(mtx_timedlock)((mtx_t *)(void *)m, ts);
     default: return TW_REAL_FN(pthread_mutex_lock)(m);
   }
 }
@@ -51,7 +55,7 @@ static TW_NOINLINE int lock_contended(struct tw_tls *t, pthread_mutex_t *m, enum
                                       clockid_t clk, const struct timespec *ts) {
   TW_ERRNO_SAVE();
   struct tw_thread *self;
-  if (call == TW_CALL_MUTEX_LOCK && t->self && relock_hangs(t, m)) {
+  if ((call == TW_CALL_MUTEX_LOCK || call == TW_CALL_MTX_LOCK) && t->self && relock_hangs(t, m)) {
     tw_guard_enter(t);
     const struct tw_held *h = tw_held_find(t, (uintptr_t)m, -1);
     uint32_t first = tw_stack_capture_earlier(h->pc, h->sp);
@@ -194,7 +198,8 @@ TW_HOOK int pthread_mutex_lock(pthread_mutex_t *m) {
       t->held[n] = (struct tw_held){.lock = (uintptr_t)m, .pc = TW_CALLER_PC(),
                                     .sp = (uintptr_t)__builtin_dwarf_cfa(),
                                     .sig = sig + tw_held_hash((uintptr_t)m, TW_HELD_MUTEX),
-                                    .state = TW_HELD_PLAIN_ONCE};
+                                    .state = TW_HELD_PLAIN_ONCE,
+                                    .since = tw_load_relaxed(&tw__coarse_tick)};
       t->nheld = n + 1;
       return real(m); /* a tail call: no register is kept across it, so none is saved */
     }
@@ -238,16 +243,18 @@ static inline bool unlock_profiled(pthread_mutex_t *m) {
          __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) > 1;
 }
 
+/* pthread_mutex_unlock's slow path, and every mtx_unlock (`c11`: its real call). */
 static TW_NOINLINE int mutex_unlock_slow(struct tw_tls *t, pthread_mutex_t *m, uintptr_t pc,
-                                         uintptr_t sp) {
-  if (TW_BYPASS(t) || tw_pc_in_unwinder(pc)) return TW_REAL_FN(pthread_mutex_unlock)(m);
+                                         uintptr_t sp, bool c11) {
+  if (TW_BYPASS(t) || tw_pc_in_unwinder(pc))
+    return c11 ? TW_REAL_FN(mtx_unlock)((mtx_t *)(void *)m) : TW_REAL_FN(pthread_mutex_unlock)(m);
   if (destroyed(m)) use_after_destroy(t, m, pc, sp);
   else if (!tw_held_find(t, (uintptr_t)m, -1)) unlock_not_held(t, m, pc, sp);
   tw_race_mutex_unlocking(m);
   /* Charged before the real unlock (a waiter may take the lock right after it), recorded after (the
    * stack capture must not lengthen the critical section). */
   uint64_t delay = unlock_profiled(m) ? tw_lockwait_charge((uintptr_t)m, 0) : 0;
-  int r = TW_REAL_FN(pthread_mutex_unlock)(m);
+  int r = c11 ? TW_REAL_FN(mtx_unlock)((mtx_t *)(void *)m) : TW_REAL_FN(pthread_mutex_unlock)(m);
   if (r == 0) tw_held_pop(t, (uintptr_t)m);
   if (tw_unlikely(delay)) tw__profile_unlocked(t, TW_WC_MUTEX, (uintptr_t)m, delay);
   return r;
@@ -267,7 +274,7 @@ TW_HOOK int pthread_mutex_unlock(pthread_mutex_t *m) {
     t->nheld = n - 1;
     return real(m);
   }
-  return mutex_unlock_slow(t, m, TW_CALLER_PC(), TW_CALLER_SP());
+  return mutex_unlock_slow(t, m, TW_CALLER_PC(), TW_CALLER_SP(), false);
 }
 
 /* init and destroy retire the lock's graph node (a new lock may take the address). */
@@ -300,4 +307,72 @@ TW_HOOK int pthread_mutex_destroy(pthread_mutex_t *m) {
       note_destroyed(t, m, TW_CALLER_PC());
   }
   return r;
+}
+
+/* --- C11 mtx_* (the same checks; glibc 2.34+ runs them on its internal pthread functions) --- */
+
+TW_HOOK int mtx_lock(mtx_t *mx) {
+  if (!TW_REAL_FN(mtx_lock)) return thrd_error;
+  struct tw_tls *t = tw_tls();
+  if (TW_BYPASS(t)) return TW_REAL_FN(mtx_lock)(mx);
+  return mutex_acquire(t, (pthread_mutex_t *)(void *)mx, TW_CALL_MTX_LOCK, 0, NULL,
+                       TW_CALLER_PC(), TW_CALLER_SP());
+}
+
+TW_HOOK int mtx_timedlock(mtx_t *restrict mx, const struct timespec *restrict ts) {
+  if (!TW_REAL_FN(mtx_timedlock)) return thrd_error;
+  struct tw_tls *t = tw_tls();
+  if (TW_BYPASS(t)) return TW_REAL_FN(mtx_timedlock)(mx, ts);
+  return mutex_acquire(t, (pthread_mutex_t *)(void *)mx, TW_CALL_MTX_TIMEDLOCK, 0, ts,
+                       TW_CALLER_PC(), TW_CALLER_SP());
+}
+
+TW_HOOK int mtx_trylock(mtx_t *mx) {
+  if (!TW_REAL_FN(mtx_trylock)) return thrd_error;
+  struct tw_tls *t = tw_tls();
+  pthread_mutex_t *m = (pthread_mutex_t *)(void *)mx;
+  if (tw_unlikely(destroyed(m)) && !TW_BYPASS(t)) use_after_destroy(t, m, TW_CALLER_PC(), TW_CALLER_SP());
+  int r = TW_REAL_FN(mtx_trylock)(mx);
+  if (!TW_BYPASS(t) && r == thrd_success)
+    tw_held_push(t, (uintptr_t)m, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_MUTEX);
+  if (r == thrd_success) tw_race_mutex_locked(m);
+  return r;
+}
+
+TW_HOOK int mtx_unlock(mtx_t *mx) {
+  if (!TW_REAL_FN(mtx_unlock)) return thrd_error;
+  return mutex_unlock_slow(tw_tls(), (pthread_mutex_t *)(void *)mx, TW_CALLER_PC(), TW_CALLER_SP(),
+                           true);
+}
+
+TW_HOOK int mtx_init(mtx_t *mx, int type) {
+  if (!TW_REAL_FN(mtx_init)) return thrd_error;
+  int r = TW_REAL_FN(mtx_init)(mx, type);
+  if (r == thrd_success) {
+    tw_race_destroyed(mx);
+    tw_hook_lockorder_reset((uintptr_t)mx);
+    if (tw_unlikely(tw__opt.lock_classes)) tw_hook_lock_init_site((uintptr_t)mx, TW_CALLER_PC());
+  }
+  return r;
+}
+
+TW_HOOK void mtx_destroy(mtx_t *mx) {
+  if (!TW_REAL_FN(mtx_destroy)) return;
+  struct tw_tls *t = tw_tls();
+  pthread_mutex_t *m = (pthread_mutex_t *)(void *)mx;
+  int kind = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
+  bool watched = !TW_BYPASS(t);
+  if (watched && kind == -1) use_after_destroy(t, m, TW_CALLER_PC(), TW_CALLER_SP());
+  else if (watched && !looks_free(m))
+    tw__misuse_destroy_locked(t, TW_MO_MUTEX, (uintptr_t)m,
+                              __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED), TW_CALLER_PC(),
+                              TW_CALLER_SP());
+  bool was_free = looks_free(m);
+  TW_REAL_FN(mtx_destroy)(mx);
+  if (was_free) { /* glibc destroyed it (a held one is refused, silently for C11) */
+    tw_race_destroyed(mx);
+    tw_hook_lockorder_reset((uintptr_t)mx);
+    if (watched && kind != -1 && !(kind & TW_MUTEX_ROBUST_BIT))
+      note_destroyed(t, m, TW_CALLER_PC());
+  }
 }

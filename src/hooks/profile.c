@@ -13,7 +13,18 @@
  * data from one that slept, and a pipe read that found data costs about a microsecond. */
 #define TW_PROFILE_FD_MIN_NS (10ull * 1000)
 
-static bool lock_class(enum tw_wait_class c) { return c == TW_WC_MUTEX || c == TW_WC_RWLOCK; }
+/* Locks: their waits feed the contention table, and their holders the mutex profile. */
+static bool lock_class(enum tw_wait_class c) {
+  return c == TW_WC_MUTEX || c == TW_WC_RWLOCK || c == TW_WC_SPIN;
+}
+
+/* The block profile is about threads waiting for each other (Go's: channels, select, sync
+ * primitives, not sleeps or the network): locks, condvars, joins, semaphores, barriers, futex
+ * words, pipes and eventfds; not sleeps, nor sockets and poll sets, whose waits are mostly idle
+ * servers waiting for the outside world. */
+static bool block_class(enum tw_wait_class c) {
+  return c != TW_WC_SLEEP && c != TW_WC_SOCK && c != TW_WC_POLL && c != TW_WC_NONE;
+}
 
 /* One draw in `rate` says yes: a per-thread xorshift32, seeded from the thread and the clock. */
 static bool sampled(struct tw_tls *t, unsigned rate) {
@@ -33,7 +44,7 @@ void tw__profile_wait_begin(struct tw_tls *t, struct tw_thread *self, enum tw_ca
   tw__profile_wait_abandon(t); /* a wait left without its end (a longjmp out of it) */
   /* Lock waits feed the contention table and the mutex profile's charges with either profile;
    * other waits only the block profile. */
-  if (!(lock_class(c) ? on : on & TW_PROF_BLOCK)) return;
+  if (!block_class(c) || !(lock_class(c) ? on : on & TW_PROF_BLOCK)) return;
   unsigned rate = __atomic_load_n(&tw__profile_rate, __ATOMIC_RELAXED);
   if (!sampled(t, rate)) return;
   t->prof_weight = rate ? rate : 1;

@@ -1,5 +1,6 @@
 /* A thread's whole life: adoption of threads we did not create, create and start, join (all
- * variants), detach, exit (the TSD destructor on every path), cancel, setname. */
+ * variants), detach, exit (the TSD destructor on every path), cancel, setname; and the same for
+ * C11 threads (thrd_*), which glibc 2.34+ runs without calling the exported pthread functions. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -58,7 +59,10 @@ struct tw_thread *tw__self_slow(struct tw_tls *t) {
   tw__ensure_init();
   if (!t->self) {
     t->self = tw_registry_adopt();
-    if (t->self) tw__thread_attach(t->self);
+    if (t->self) {
+      tw_store_relaxed(&t->self->tls, (uintptr_t)t);
+      tw__thread_attach(t->self);
+    }
   }
   tw_guard_leave(t);
   return t->self;
@@ -67,68 +71,116 @@ struct tw_thread *tw__self_slow(struct tw_tls *t) {
 /* --- create and start --- */
 
 struct tw_start {
-  void *(*fn)(void *);
+  union {
+    void *(*fn)(void *);  /* pthread_create */
+    int (*c11_fn)(void *); /* thrd_create */
+  };
   void *arg;
   struct tw_thread *rec;
 };
 
-/* First frame of every created thread: binds the record, then runs the application's function.
- * The thread's exit on every path (return, pthread_exit, cancellation) is seen by the TSD destructor
- * installed by tw__thread_attach. */
-static void *tw_thread_start(void *p) {
-  struct tw_start st = *(struct tw_start *)p;
+/* First steps of every created thread: binds the record. The thread's exit on every path (return,
+ * pthread_exit, thrd_exit, cancellation) is seen by the TSD destructor installed by
+ * tw__thread_attach. Returns the start routine and its argument in *st (p is freed). */
+static void thread_begin(void *p, struct tw_start *st) {
+  *st = *(struct tw_start *)p;
   struct tw_tls *t = tw_tls();
   tw_guard_enter(t);
   free(p);
-  tw_store_relaxed(&st.rec->tid, gettid());
+  tw_store_relaxed(&st->rec->tid, gettid());
   tw_tls_note_stack(t);
-  t->self = st.rec;
-  tw_race_thread_started(st.rec);
-  tw__thread_attach(st.rec);
-  tw_registry_set_handle(st.rec, pthread_self());
+  t->self = st->rec;
+  tw_store_relaxed(&st->rec->tls, (uintptr_t)t);
+  tw_race_thread_started(st->rec);
+  tw__thread_attach(st->rec);
+  tw_registry_set_handle(st->rec, pthread_self());
   tw_guard_leave(t);
+}
+
+/* First frame of every thread made by pthread_create: binds the record, runs the application's
+ * function. */
+static void *tw_thread_start(void *p) {
+  struct tw_start st;
+  thread_begin(p, &st);
   return st.fn(st.arg);
+}
+
+/* The same for thrd_create: glibc calls it as a C11 start routine (int result). */
+static int tw_thread_start_c11(void *p) {
+  struct tw_start st;
+  thread_begin(p, &st);
+  return st.c11_fn(st.arg);
+}
+
+/* The record of a thread about to be created by the calling thread (its creation stack, the surge
+ * check) and the argument of the trampoline, or NULL when out of memory (the thread then runs
+ * unwatched rather than not at all). Errno kept. */
+static struct tw_start *create_begin(struct tw_tls *t, bool detached) {
+  TW_ERRNO_SAVE();
+  struct tw_thread *parent = tw_self(t);
+  tw_guard_enter(t);
+  struct tw_start *st = malloc(sizeof(*st));
+  struct tw_thread *rec = st ? tw_registry_new(parent, tw_stack_capture(), detached) : NULL;
+  if (!rec) {
+    free(st);
+    tw_guard_leave(t);
+    TW_ERRNO_RESTORE();
+    return NULL;
+  }
+  st->rec = rec;
+  uint64_t live = tw_registry_add(rec);
+  if (tw_unlikely(live > tw__opt.max_threads)) tw_leaks_note_surge(live);
+  tw_reporter_ensure_started();
+  tw_guard_leave(t);
+  TW_ERRNO_RESTORE();
+  tw_race_thread_creating(rec);
+  return st;
+}
+
+/* After the real create: `ok` with the new thread's handle, or its record undone. `st` belongs to
+ * the new thread once it runs (it frees it): only a failed create may touch it. Errno kept. */
+static void create_end(struct tw_tls *t, struct tw_start *st, struct tw_thread *rec, bool ok,
+                       pthread_t th) {
+  int saved = errno;
+  tw_guard_enter(t);
+  if (!ok) {
+    free(st);
+    tw_registry_discard(rec);
+  } else {
+    tw_registry_set_handle(rec, th);
+    tw_registry_created_done(rec);
+  }
+  tw_guard_leave(t);
+  errno = saved;
 }
 
 TW_HOOK int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
                            void *arg) {
   struct tw_tls *t = tw_tls();
   if (TW_BYPASS(t)) return TW_REAL_FN(pthread_create)(th, attr, fn, arg);
-  TW_ERRNO_SAVE();
-  struct tw_thread *parent = tw_self(t);
-  tw_guard_enter(t);
   int detach = PTHREAD_CREATE_JOINABLE;
   if (attr) pthread_attr_getdetachstate(attr, &detach);
-  struct tw_start *st = malloc(sizeof(*st));
-  struct tw_thread *rec =
-      st ? tw_registry_new(parent, tw_stack_capture(), detach == PTHREAD_CREATE_DETACHED) : NULL;
-  if (!rec) { /* out of memory: the thread runs unwatched rather than not at all */
-    free(st);
-    tw_guard_leave(t);
-    TW_ERRNO_RESTORE();
-    return TW_REAL_FN(pthread_create)(th, attr, fn, arg);
-  }
-  *st = (struct tw_start){fn, arg, rec};
-  uint64_t live = tw_registry_add(rec);
-  if (tw_unlikely(live > tw__opt.max_threads)) tw_leaks_note_surge(live);
-  tw_reporter_ensure_started();
-  tw_guard_leave(t);
-  TW_ERRNO_RESTORE();
-
-  tw_race_thread_creating(rec);
+  struct tw_start *st = create_begin(t, detach == PTHREAD_CREATE_DETACHED);
+  if (!st) return TW_REAL_FN(pthread_create)(th, attr, fn, arg);
+  st->fn = fn;
+  st->arg = arg;
+  struct tw_thread *rec = st->rec;
   int r = TW_REAL_FN(pthread_create)(th, attr, tw_thread_start, st);
+  create_end(t, st, rec, r == 0, r == 0 ? *th : 0);
+  return r;
+}
 
-  int saved = errno;
-  tw_guard_enter(t);
-  if (r != 0) {
-    free(st);
-    tw_registry_discard(rec);
-  } else {
-    tw_registry_set_handle(rec, *th);
-    tw_registry_created_done(rec);
-  }
-  tw_guard_leave(t);
-  errno = saved;
+TW_HOOK int thrd_create(thrd_t *th, thrd_start_t fn, void *arg) {
+  if (!TW_REAL_FN(thrd_create)) return thrd_error;
+  struct tw_tls *t = tw_tls();
+  if (TW_BYPASS(t)) return TW_REAL_FN(thrd_create)(th, fn, arg);
+  struct tw_start *st = create_begin(t, false);
+  if (!st) return TW_REAL_FN(thrd_create)(th, fn, arg);
+  st->c11_fn = fn;
+  st->arg = arg;
+  struct tw_thread *rec = st->rec;
+  int r = TW_REAL_FN(thrd_create)(th, tw_thread_start_c11, st);
+  create_end(t, st, rec, r == thrd_success, r == thrd_success ? (pthread_t)*th : 0);
   return r;
 }
 
@@ -187,6 +239,7 @@ static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only
   }
   pthread_cleanup_push(tw__wait_cancel_cleanup, self);
   if (try_only) r = TW_REAL_FN(pthread_tryjoin_np)(th, ret);
+  else if (call == TW_CALL_THRD_JOIN) r = TW_REAL_FN(thrd_join)(th, (int *)ret); /* thrd_success: 0 */
   else if (call == TW_CALL_TIMEDJOIN) r = TW_REAL_FN(pthread_timedjoin_np)(th, ret, ts);
   else if (call == TW_CALL_CLOCKJOIN) r = TW_REAL_FN(pthread_clockjoin_np)(th, ret, clk, ts);
   else r = TW_REAL_FN(pthread_join)(th, ret);
@@ -209,7 +262,7 @@ static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only
  * or the thread would be "exited but never joined". The thread's own record is found by its handle:
  * an exited joinable record stays in the handle table until it is joined or detached. */
 static TW_NOINLINE int lifecycle_while_leaving(struct tw_tls *t, pthread_t th, void **ret,
-                                               bool join) {
+                                               bool join, int (*detach)(pthread_t)) {
   tw_guard_enter(t);
   struct tw_thread *target = tw_registry_lookup(th);
   if (target) {
@@ -217,7 +270,7 @@ static TW_NOINLINE int lifecycle_while_leaving(struct tw_tls *t, pthread_t th, v
     else tw_registry_detach_begin(target);
   }
   tw_guard_leave(t);
-  int r = join ? TW_REAL_FN(pthread_join)(th, ret) : TW_REAL_FN(pthread_detach)(th);
+  int r = join ? TW_REAL_FN(pthread_join)(th, ret) : detach(th);
   if (target) {
     int saved = errno;
     tw_guard_enter(t);
@@ -232,7 +285,7 @@ static TW_NOINLINE int lifecycle_while_leaving(struct tw_tls *t, pthread_t th, v
 #define TW_JOIN_SITE TW_CALLER_PC(), TW_CALLER_SP()
 TW_HOOK int pthread_join(pthread_t th, void **ret) {
   struct tw_tls *t = tw_tls();
-  if (tw_unlikely(t->gone) && !t->guard) return lifecycle_while_leaving(t, th, ret, true);
+  if (tw_unlikely(t->gone) && !t->guard) return lifecycle_while_leaving(t, th, ret, true, NULL);
   return join_common(th, ret, TW_CALL_JOIN, 0, 0, NULL, TW_JOIN_SITE);
 }
 TW_HOOK int pthread_tryjoin_np(pthread_t th, void **ret) {
@@ -246,10 +299,16 @@ TW_HOOK int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk, const 
   return join_common(th, ret, TW_CALL_CLOCKJOIN, 0, clk, ts, TW_JOIN_SITE);
 }
 
-TW_HOOK int pthread_detach(pthread_t th) {
+TW_HOOK int thrd_join(thrd_t th, int *res) {
+  if (!TW_REAL_FN(thrd_join)) return thrd_error;
+  return join_common(th, (void **)res, TW_CALL_THRD_JOIN, 0, 0, NULL, TW_JOIN_SITE);
+}
+
+/* pthread_detach and thrd_detach (both return 0 on success). */
+static int detach_common(pthread_t th, int (*real)(pthread_t), uintptr_t pc, uintptr_t sp) {
   struct tw_tls *t = tw_tls();
-  if (tw_unlikely(t->gone) && !t->guard) return lifecycle_while_leaving(t, th, NULL, false);
-  if (TW_BYPASS(t)) return TW_REAL_FN(pthread_detach)(th);
+  if (tw_unlikely(t->gone) && !t->guard) return lifecycle_while_leaving(t, th, NULL, false, real);
+  if (TW_BYPASS(t)) return real(th);
   TW_ERRNO_SAVE();
   struct tw_thread *self = tw_self(t), *target;
   tw_guard_enter(t);
@@ -264,28 +323,49 @@ TW_HOOK int pthread_detach(pthread_t th) {
   /* detach-joined: the thread was joined (its handle may be gone), or is being joined right now. */
   if (f.state == TW_HS_JOINED || f.state == TW_HS_JOINING)
     tw__misuse(t, TW_MU_DETACH_JOINED, TW_MO_THREAD, (uintptr_t)th, f.id,
-               f.state == TW_HS_JOINED ? f.stack : 0, f.state == TW_HS_JOINED ? f.by : 0,
-               TW_CALLER_PC(), TW_CALLER_SP(), 0);
-  int r = TW_REAL_FN(pthread_detach)(th);
+               f.state == TW_HS_JOINED ? f.stack : 0, f.state == TW_HS_JOINED ? f.by : 0, pc, sp,
+               0);
+  int r = real(th);
   if (target) {
     int saved = errno;
     tw_guard_enter(t);
-    tw_registry_detach_end(target, r, r == 0 ? done_at(TW_CALLER_PC(), TW_CALLER_SP()) : 0,
-                           self ? self->id : 0);
+    tw_registry_detach_end(target, r, r == 0 ? done_at(pc, sp) : 0, self ? self->id : 0);
     tw_guard_leave(t);
     errno = saved;
   }
   return r;
 }
 
-TW_HOOK void pthread_exit(void *ret) {
+TW_HOOK int pthread_detach(pthread_t th) {
+  return detach_common(th, TW_REAL_FN(pthread_detach), TW_CALLER_PC(), TW_CALLER_SP());
+}
+
+TW_HOOK int thrd_detach(thrd_t th) {
+  if (!TW_REAL_FN(thrd_detach)) return thrd_error;
+  return detach_common(th, TW_REAL_FN(thrd_detach), TW_CALLER_PC(), TW_CALLER_SP());
+}
+
+/* The thread is leaving through pthread_exit or thrd_exit (from main: the process ends with its
+ * last thread, hazard 13). */
+static void note_exit(void) {
   struct tw_tls *t = tw_tls();
   if (!TW_BYPASS(t)) {
     tw_guard_enter(t);
     tw__note_pthread_exit();
     tw_guard_leave(t);
   }
+}
+
+TW_HOOK void pthread_exit(void *ret) {
+  note_exit();
   TW_REAL_FN(pthread_exit)(ret);
+  __builtin_unreachable();
+}
+
+TW_HOOK void thrd_exit(int res) {
+  note_exit();
+  if (TW_REAL_FN(thrd_exit)) TW_REAL_FN(thrd_exit)(res);
+  TW_REAL_FN(pthread_exit)((void *)(intptr_t)res); /* what glibc's thrd_exit does */
   __builtin_unreachable();
 }
 

@@ -9,7 +9,9 @@
 #include "base/tw.h"
 #include "report/format.h"
 #include "report/symbolize.h"
+#include "report/format.h"
 #include "runtime/fdtrack.h"
+#include "runtime/feeders.h"
 #include "runtime/names.h"
 #include "runtime/stackdepot.h"
 #include "runtime/unwind_other.h"
@@ -95,6 +97,35 @@ static void describe_wait(struct tw_report_thread *rt) {
         snprintf(rt->note, sizeof(rt->note), "last written by T%llu", (unsigned long long)last);
       break;
     }
+    case TW_WC_SEM: {
+      tw_names_describe(rt->object, sizeof(rt->object), "semaphore", w->obj);
+      uint64_t ids[TW_FD_FACT_THREADS], last = 0;
+      unsigned n = tw_feeders_threads(w->obj, ids, TW_FD_FACT_THREADS, &last);
+      if (n == 0) snprintf(rt->note, sizeof(rt->note), "no thread has posted it");
+      else snprintf(rt->note, sizeof(rt->note), "last posted by T%llu", (unsigned long long)last);
+      break;
+    }
+    case TW_WC_BARRIER: {
+      char b[sizeof(rt->object)];
+      tw_names_describe(b, sizeof(b), "barrier", w->obj);
+      unsigned v[3]; /* glibc's in, current_round, count (struct pthread_barrier) */
+      if (tw_peek((const void *)w->obj, v, sizeof(v)) == 0 && v[2] && v[0] >= v[1])
+        snprintf(rt->object, sizeof(rt->object), "%s (%u of %u arrived)", b, v[0] - v[1], v[2]);
+      else snprintf(rt->object, sizeof(rt->object), "%s", b);
+      break;
+    }
+    case TW_WC_SPIN: tw_names_describe(rt->object, sizeof(rt->object), "spinlock", w->obj); break;
+    case TW_WC_FUTEX: tw_names_describe(rt->object, sizeof(rt->object), "futex", w->obj); break;
+    case TW_WC_SLEEP: {
+      char d[32];
+      tw_format_duration(d, sizeof(d), w->obj);
+      if (w->obj) snprintf(rt->object, sizeof(rt->object), "a sleep of %s", d);
+      else snprintf(rt->object, sizeof(rt->object), "a sleep until a set time");
+      break;
+    }
+    case TW_WC_SOCK:
+    case TW_WC_POLL: tw_describe_fd_wait(rt->object, sizeof(rt->object), rt->note,
+                                         sizeof(rt->note), w); break;
     default: rt->object[0] = '\0';
   }
 }
@@ -110,7 +141,7 @@ void tw_report_thread_from_snap(struct tw_report_thread *rt, const struct tw_thr
   if (s->life == TW_LIFE_EXITED) {
     rt->state = TW_TS_EXITED;
   } else if (s->wait.call != TW_CALL_NONE) {
-    rt->state = TW_TS_BLOCKED;
+    rt->state = tw_call_sleeps(s->wait.call) ? TW_TS_SLEEPING : TW_TS_BLOCKED;
     rt->wait = s->wait;
     rt->wait_ns = now_ns > s->wait.since_ns ? now_ns - s->wait.since_ns : 0;
     rt->stack = s->wait.stack;

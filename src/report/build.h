@@ -26,6 +26,11 @@ void tw_report_thread_from_snap(struct tw_report_thread *rt, const struct tw_thr
  * call)" when it is on a CPU. Slow: for reports about a few threads. */
 void tw_report_thread_locate(struct tw_report_thread *rt);
 
+/* Describes a socket or multiplexer wait (report/fdwait.c): `object` ("listening socket fd 3
+ * (0.0.0.0:11211)", "3 fds (listening 0.0.0.0:11211, eventfd 7, pipe 9)") and a `note`. */
+void tw_describe_fd_wait(char *object, size_t on, char *note, size_t nn,
+                         const struct tw_wait_snap *w);
+
 /* Fills the threadwatch_name_lock() names a report leaves empty: the locks of a lock-order cycle
  * and the locks each thread held. */
 void tw_report_fill_names(struct tw_report *r);

@@ -4,7 +4,10 @@
 #include <stdio.h>
 
 const char *tw_state_name(enum tw_tstate s) {
-  return s == TW_TS_BLOCKED ? "blocked" : s == TW_TS_EXITED ? "exited" : "running";
+  return s == TW_TS_BLOCKED    ? "blocked"
+         : s == TW_TS_EXITED   ? "exited"
+         : s == TW_TS_SLEEPING ? "sleeping"
+                               : "running";
 }
 
 void tw_format_duration(char *buf, size_t n, uint64_t ns) {

@@ -38,15 +38,16 @@ static void json_thread(struct tw_out *o, const struct tw_report_thread *t) {
   tw_out_fmt(o, "{\"id\":%llu,\"tid\":%d,\"name\":", (unsigned long long)t->id, t->tid);
   tw_out_json_str(o, t->name);
   tw_out_fmt(o, ",\"state\":\"%s\"", tw_state_name(t->state));
-  if (t->state == TW_TS_BLOCKED) {
+  if (tw_tstate_waits(t->state)) {
     tw_out_fmt(o, ",\"wait\":{\"call\":\"%s\",\"object\":", tw_call_name(t->wait.call));
     tw_out_json_str(o, t->object);
     if (t->note[0]) {
       tw_out_str(o, ",\"note\":");
       tw_out_json_str(o, t->note);
     }
-    if (tw_call_class(t->wait.call) == TW_WC_FD) tw_out_fmt(o, ",\"fd\":%d", t->wait.fd);
-    else tw_out_fmt(o, ",\"address\":\"0x%lx\"", (unsigned long)t->wait.obj);
+    if (tw_wait_json_fd(t->wait.call)) tw_out_fmt(o, ",\"fd\":%d", t->wait.fd);
+    else if (tw_wait_json_address(t->wait.call))
+      tw_out_fmt(o, ",\"address\":\"0x%lx\"", (unsigned long)t->wait.obj);
     if (t->nheld_by) {
       tw_out_str(o, ",\"held_by\":[");
       for (uint8_t i = 0; i < t->nheld_by; i++)
@@ -55,7 +56,7 @@ static void json_thread(struct tw_out *o, const struct tw_report_thread *t) {
     }
     tw_out_fmt(o, ",\"for_ms\":%llu}", (unsigned long long)(t->wait_ns / 1000000));
   }
-  if (t->state != TW_TS_BLOCKED && t->note[0]) {
+  if (!tw_tstate_waits(t->state) && t->note[0]) {
     tw_out_str(o, ",\"note\":");
     tw_out_json_str(o, t->note);
   }
@@ -112,7 +113,9 @@ void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid) {
     for (uint32_t i = 0; i < r->nlocks; i++) {
       const struct tw_report_lock *l = &r->locks[i];
       tw_out_fmt(o, "%s{\"id\":\"M%u\",\"address\":\"0x%lx\",\"kind\":\"%s\",\"name\":", i ? "," : "",
-                 i + 1, (unsigned long)l->addr, l->kind == 1 ? "rwlock" : "mutex");
+                 i + 1, (unsigned long)l->addr, l->kind == 1   ? "rwlock"
+                                             : l->kind == 2 ? "spinlock"
+                                                            : "mutex");
       tw_out_json_str(o, l->name);
       if (l->symbol[0]) {
         tw_out_str(o, ",\"symbol\":");

@@ -76,7 +76,7 @@ static int build_threads(struct tw_profile *p) {
     struct tw_profile_sample *x = tw_profile_add(p, &s);
     if (!x) break;
     tw_profile_label_str(p, x, "state", tw_state_name(rt.state));
-    if (rt.state == TW_TS_BLOCKED) {
+    if (tw_tstate_waits(rt.state)) {
       tw_profile_label_str(p, x, "wait", tw_call_name(rt.wait.call));
       tw_profile_label_str(p, x, "object", rt.object);
     }
@@ -100,6 +100,10 @@ static void describe(const struct tw_contention *c, char *buf, size_t n) {
   switch (c->wclass) {
     case TW_WC_MUTEX: tw_names_describe(buf, n, "mutex", c->obj); break;
     case TW_WC_RWLOCK: tw_names_describe(buf, n, "rwlock", c->obj); break;
+    case TW_WC_SPIN: tw_names_describe(buf, n, "spinlock", c->obj); break;
+    case TW_WC_SEM: tw_names_describe(buf, n, "semaphore", c->obj); break;
+    case TW_WC_BARRIER: tw_names_describe(buf, n, "barrier", c->obj); break;
+    case TW_WC_FUTEX: snprintf(buf, n, "futex word %#lx", (unsigned long)c->obj); break;
     case TW_WC_COND: tw_names_describe(buf, n, "condvar", c->obj); break;
     case TW_WC_JOIN: /* recorded by T-number (hooks/profile.c), 0 for a thread we never knew */
       if (c->obj) snprintf(buf, n, "thread T%llu", (unsigned long long)c->obj);
@@ -197,7 +201,13 @@ struct lock_row {
   struct side_stack waiters[TW_CONTENTION_TOP_STACKS], holders[TW_CONTENTION_TOP_STACKS];
 };
 
-static bool is_lock(uint8_t wclass) { return wclass == TW_WC_MUTEX || wclass == TW_WC_RWLOCK; }
+static bool is_lock(uint8_t wclass) {
+  return wclass == TW_WC_MUTEX || wclass == TW_WC_RWLOCK || wclass == TW_WC_SPIN;
+}
+
+static const char *lock_word(uint8_t wclass) {
+  return wclass == TW_WC_RWLOCK ? "rwlock" : wclass == TW_WC_SPIN ? "spinlock" : "mutex";
+}
 
 /* Keeps the top stacks by delay in top[TW_CONTENTION_TOP_STACKS], largest first, unused entries
  * (count 0) last; a stack seen again adds up. */
@@ -283,7 +293,7 @@ static void lock_label(const struct lock_row *r, char *buf, size_t n) {
   char name[TW_NAME_BYTES], sym[96];
   tw_names_get(r->obj, name, sizeof(name));
   bool has_sym = tw_symbolize_data(r->obj, sym, sizeof(sym));
-  snprintf(buf, n, "%s %#lx%s%s%s%s%s%s", r->wclass == TW_WC_RWLOCK ? "rwlock" : "mutex",
+  snprintf(buf, n, "%s %#lx%s%s%s%s%s%s", lock_word(r->wclass),
            (unsigned long)r->obj, name[0] ? " \"" : "", name, name[0] ? "\"" : "",
            has_sym ? " (" : "", has_sym ? sym : "", has_sym ? ")" : "");
 }
@@ -365,7 +375,7 @@ static void table_json(struct tw_out *o, const struct table *t) {
     char name[TW_NAME_BYTES], sym[96];
     tw_names_get(r->obj, name, sizeof(name));
     tw_out_fmt(o, "%s{\"rank\":%zu,\"address\":\"%#lx\",\"kind\":\"%s\",\"name\":", i ? "," : "",
-               i + 1, (unsigned long)r->obj, r->wclass == TW_WC_RWLOCK ? "rwlock" : "mutex");
+               i + 1, (unsigned long)r->obj, lock_word(r->wclass));
     tw_out_json_str(o, name);
     if (tw_symbolize_data(r->obj, sym, sizeof(sym))) {
       tw_out_str(o, ",\"symbol\":");

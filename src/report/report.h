@@ -10,7 +10,24 @@
 #include "base/limits.h"
 #include "runtime/registry.h"
 
-enum tw_tstate { TW_TS_RUNNING = 0, TW_TS_BLOCKED = 1, TW_TS_EXITED = 2 };
+/* SLEEPING: in nanosleep, sleep, usleep, clock_nanosleep, thrd_sleep: it will wake by itself (never
+ * part of a deadlock nor a stall), but reports and dumps show the sleep with its stack. */
+enum tw_tstate { TW_TS_RUNNING = 0, TW_TS_BLOCKED = 1, TW_TS_EXITED = 2, TW_TS_SLEEPING = 3 };
+
+/* Whether a thread in this state is in a watched call (it has a `wait`). */
+static inline bool tw_tstate_waits(enum tw_tstate s) { return s == TW_TS_BLOCKED || s == TW_TS_SLEEPING; }
+
+/* Which identifier a wait's JSON carries: `fd` (pipes, eventfds, sockets, an epoll instance),
+ * `address` (an object in memory), or neither (poll/select sets, sleeps). */
+static inline bool tw_wait_json_fd(enum tw_call c) {
+  enum tw_wait_class k = tw_call_class(c);
+  return k == TW_WC_FD || k == TW_WC_SOCK ||
+         (c >= TW_CALL_EPOLL_WAIT && c <= TW_CALL_EPOLL_PWAIT2_TIMED);
+}
+static inline bool tw_wait_json_address(enum tw_call c) {
+  enum tw_wait_class k = tw_call_class(c);
+  return !tw_wait_json_fd(c) && k != TW_WC_POLL && k != TW_WC_SLEEP;
+}
 
 struct tw_report_thread {
   uint64_t id, parent;
@@ -19,7 +36,8 @@ struct tw_report_thread {
   enum tw_tstate state;
   struct tw_wait_snap wait; /* when blocked */
   uint64_t wait_ns;         /* how long it has been blocked */
-  char object[96];          /* what it waits for, described ("pipe fd 3", "mutex 0x...") */
+  char object[160];         /* what it waits for, described ("pipe fd 3", "mutex 0x...",
+                             * "3 fds (listening 0.0.0.0:11211, eventfd 7, pipe 9)") */
   char note[96];            /* a fact about the object worth a sentence ("no thread has written to it") */
   uint32_t stack;           /* where it is now (blocked threads), 0 if unknown */
   uint32_t created_at;

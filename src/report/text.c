@@ -31,9 +31,11 @@ void tw_report_text_stack(struct tw_out *o, uint32_t stack, const char *indent) 
   }
 }
 
-static const char *lock_kind(uint8_t kind) { return kind == 1 ? "rwlock" : "mutex"; }
+static const char *lock_kind(uint8_t kind) {
+  return kind == 1 ? "rwlock" : kind == 2 ? "spinlock" : "mutex"; /* enum tw_lock_kind */
+}
 static const char *mode_name(uint8_t mode, uint8_t kind) {
-  return kind == 0 ? "" : mode == 1 ? " for reading" : " for writing";
+  return kind != 1 ? "" : mode == 1 ? " for reading" : " for writing";
 }
 
 /* "no lock" or "mutex 0x... "name", ..." for the locks a thread held. */
@@ -105,13 +107,13 @@ void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid) {
       text_locks_held(o, t);
       tw_out_str(o, ":\n");
       tw_report_text_stack(o, t->stack, "    ");
-    } else if (t->state == TW_TS_BLOCKED) {
+    } else if (tw_tstate_waits(t->state)) {
       char d[32];
       tw_format_duration(d, sizeof(d), t->wait_ns);
       char held[64] = "";
       if (t->nheld_by) snprintf(held, sizeof(held), " (held by T%llu)", (unsigned long long)t->held_by[0]);
-      tw_out_fmt(o, " blocked in %s() on %s%s for %s%s%s:\n", tw_call_name(t->wait.call), t->object,
-                 held, d, t->note[0] ? "; " : "", t->note);
+      tw_out_fmt(o, " %s in %s() on %s%s for %s%s%s:\n", tw_state_name(t->state),
+                 tw_call_name(t->wait.call), t->object, held, d, t->note[0] ? "; " : "", t->note);
       tw_report_text_stack(o, t->stack, "    ");
     } else {
       tw_out_fmt(o, " %s%s%s%s%s\n", tw_state_name(t->state),

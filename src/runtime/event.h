@@ -28,6 +28,11 @@ enum tw_event_type {
   TW_EV_MISUSE,
   /* A trapped access to watched data (race.c owns the layout of its fields). */
   TW_EV_RACE_ACCESS,
+  /* A thread posted a semaphore or woke a futex address for the first time (in its memo):
+   * a = the object, aux = enum tw_feed_kind (feeders.h), aux32 = lock-event sequence number. */
+  TW_EV_FEED,
+  /* A semaphore was (re)initialised or destroyed: a = the object, aux32 = sequence number. */
+  TW_EV_FEED_RESET,
   TW_EV_TYPE_COUNT
 };
 
@@ -39,6 +44,8 @@ enum {
   TW_EVF_TO_READ = 2,     /* b is taken shared */
   TW_EVF_FROM_RWLOCK = 4, /* a is an rwlock (else a mutex) */
   TW_EVF_TO_RWLOCK = 8,
+  TW_EVF_FROM_SPIN = 16,  /* a is a spinlock */
+  TW_EVF_TO_SPIN = 32,
 };
 
 /* 40 bytes: three addresses plus two stack ids, so a lock-order edge with its gate fits one event.

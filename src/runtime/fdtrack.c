@@ -7,7 +7,14 @@ _Atomic uint8_t tw__fdtab[TW_MAX_FDS];
 _Atomic uint32_t tw__fdgen[TW_MAX_FDS];
 _Atomic uint32_t tw__fdobj[TW_MAX_FDS];
 _Atomic uint32_t tw__fdobj_at_fork;
+_Atomic int32_t tw__fd_top;
+_Atomic uint32_t tw__fd_epobj[TW_MAX_FDS];
+_Atomic uint32_t tw__fd_epev[TW_MAX_FDS];
 static _Atomic uint32_t next_obj;
+
+/* Epoll instances (by object id, hashed) that lost track of a member: a collision only makes
+ * another instance look incomplete, which never makes a wrong report. */
+static _Atomic uint8_t epoll_incomplete[TW_MAX_FDS];
 
 uint32_t tw_fd_new_obj(void) { return tw_add_relaxed(&next_obj, 1) + 1; }
 
@@ -17,14 +24,73 @@ void tw_fd_track(int fd, uint8_t kind, uint32_t obj) {
   if ((unsigned)fd >= TW_MAX_FDS) return;
   tw_add_relaxed(&tw__fdgen[fd], 1);
   tw_store_relaxed(&tw__fdobj[fd], obj);
+  tw_store_relaxed(&tw__fd_epobj[fd], 0);
   tw_store_relaxed(&tw__fdtab[fd], kind);
+  int32_t top = tw_load_relaxed(&tw__fd_top);
+  while (fd >= top && !atomic_compare_exchange_weak(&tw__fd_top, &top, fd + 1)) continue;
 }
 
 void tw_fd_untrack(int fd) {
   if ((unsigned)fd >= TW_MAX_FDS) return;
   if (tw_load_relaxed(&tw__fdtab[fd]) == 0) return;
+  uint32_t ep = tw_load_relaxed(&tw__fd_epobj[fd]), obj = tw_load_relaxed(&tw__fdobj[fd]);
   tw_store_relaxed(&tw__fdtab[fd], 0);
   tw_store_relaxed(&tw__fdobj[fd], 0);
+  tw_store_relaxed(&tw__fd_epobj[fd], 0);
+  if (ep && obj) {
+    /* The kernel keeps an epoll registration while the file stays open through another fd (a
+     * dup): the membership moves to that fd, or the instance is marked incomplete. */
+    int top = tw_load_relaxed(&tw__fd_top);
+    for (int i = 0; i < top; i++)
+      if (tw_load_relaxed(&tw__fdobj[i]) == obj && tw_load_relaxed(&tw__fdtab[i]) != 0 &&
+          tw_load_relaxed(&tw__fd_epobj[i]) == 0) {
+        tw_store_relaxed(&tw__fd_epev[i], tw_load_relaxed(&tw__fd_epev[fd]));
+        tw_store_relaxed(&tw__fd_epobj[i], ep);
+        return;
+      }
+  }
+}
+
+void tw_fd_epoll_ctl(int epfd, int op, int fd, uint32_t events) {
+  uint32_t ep = (unsigned)epfd < TW_MAX_FDS ? tw_load_relaxed(&tw__fdobj[epfd]) : 0;
+  if (!ep) return;
+  if ((unsigned)fd >= TW_MAX_FDS) {
+    tw_store_relaxed(&epoll_incomplete[ep % TW_MAX_FDS], 1);
+    return;
+  }
+  if (op == 2 /* EPOLL_CTL_DEL */) {
+    if (tw_load_relaxed(&tw__fd_epobj[fd]) == ep) tw_store_relaxed(&tw__fd_epobj[fd], 0);
+    return;
+  }
+  if (tw_load_relaxed(&tw__fdtab[fd]) == 0) tw_fd_track(fd, TW_FD_OTHER, tw_fd_new_obj());
+  uint32_t old = tw_load_relaxed(&tw__fd_epobj[fd]);
+  if (old && old != ep) { /* one fd in two instances: both sets are no longer known for sure */
+    tw_store_relaxed(&epoll_incomplete[old % TW_MAX_FDS], 1);
+    tw_store_relaxed(&epoll_incomplete[ep % TW_MAX_FDS], 1);
+  }
+  tw_store_relaxed(&tw__fd_epev[fd], events);
+  tw_store_relaxed(&tw__fd_epobj[fd], ep);
+}
+
+bool tw_fd_epoll_incomplete(int epfd) {
+  uint32_t ep = (unsigned)epfd < TW_MAX_FDS ? tw_load_relaxed(&tw__fdobj[epfd]) : 0;
+  return !ep || tw_load_relaxed(&epoll_incomplete[ep % TW_MAX_FDS]) != 0;
+}
+
+unsigned tw_fd_epoll_members(int epfd, int *fds, uint32_t *events, unsigned max) {
+  uint32_t ep = (unsigned)epfd < TW_MAX_FDS ? tw_load_relaxed(&tw__fdobj[epfd]) : 0;
+  if (!ep) return 0;
+  unsigned n = 0;
+  int top = tw_load_relaxed(&tw__fd_top);
+  for (int i = 0; i < top; i++) {
+    if (tw_load_relaxed(&tw__fd_epobj[i]) != ep) continue;
+    if (n < max) {
+      fds[n] = i;
+      events[n] = tw_load_relaxed(&tw__fd_epev[i]);
+    }
+    n++;
+  }
+  return n;
 }
 
 void tw_fd_copy(int oldfd, int newfd) {
@@ -49,6 +115,10 @@ const char *tw_fd_kind_name(uint8_t kind) {
     case TW_FD_PIPE_R: return "pipe";
     case TW_FD_PIPE_W: return "pipe";
     case TW_FD_EVENTFD: return "eventfd";
+    case TW_FD_SPAIR_A:
+    case TW_FD_SPAIR_B: return "socketpair";
+    case TW_FD_SOCK: return "socket";
+    case TW_FD_EPOLL: return "epoll";
     default: return "fd";
   }
 }
@@ -107,6 +177,27 @@ unsigned tw_fdfacts_threads(int fd, unsigned dir, uint64_t *ids, unsigned max) {
   bool more = false;
   for (int i = 0; i < facts_top; i++) {
     if (!facts_current(i, obj)) continue;
+    more |= facts[i].n[dir] > TW_FD_FACT_THREADS;
+    for (unsigned k = 0; k < facts[i].n[dir] && k < TW_FD_FACT_THREADS; k++) {
+      bool dup = false;
+      for (unsigned j = 0; j < n && j < max; j++) dup |= ids[j] == facts[i].who[dir][k];
+      if (dup) continue;
+      if (n < max) ids[n] = facts[i].who[dir][k];
+      n++;
+    }
+  }
+  return more && n <= TW_FD_FACT_THREADS ? TW_FD_FACT_THREADS + 1 : n;
+}
+
+unsigned tw_fdfacts_threads_kind(int fd, unsigned dir, uint8_t kind, uint64_t *ids, unsigned max) {
+  if (!facts || (unsigned)fd >= TW_MAX_FDS || dir > TW_EV_IO_WRITE) return 0;
+  uint32_t obj = tw_load_relaxed(&tw__fdobj[fd]);
+  if (!obj) return 0;
+  unsigned n = 0;
+  bool more = false;
+  for (int i = 0; i < facts_top; i++) {
+    if (!facts_current(i, obj) || (tw_load_relaxed(&tw__fdtab[i]) & TW_FD_KIND_MASK) != kind)
+      continue;
     more |= facts[i].n[dir] > TW_FD_FACT_THREADS;
     for (unsigned k = 0; k < facts[i].n[dir] && k < TW_FD_FACT_THREADS; k++) {
       bool dup = false;

@@ -1,4 +1,5 @@
-/* Which fds are pipes or eventfds (hazard 10), and who has read and written each one. */
+/* Which fds are pipes, eventfds, sockets or epoll instances (hazard 10), who has read and written
+ * each pipe, eventfd and socketpair, and which fds each epoll instance watches. */
 #ifndef TW_FDTRACK_H
 #define TW_FDTRACK_H
 
@@ -9,9 +10,52 @@
 #include "runtime/event.h"
 #include "base/limits.h"
 
-enum tw_fd_kind { TW_FD_NONE = 0, TW_FD_PIPE_R = 1, TW_FD_PIPE_W = 2, TW_FD_EVENTFD = 3 };
+/* SPAIR_A/SPAIR_B: the two ends of a socketpair (what is written on one is read on the other).
+ * SOCK: any other socket (inet or unix, listening, connected or not): its peer is another process
+ * as far as threadwatch knows. EPOLL: an epoll instance. OTHER: an fd of no kind threadwatch
+ * follows that an epoll instance watches (a timerfd, a terminal): tracked only so that its close
+ * is seen. */
+enum tw_fd_kind {
+  TW_FD_NONE = 0,
+  TW_FD_PIPE_R = 1,
+  TW_FD_PIPE_W = 2,
+  TW_FD_EVENTFD = 3,
+  TW_FD_SPAIR_A = 4,
+  TW_FD_SPAIR_B = 5,
+  TW_FD_SOCK = 6,
+  TW_FD_EPOLL = 7,
+  TW_FD_OTHER = 8,
+};
 #define TW_FD_KIND_MASK 0x0f
 #define TW_FD_NONBLOCK 0x10
+/* SO_RCVTIMEO or SO_SNDTIMEO set: its blocking calls end by themselves (never part of a deadlock). */
+#define TW_FD_TIMEO 0x20
+
+/* The ends whose facts and wait-for rules are this process's business: pipes, eventfds,
+ * socketpairs. */
+static inline bool tw_fd_kind_internal(uint8_t kind) {
+  kind &= TW_FD_KIND_MASK;
+  return kind >= TW_FD_PIPE_R && kind <= TW_FD_SPAIR_B;
+}
+static inline bool tw_fd_kind_socket(uint8_t kind) {
+  kind &= TW_FD_KIND_MASK;
+  return kind == TW_FD_SPAIR_A || kind == TW_FD_SPAIR_B || kind == TW_FD_SOCK;
+}
+/* The kind at the other end of a pipe or socketpair end (an eventfd is its own other end). */
+static inline uint8_t tw_fd_peer_kind(uint8_t kind) {
+  switch (kind & TW_FD_KIND_MASK) {
+    case TW_FD_PIPE_R: return TW_FD_PIPE_W;
+    case TW_FD_PIPE_W: return TW_FD_PIPE_R;
+    case TW_FD_SPAIR_A: return TW_FD_SPAIR_B;
+    case TW_FD_SPAIR_B: return TW_FD_SPAIR_A;
+    default: return (uint8_t)(kind & TW_FD_KIND_MASK);
+  }
+}
+/* I/O on it is nobody's wait and no fact: an OTHER fd, or a non-blocking socket to the outside. */
+static inline bool tw_fd_passive(uint8_t kind) {
+  uint8_t k = kind & TW_FD_KIND_MASK;
+  return k == TW_FD_OTHER || (k == TW_FD_SOCK && (kind & TW_FD_NONBLOCK));
+}
 
 /* One byte per fd: kind | flags. Written by the hooks (any thread, signal handlers), read by all. */
 extern _Atomic uint8_t tw__fdtab[TW_MAX_FDS];
@@ -28,6 +72,23 @@ extern _Atomic uint32_t tw__fdobj_at_fork;
 static inline uint8_t tw_fd_get(int fd) {
   return (unsigned)fd < TW_MAX_FDS ? tw_load_relaxed(&tw__fdtab[fd]) : 0;
 }
+
+/* One past the highest fd ever tracked: bounds the scans of the tables. */
+extern _Atomic int32_t tw__fd_top;
+
+/* Epoll membership, per watched fd: the object id of the epoll instance that watches it (0: none)
+ * and the events it watches for (EPOLLIN, EPOLLOUT, ...). An fd watched by two instances at once
+ * marks both as incomplete (their sets are then taken as fed from outside). */
+extern _Atomic uint32_t tw__fd_epobj[TW_MAX_FDS];
+extern _Atomic uint32_t tw__fd_epev[TW_MAX_FDS];
+/* epoll_ctl(ADD or MOD) of fd on the instance epfd (events), DEL (events ignored). */
+void tw_fd_epoll_ctl(int epfd, int op, int fd, uint32_t events);
+/* Whether the epoll instance of epfd lost track of some member (an fd of 65536 or more, an fd in
+ * two instances). */
+bool tw_fd_epoll_incomplete(int epfd);
+/* The fds the epoll instance of epfd watches, up to max (fds[i], events[i]); returns the count
+ * (all of them, even past max). */
+unsigned tw_fd_epoll_members(int epfd, int *fds, uint32_t *events, unsigned max);
 
 /* A new pipe/eventfd object id. */
 uint32_t tw_fd_new_obj(void);
@@ -49,6 +110,9 @@ unsigned tw_fdfacts_count(int fd, unsigned dir, uint64_t *last_thread);
 /* The same threads by id: up to `max` are stored in ids; the return value is the distinct count
  * (TW_FD_FACT_THREADS + 1 means "more than that": the rest are not remembered). */
 unsigned tw_fdfacts_threads(int fd, unsigned dir, uint64_t *ids, unsigned max);
+/* The same, counting only the fds of the object that have kind `kind` (a socketpair reader waits
+ * for the writers of the other end). */
+unsigned tw_fdfacts_threads_kind(int fd, unsigned dir, uint8_t kind, uint64_t *ids, unsigned max);
 /* Whether some open fd of this process refers to the object of `fd` with the given kind. */
 bool tw_fd_obj_open(int fd, uint8_t kind);
 void tw_fdfacts_reset(void);

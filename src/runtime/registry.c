@@ -316,7 +316,7 @@ bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev) {
 
 void tw_wait_begin(struct tw_thread *t, const struct tw_wait_snap *in) {
   struct tw_wait *w = &t->wait;
-  uint32_t stack = tw_stack_capture();
+  uint32_t stack = in->stack ? in->stack : tw_stack_capture();
   uint32_t seq = tw_load_relaxed(&w->seq);
   tw_store_relaxed(&w->seq, seq + 1);
   tw_fence_release(); /* partner: the acquire fence in tw_wait_read */
@@ -389,6 +389,7 @@ static void snap_one(const struct tw_thread *t, struct tw_thread_snap *s) {
   s->created_at = t->created_at;
   s->adopted = t->adopted;
   s->life = tw_load_acquire(&((struct tw_thread *)t)->life);
+  s->tls = tw_load_relaxed(&((struct tw_thread *)t)->tls);
   s->join = t->join;
   s->joining = t->joining > 0;
   s->detaching = t->detaching;

@@ -69,6 +69,7 @@ struct tw_thread {
   char name[16];             /* under the registry lock */
   struct tw_wait wait;
   tw_ring_t *_Atomic ring;   /* allocated by the owner on its first event; partner: reporter drain */
+  _Atomic uintptr_t tls;     /* its struct tw_tls (held locks, read by the dump), 0 until known */
   struct tw_thread *prev, *next; /* live or dead list, under the registry lock */
   UT_hash_handle hh;         /* by handle, while the handle can still be joined or detached */
 };
@@ -84,6 +85,7 @@ struct tw_thread_snap {
   bool joining, detaching;   /* a join / a detach of it was under way at the snapshot */
   char name[16];
   uint64_t start_ns, exit_ns;
+  uintptr_t tls;             /* struct tw_thread.tls */
   struct tw_wait_snap wait;
 };
 
@@ -140,7 +142,8 @@ tw_ring_t *tw__ring_of(struct tw_thread *t);
 bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev);
 
 /* Wait-state writers: only the owning thread calls them. `w` gives call, fd, obj, obj2, aux_stack
- * and the held locks; the stack and the start time are taken here. */
+ * and the held locks, and the stack when it is known (else it is captured here); the start time is
+ * taken here. */
 void tw_wait_begin(struct tw_thread *t, const struct tw_wait_snap *w);
 void tw_wait_end(struct tw_thread *t);
 void tw_wait_read(const struct tw_wait *w, struct tw_wait_snap *out);

@@ -25,12 +25,12 @@ uint64_t tw_ring_drain(tw_ring_t *r, void (*fn)(const struct tw_event *ev, void 
 
 void tw_ring_nudge(void) {
   if (atomic_exchange(&nudge_word, 1) == 0)
-    syscall(SYS_futex, &nudge_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    syscall(SYS_futex, &nudge_word, (long)FUTEX_WAKE_PRIVATE, 1L, NULL, NULL, 0L);
 }
 
 void tw_ring_wait_nudge(uint64_t timeout_ns) {
   struct timespec ts = {(time_t)(timeout_ns / 1000000000ull), (long)(timeout_ns % 1000000000ull)};
   if (tw_load_relaxed(&nudge_word) == 0)
-    syscall(SYS_futex, &nudge_word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+    syscall(SYS_futex, &nudge_word, (long)FUTEX_WAIT_PRIVATE, 0L, &ts, NULL, 0L);
   tw_store_relaxed(&nudge_word, 0);
 }

@@ -5,7 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/unwind_other.h"
+
 __thread struct tw_tls tw__tls __attribute__((tls_model("initial-exec")));
+_Atomic uint32_t tw__coarse_tick;
+
+uint32_t tw_held_read_other(uintptr_t tls, struct tw_held *out, uint32_t max) {
+  const struct tw_tls *other = (const struct tw_tls *)tls;
+  uint32_t n = 0;
+  struct tw_held *held = NULL;
+  if (!tls || tw_peek(&other->nheld, &n, sizeof(n)) != 0 ||
+      tw_peek(&other->held, &held, sizeof(held)) != 0 || !held || n == 0)
+    return 0;
+  uint32_t take = n < max ? n : max;
+  if (tw_peek(held, out, sizeof(*out) * take) != 0) return 0;
+  return n;
+}
 
 void tw__held_grow(struct tw_tls *t) {
   if (t->held == NULL) {

@@ -9,7 +9,10 @@
 #include "runtime/registry.h"
 #include "base/tw.h"
 
-enum tw_held_mode { TW_HELD_MUTEX = 0, TW_HELD_READ = 1, TW_HELD_WRITE = 2 };
+/* How a lock is held: a mutex (C11 mtx_t too), an rwlock for reading or writing, a spinlock. The
+ * mode rides in the low 2 bits of lock addresses in the lock-order caches (every lock is 4-byte
+ * aligned). */
+enum tw_held_mode { TW_HELD_MUTEX = 0, TW_HELD_READ = 1, TW_HELD_WRITE = 2, TW_HELD_SPIN = 3 };
 
 struct tw_held {
   uintptr_t lock;
@@ -26,9 +29,16 @@ struct tw_held {
     };
     uint64_t state;   /* the three at once: one compare on the unlock fast path */
   };
+  uint32_t since;   /* tw__coarse_tick when it was taken (0: unknown): the dump's "since 3.20s" */
 };
 
 enum { TW_HELD_PLAIN = 1, TW_HELD_ROBUST = 2 };
+
+/* A clock of 100 ms ticks, advanced by the reporter thread on each of its ticks (0 until it runs):
+ * what a lock acquisition stores for the dump at the cost of one load of a line that changes ten
+ * times a second. */
+#define TW_COARSE_TICK_NS (100ull * 1000 * 1000)
+extern _Atomic uint32_t tw__coarse_tick;
 
 /* The state of a plain mutex taken once. */
 #define TW_HELD_PLAIN_ONCE ((uint64_t)1 << 32 | (uint64_t)1 << 16 | TW_HELD_MUTEX)
@@ -40,9 +50,12 @@ struct tw_tls {
   bool gone;                /* the thread has left (our TSD destructor ran): hooks pass through */
   struct tw_thread *self;   /* NULL until the thread's first hook */
   uint32_t in_wait;         /* > 0 inside a watched blocking call (a signal handler's I/O nests) */
-  int32_t io_fd;            /* last tracked fd this thread reported I/O on (dedups TW_EV_FD_IO) */
-  uint32_t io_gen;
-  uint32_t io_dir;
+  struct tw_io_fact {       /* the latest (fd, life, direction) facts this thread reported: */
+    int32_t fd;             /* TW_EV_FD_IO is sent once per entry (a ping-pong that writes one fd */
+    uint32_t gen;           /* and reads another, or both ways on a socketpair, sends nothing */
+    uint32_t dir;           /* after its first round) */
+  } io[4];
+  uint32_t io_next;
   uintptr_t nowaiter_cond;  /* the last condvar signal sent as "found no waiter", and its site */
   uintptr_t nowaiter_pc;
   uint64_t nowaiter_ns;
@@ -55,6 +68,14 @@ struct tw_tls {
   uint64_t prof_since;    /*   and when that wait began */
   uintptr_t stack_lo, stack_hi; /* the thread's own stack (0: unknown): a capture on another one,
                                  * an alternate signal stack, may not fit (stackdepot.c) */
+  struct tw_wait_site {     /* stacks of the latest blocking call sites (hooks.h tw_wait_enter_at) */
+    uintptr_t pc, sp;
+    uint32_t stack;
+  } wait_site[4];
+  uint32_t wait_site_next;
+  uintptr_t fed[4];         /* semaphores/futex words this thread told the reporter it fed */
+  uint32_t fed_gen;         /* tw__feed_gen when `fed` was valid (runtime/feeders.h) */
+  uint32_t fed_next;        /* the memo slot to replace next */
   uint32_t nheld;
   uint32_t cap;             /* capacity of `held` */
   struct tw_held *held;     /* inline_held, or a heap array when more are held at once */
@@ -89,8 +110,9 @@ static inline void tw_held_push(struct tw_tls *t, uintptr_t lock, uintptr_t pc, 
   }
   if (tw_unlikely(t->held == NULL || t->nheld == t->cap)) tw__held_grow(t);
   uint64_t sig = tw_held_sig(t) + tw_held_hash(lock, mode);
-  t->held[t->nheld++] =
-      (struct tw_held){.lock = lock, .pc = pc, .sp = sp, .sig = sig, .mode = (uint16_t)mode, .count = 1};
+  t->held[t->nheld++] = (struct tw_held){.lock = lock, .pc = pc, .sp = sp, .sig = sig,
+                                         .mode = (uint16_t)mode, .count = 1,
+                                         .since = tw_load_relaxed(&tw__coarse_tick)};
 }
 /* This thread's entry for `lock`, searching from the top; with mode >= 0 only an entry held in that
  * mode. NULL when it does not hold it. */
@@ -114,6 +136,10 @@ static inline void tw_held_pop_fast(struct tw_tls *t, uintptr_t lock) {
 /* Records the calling thread's stack bounds (pthread_getattr_np). Not async-signal-safe: at thread
  * start and in the constructor only. */
 void tw_tls_note_stack(struct tw_tls *t);
+/* Another thread's held locks, read without stopping it (the dump): `tls` is its struct tw_tls
+ * (struct tw_thread.tls). Copies up to max entries, outermost first, into out and returns how many
+ * it holds; 0 when its memory cannot be read. A lock taken or released meanwhile may be missed. */
+uint32_t tw_held_read_other(uintptr_t tls, struct tw_held *out, uint32_t max);
 
 /* Guard helpers: every piece of tool code that may call hooked functions runs between these. */
 static inline void tw_guard_enter(struct tw_tls *t) { t->guard++; }

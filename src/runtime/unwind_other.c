@@ -26,7 +26,9 @@ struct target {
 
 int tw_peek(const void *addr, void *out, size_t len) {
   struct iovec local = {out, len}, remote = {(void *)addr, len};
-  ssize_t r = syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0);
+  /* Every argument a long: a 6th int would leave garbage in the upper half of its stack slot,
+   * which syscall() reads whole (clang -O0 stores 4 bytes there). */
+  ssize_t r = syscall(SYS_process_vm_readv, (long)getpid(), &local, 1L, &remote, 1L, 0L);
   if (r == (ssize_t)len) return 0;
   return r < 0 ? -errno : -EFAULT;
 }

@@ -45,12 +45,15 @@ static void ready(void) {
   fflush(stdout);
 }
 
+/* Waits until the thread of role i has started and is blocked in system call nr. */
+static void wait_for_one(int i, long nr) {
+  unsigned long spins = 0;
+  while (atomic_load(&tids[i]) == 0) tw_test_pause(&spins, "thread to start", i, 0);
+  tw_test_wait_in_syscall(atomic_load(&tids[i]), nr);
+}
+
 static void wait_for(int n, long nr) {
-  for (int i = 0; i < n; i++) {
-    unsigned long spins = 0;
-    while (atomic_load(&tids[i]) == 0) tw_test_pause(&spins, "thread to start", i, 0);
-    tw_test_wait_in_syscall(atomic_load(&tids[i]), nr);
-  }
+  for (int i = 0; i < n; i++) wait_for_one(i, nr);
 }
 
 /* The pair takes its first locks, waits until both hold one, then takes the other. */
@@ -259,7 +262,7 @@ int main(int argc, char **argv) {
     TW_OK(pthread_create(&t[0], NULL, transfer, (void *)0));
     TW_OK(pthread_create(&t[1], NULL, audit, (void *)1));
     wait_for(2, SYS_futex);
-    tw_test_wait_in_syscall(atomic_load(&tids[2]), SYS_epoll_wait);
+    wait_for_one(2, SYS_epoll_wait);
   } else if (strcmp(mode, "kinds") == 0) {
     TW_CHECK(sem_init(&slots, 0, 0) == 0);
     TW_OK(pthread_barrier_init(&start_line, NULL, 3));

@@ -9,8 +9,10 @@
 # checks real output: the grouped text dump, --all, --json, the errors (no process, no preload, no
 # reporter yet, stale socket, unknown request), the same-user rule (as root: the CLI and the
 # program run as nobody with setpriv; skipped with a SKIP line when not root), a directory that is
-# not private, the socket's removal at a normal exit and of dead processes' sockets at a start, and
-# fork (the child has its own socket, the parent's still works, no fd leaks into the other).
+# not private, the socket's removal at a normal exit and of dead processes' sockets at a start,
+# fork (the child has its own socket, the parent's still works, no fd leaks into the other), and
+# the jstack view of tests/dump/locks.c: the locks each thread holds, who holds what a thread waits
+# for, "Found one deadlock", an epoll set and a sleeper described.
 #
 # Environment: TW_TEST_TIMEOUT_MULT (default 1) multiplies every wait; TW_TEST_KEEP=1 keeps the
 # temporary directory; CC (default cc).
@@ -76,8 +78,10 @@ cp "$BUILD/libthreadwatch.so" "$BUILD/threadwatch" "$TMP/bin/"
 LIB=$TMP/bin/libthreadwatch.so
 CLI=$TMP/bin/threadwatch
 HUNG=$TMP/bin/hung
-if ! ${CC:-cc} -g -O1 -pthread -o "$HUNG" "$HERE/hung.c"; then
-  echo "FAIL: cannot build tests/dump/hung.c"
+LOCKS=$TMP/bin/locks
+if ! ${CC:-cc} -g -O1 -pthread -o "$HUNG" "$HERE/hung.c" ||
+   ! ${CC:-cc} -g -O1 -pthread -I "$HERE/../../include" -o "$LOCKS" "$HERE/locks.c"; then
+  echo "FAIL: cannot build tests/dump/hung.c and locks.c"
   failed=1
   finish
 fi
@@ -388,12 +392,16 @@ else
   check "a directory that is not private: no socket in it" [ ! -e "/tmp/threadwatch-65533/$Q.sock" ]
 fi
 
-# (f) a normal exit removes the socket; a start removes the sockets dead processes left
-stale_socket "$DIR/$gone.sock"
+# (f) a normal exit removes the socket; a start removes the sockets dead processes left. The dead
+# pid is one just behind the kernel's last one: pids go up, so it is not reused before the counter
+# wraps ($gone, dead long ago, may be a new process by now on a busy machine).
+dead=$(($(cat /proc/sys/kernel/ns_last_pid) - 1))
+while [ "$dead" -gt 300 ] && [ -e "/proc/$dead" ]; do dead=$((dead - 1)); done
+stale_socket "$DIR/$dead.sock"
 start exit -- "${PRELOADED[@]}" "$HUNG" exit
 X=$started
 until_true 200 dump_shows "$X" ': 2 threads \(1 running, 1 blocked\)$'
-check "a start removes the socket file of a dead process" [ ! -e "$DIR/$gone.sock" ]
+check "a start removes the socket file of a dead process" [ ! -e "$DIR/$dead.sock" ]
 check "exit: the socket is there while the process runs" [ -S "$DIR/$X.sock" ]
 kill -USR1 "$X"
 wait "$X"
@@ -421,6 +429,40 @@ else
   check "fork: two socket files, one per process" test -S "$DIR/$F.sock" -a -S "$DIR/$C.sock"
   check "fork: the child holds none of the parent's sockets" \
     [ -z "$(comm -12 <(sockets_of "$F") <(sockets_of "$C"))" ]
+fi
+
+# (h) the jstack view: held locks, holders, the deadlock section, an epoll set, a sleeper
+start locks -- "${PRELOADED[@]}" "$LOCKS"
+L=$started
+if ! until_true 200 dump_shows "$L" '^Found one deadlock:$'; then
+  fail "locks: the deadlock appears in the dump"
+else
+  k=$TMP/locks.txt
+  cp "$TMP/out" "$k"
+  check "locks: the header counts the sleeper apart" has "$k" \
+    "^threadwatch dump of pid $L: 5 threads \(1 running, 1 sleeping, 3 blocked\)$"
+  check "locks: a thread blocked on a mutex says who holds it" has "$k" \
+    'blocked in pthread_mutex_lock\(\) on mutex 0x[0-9a-f]+ "(accounts|ledger)" \(held by T[23]\) for '
+  check "locks: each deadlocked thread lists the lock it holds, since when and where it took it" \
+    count_is 2 "$k" '^  - locked mutex 0x[0-9a-f]+ "(accounts|ledger)"( since [0-9.]+m?s)? at take_two \(locks.c:[0-9]+\)$'
+  check "locks: the deadlock section names both threads and who holds what" block_flat_has "$k" \
+    '^Found one deadlock:$' 'wait-cycle.*T[23].*waiting in pthread_mutex_lock\(\) on mutex.*which is held by T[23].*at take_two'
+  check "locks: the epoll set is described fd by fd" has "$k" \
+    'blocked in epoll_wait\(\) on 3 fds \(listening 127\.0\.0\.1:[0-9]+, eventfd [0-9]+, pipe [0-9]+\) for '
+  check "locks: the sleeper is sleeping, with its sleep" has "$k" \
+    '^1 thread: sleeping in sleep\(\) on a sleep of 1\.7min for '
+  cli -- dump --all --json "$L"
+  check "locks: --json has the deadlock, the held locks and the holders" json "$TMP/out" "$L" <<'EOF'
+assert d["sleeping"] == 1 and d["blocked"] == 3, d
+dl = d["deadlocks"]
+assert len(dl) == 1 and dl[0]["what"] == "wait-cycle" and sorted(dl[0]["threads"]) == [2, 3], dl
+names = {t["id"]: [l["name"] for l in t.get("locks_held", [])] for t in d["threads"]}
+assert sorted(names[2] + names[3]) == ["accounts", "ledger"], names
+for t in d["threads"]:
+    if t["id"] in (2, 3):
+        assert t["wait"]["held_by"] == [5 - t["id"]], t["wait"]
+        assert "take_two" in fn(t["locks_held"][0]["at"]), t["locks_held"]
+EOF
 fi
 
 finish

@@ -29,8 +29,18 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <semaphore.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <threads.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1864,6 +1874,580 @@ static void test_fork(void) {
 }
 
 /* ---------------------------------------------------------------------------------------------- */
+/* Issue 14: semaphores, barriers, spinlocks, C11 threads, sockets, multiplexers, futex, sleeps    */
+
+/* A thread that acts once the main thread (or another) sits in a given system call: the blocking
+ * call of the check is then really blocking when it is satisfied. */
+struct kick {
+  pid_t waiter;
+  long nr;
+  void (*act)(struct kick *);
+  sem_t *sem;
+  int fd;
+  _Atomic int *word;
+  pthread_barrier_t *bar;
+  mtx_t *mtx;
+  cnd_t *cnd;
+};
+
+static void *kick_main(void *p) {
+  struct kick *k = p;
+  wait_in_syscall(k->waiter, k->nr);
+  k->act(k);
+  return NULL;
+}
+
+static pthread_t kick_when_blocked(struct kick *k) {
+  k->waiter = gettid();
+  return spawn(kick_main, k);
+}
+
+static void act_sem_post(struct kick *k) { sem_post(k->sem); }
+static void act_write_byte(struct kick *k) {
+  if (write(k->fd, "k", 1) != 1)
+    die("write (kick)");
+}
+static void act_futex_wake(struct kick *k) {
+  atomic_store(k->word, 1);
+  syscall(SYS_futex, k->word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+static void act_cnd_signal(struct kick *k) {
+  mtx_lock(k->mtx);
+  atomic_store(k->word, 1);
+  cnd_signal(k->cnd);
+  mtx_unlock(k->mtx);
+}
+
+static void *cancel_in_sem_wait(void *p) {
+  struct cancel_arg *a = p;
+  int r = 0;
+  pthread_cleanup_push(cleanup_flag, a);
+  gate_open(&a->ready);
+  r = sem_wait((sem_t *)(void *)&a->c);
+  pthread_cleanup_pop(0);
+  return (void *)(long)r;
+}
+
+static void *cancel_in_recv(void *p) {
+  struct cancel_arg *a = p;
+  char b;
+  ssize_t n = 0;
+  pthread_cleanup_push(cleanup_flag, a);
+  gate_open(&a->ready);
+  n = recv(a->fd, &b, 1, 0);
+  pthread_cleanup_pop(0);
+  return (void *)n;
+}
+
+static void *cancel_in_poll(void *p) {
+  struct cancel_arg *a = p;
+  int r = 0;
+  struct pollfd pf = {a->fd, POLLIN, 0};
+  pthread_cleanup_push(cleanup_flag, a);
+  gate_open(&a->ready);
+  r = poll(&pf, 1, -1);
+  pthread_cleanup_pop(0);
+  return (void *)(long)r;
+}
+
+static void *cancel_in_nanosleep(void *p) {
+  struct cancel_arg *a = p;
+  int r = 0;
+  struct timespec ts = {3600, 0};
+  pthread_cleanup_push(cleanup_flag, a);
+  gate_open(&a->ready);
+  r = nanosleep(&ts, NULL);
+  pthread_cleanup_pop(0);
+  return (void *)(long)r;
+}
+
+/* Runs fn in a new thread, cancels it once it is blocked, and reports the join. */
+static void cancel_blocked(const char *name, void *(*fn)(void *), struct cancel_arg *a, long nr) {
+  gate_init(&a->ready);
+  a->target = 0;
+  pthread_t t = spawn(fn, a);
+  gate_wait(&a->ready);
+  (void)nr;
+  PT(name, pthread_cancel(t), 0);
+  cancel_join_report(name, t, a);
+  gate_close(&a->ready);
+}
+
+static void test_sem(void) {
+  sem_t s;
+  SYS("sem_init", sem_init(&s, 0, 1), 0, SENTINEL);
+  SYS("sem_init.einval", sem_init(&s, 0, (unsigned)SEM_VALUE_MAX + 1u), -1, EINVAL);
+  SYS("sem_wait.token", sem_wait(&s), 0, SENTINEL);
+  SYS("sem_trywait.empty", sem_trywait(&s), -1, EAGAIN);
+  struct timespec past = at(CLOCK_REALTIME, -1000), bad = bad_nsec();
+  SYS("sem_timedwait.past", sem_timedwait(&s, &past), -1, ETIMEDOUT);
+  SYS("sem_timedwait.bad_nsec", sem_timedwait(&s, &bad), -1, EINVAL);
+  struct timespec soon = at(CLOCK_MONOTONIC, 20);
+  SYS("sem_clockwait.timeout", sem_clockwait(&s, CLOCK_MONOTONIC, &soon), -1, ETIMEDOUT);
+  SYS("sem_clockwait.bad_clock", sem_clockwait(&s, BAD_CLOCK, &soon), -1, EINVAL);
+  SYS("sem_post", sem_post(&s), 0, SENTINEL);
+  SYS("sem_trywait.token", sem_trywait(&s), 0, SENTINEL);
+  struct kick k = {.nr = SYS_futex, .act = act_sem_post, .sem = &s};
+  pthread_t t = kick_when_blocked(&k);
+  SYS("sem_wait.blocking", sem_wait(&s), 0, SENTINEL);
+  join(t);
+  k = (struct kick){.nr = SYS_futex, .act = act_sem_post, .sem = &s};
+  t = kick_when_blocked(&k);
+  struct timespec later = at(CLOCK_REALTIME, 60000);
+  SYS("sem_timedwait.blocking", sem_timedwait(&s, &later), 0, SENTINEL);
+  join(t);
+  sem_t full;
+  SYS("sem_init.max", sem_init(&full, 0, SEM_VALUE_MAX), 0, SENTINEL);
+  SYS("sem_post.eoverflow", sem_post(&full), -1, EOVERFLOW);
+  SYS("sem_destroy", sem_destroy(&full), 0, SENTINEL);
+  SYS("sem_destroy.2", sem_destroy(&s), 0, SENTINEL);
+
+  struct cancel_arg a;
+  memset(&a, 0, sizeof a);
+  sem_init((sem_t *)(void *)&a.c, 0, 0);
+  cancel_blocked("pthread_cancel.in_sem_wait", cancel_in_sem_wait, &a, SYS_futex);
+
+  char name[64];
+  snprintf(name, sizeof name, "/tw-fidelity-%d", (int)getpid());
+  RCALL(g, sem_open(name, O_CREAT | O_EXCL, 0600, 1));
+  sem_t *named = g.ret == (long)(intptr_t)SEM_FAILED ? NULL : (sem_t *)(intptr_t)g.ret;
+  check("sem_open.create", named ? "sem" : "SEM_FAILED", g.err, "", "sem", SENTINEL, "");
+  RCALL(g, sem_open(name, O_CREAT | O_EXCL, 0600, 1));
+  check("sem_open.eexist", g.ret == (long)(intptr_t)SEM_FAILED ? "SEM_FAILED" : "sem", g.err, "",
+        "SEM_FAILED", EEXIST, "");
+  RCALL(g, sem_open("/tw-fidelity-no-such-sem", 0));
+  check("sem_open.enoent", g.ret == (long)(intptr_t)SEM_FAILED ? "SEM_FAILED" : "sem", g.err, "",
+        "SEM_FAILED", ENOENT, "");
+  if (named) {
+    SYS("sem_wait.named", sem_wait(named), 0, SENTINEL);
+    SYS("sem_post.named", sem_post(named), 0, SENTINEL);
+    SYS("sem_close", sem_close(named), 0, SENTINEL);
+  }
+  sem_unlink(name);
+}
+
+struct bar_arg {
+  pthread_barrier_t *b;
+  struct res r;
+};
+
+static void *barrier_waiter(void *p) {
+  struct bar_arg *a = p;
+  RCALL(a->r, pthread_barrier_wait(a->b));
+  return NULL;
+}
+
+static void test_barrier(void) {
+  pthread_barrier_t b;
+  PT("pthread_barrier_init.zero", pthread_barrier_init(&b, NULL, 0), EINVAL);
+  PT("pthread_barrier_init", pthread_barrier_init(&b, NULL, 1), 0);
+  PT("pthread_barrier_wait.alone", pthread_barrier_wait(&b), PTHREAD_BARRIER_SERIAL_THREAD);
+  PT("pthread_barrier_destroy", pthread_barrier_destroy(&b), 0);
+  PT("pthread_barrier_init.three", pthread_barrier_init(&b, NULL, 3), 0);
+  for (int round = 0; round < 3; round++) {
+    struct bar_arg x = {.b = &b}, y = {.b = &b};
+    pthread_t t1 = spawn(barrier_waiter, &x), t2 = spawn(barrier_waiter, &y);
+    RCALL(g, pthread_barrier_wait(&b));
+    join(t1);
+    join(t2);
+    int serial = (g.ret == PTHREAD_BARRIER_SERIAL_THREAD) + (x.r.ret == PTHREAD_BARRIER_SERIAL_THREAD) +
+                 (y.r.ret == PTHREAD_BARRIER_SERIAL_THREAD);
+    int zero = (g.ret == 0) + (x.r.ret == 0) + (y.r.ret == 0);
+    check(fmt("pthread_barrier_wait.round%d", round), "ok", g.err,
+          fmt("serial=%d zero=%d errnos=%s,%s", serial, zero, ename(x.r.err), ename(y.r.err)), "ok",
+          SENTINEL, "serial=1 zero=2 errnos=SENTINEL,SENTINEL");
+  }
+  PT("pthread_barrier_destroy.three", pthread_barrier_destroy(&b), 0);
+  pthread_barrierattr_t attr;
+  pthread_barrierattr_init(&attr);
+  pthread_barrierattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+  PT("pthread_barrier_init.pshared", pthread_barrier_init(&b, &attr, 1), 0);
+  PT("pthread_barrier_wait.pshared", pthread_barrier_wait(&b), PTHREAD_BARRIER_SERIAL_THREAD);
+  PT("pthread_barrier_destroy.pshared", pthread_barrier_destroy(&b), 0);
+  pthread_barrierattr_destroy(&attr);
+}
+
+struct spin_arg {
+  pthread_spinlock_t *s;
+  struct gate held;
+};
+
+static void *spin_holder(void *p) {
+  struct spin_arg *a = p;
+  pthread_spin_lock(a->s);
+  gate_open(&a->held);
+  nap_ms(20);
+  pthread_spin_unlock(a->s);
+  return NULL;
+}
+
+static void test_spin(void) {
+  pthread_spinlock_t s;
+  PT("pthread_spin_init", pthread_spin_init(&s, PTHREAD_PROCESS_PRIVATE), 0);
+  PT("pthread_spin_lock", pthread_spin_lock(&s), 0);
+  PT("pthread_spin_trylock.busy", pthread_spin_trylock(&s), EBUSY);
+  PT("pthread_spin_unlock", pthread_spin_unlock(&s), 0);
+  PT("pthread_spin_trylock", pthread_spin_trylock(&s), 0);
+  PT("pthread_spin_unlock.2", pthread_spin_unlock(&s), 0);
+  struct spin_arg a = {.s = &s};
+  gate_init(&a.held);
+  pthread_t t = spawn(spin_holder, &a);
+  gate_wait(&a.held);
+  PT("pthread_spin_lock.contended", pthread_spin_lock(&s), 0);
+  PT("pthread_spin_unlock.3", pthread_spin_unlock(&s), 0);
+  join(t);
+  gate_close(&a.held);
+  pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&m);
+  PT("pthread_spin_lock.nested", pthread_spin_lock(&s), 0);
+  PT("pthread_spin_unlock.nested", pthread_spin_unlock(&s), 0);
+  pthread_mutex_unlock(&m);
+  PT("pthread_spin_destroy", pthread_spin_destroy(&s), 0);
+  PT("pthread_spin_init.pshared", pthread_spin_init(&s, PTHREAD_PROCESS_SHARED), 0);
+  PT("pthread_spin_destroy.2", pthread_spin_destroy(&s), 0);
+}
+
+static int c11_ret(void *arg) { return (int)(intptr_t)arg; }
+static int c11_exit(void *arg) {
+  thrd_exit((int)(intptr_t)arg);
+}
+
+struct c11_lock_arg {
+  mtx_t *m;
+  struct res r;
+};
+
+static int c11_timedlock(void *p) {
+  struct c11_lock_arg *a = p;
+  struct timespec ts;
+  timespec_get(&ts, TIME_UTC);
+  ts.tv_nsec += 20 * 1000 * 1000;
+  if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+  RCALL(a->r, mtx_timedlock(a->m, &ts));
+  return 0;
+}
+
+static int c11_trylock(void *p) {
+  struct c11_lock_arg *a = p;
+  RCALL(a->r, mtx_trylock(a->m));
+  return 0;
+}
+
+static void test_c11(void) {
+  thrd_t t;
+  int res = -1;
+  PT("thrd_create", thrd_create(&t, c11_ret, (void *)(intptr_t)7), thrd_success);
+  RCALL(g, thrd_join(t, &res));
+  rep_pt("thrd_join", g, thrd_success, fmt("res=%d", res), "res=7");
+  PT("thrd_create.exit", thrd_create(&t, c11_exit, (void *)(intptr_t)9), thrd_success);
+  RCALL(g, thrd_join(t, &res));
+  rep_pt("thrd_join.exit", g, thrd_success, fmt("res=%d", res), "res=9");
+  PT("thrd_create.2", thrd_create(&t, c11_ret, NULL), thrd_success);
+  PT("thrd_join.null_res", thrd_join(t, NULL), thrd_success);
+  PT("thrd_create.detach", thrd_create(&t, c11_ret, NULL), thrd_success);
+  PT("thrd_detach", thrd_detach(t), thrd_success);
+
+  mtx_t m, r;
+  PT("mtx_init.plain", mtx_init(&m, mtx_plain), thrd_success);
+  PT("mtx_init.recursive", mtx_init(&r, mtx_plain | mtx_recursive), thrd_success);
+  PT("mtx_lock", mtx_lock(&m), thrd_success);
+  struct c11_lock_arg la = {.m = &m};
+  PT("thrd_create.trylock", thrd_create(&t, c11_trylock, &la), thrd_success);
+  thrd_join(t, NULL);
+  rep_pt("mtx_trylock.busy", la.r, thrd_busy, "", "");
+  PT("mtx_unlock", mtx_unlock(&m), thrd_success);
+  mtx_t tm;
+  PT("mtx_init.timed", mtx_init(&tm, mtx_timed), thrd_success);
+  PT("mtx_lock.timed", mtx_lock(&tm), thrd_success);
+  la.m = &tm;
+  PT("thrd_create.timedlock", thrd_create(&t, c11_timedlock, &la), thrd_success);
+  thrd_join(t, NULL);
+  rep_pt("mtx_timedlock.timedout", la.r, thrd_timedout, "", "");
+  PT("mtx_unlock.timed", mtx_unlock(&tm), thrd_success);
+  PT("mtx_lock.recursive1", mtx_lock(&r), thrd_success);
+  PT("mtx_lock.recursive2", mtx_lock(&r), thrd_success);
+  PT("mtx_trylock.recursive", mtx_trylock(&r), thrd_success);
+  PT("mtx_unlock.recursive1", mtx_unlock(&r), thrd_success);
+  PT("mtx_unlock.recursive2", mtx_unlock(&r), thrd_success);
+  PT("mtx_unlock.recursive3", mtx_unlock(&r), thrd_success);
+
+  cnd_t c;
+  _Atomic int flag = 0;
+  PT("cnd_init", cnd_init(&c), thrd_success);
+  PT("cnd_signal.nobody", cnd_signal(&c), thrd_success);
+  PT("cnd_broadcast.nobody", cnd_broadcast(&c), thrd_success);
+  mtx_lock(&m);
+  struct timespec soon;
+  timespec_get(&soon, TIME_UTC);
+  soon.tv_nsec += 20 * 1000 * 1000;
+  if (soon.tv_nsec >= 1000000000L) soon.tv_sec++, soon.tv_nsec -= 1000000000L;
+  PT("cnd_timedwait.timedout", cnd_timedwait(&c, &m, &soon), thrd_timedout);
+  struct kick k = {.nr = SYS_futex, .act = act_cnd_signal, .mtx = &m, .cnd = &c, .word = &flag};
+  pthread_t kt = kick_when_blocked(&k);
+  int rc = thrd_success;
+  errno = SENTINEL;
+  while (!atomic_load(&flag) && rc == thrd_success) rc = cnd_wait(&c, &m);
+  g.ret = rc;
+  g.err = errno;
+  rep_pt("cnd_wait.signalled", g, thrd_success, fmt("flag=%d", atomic_load(&flag)), "flag=1");
+  mtx_unlock(&m);
+  join(kt);
+  errno = SENTINEL;
+  cnd_destroy(&c);
+  check("cnd_destroy", "void", errno, "", "void", SENTINEL, "");
+  errno = SENTINEL;
+  mtx_destroy(&m);
+  mtx_destroy(&r);
+  mtx_destroy(&tm);
+  check("mtx_destroy", "void", errno, "", "void", SENTINEL, "");
+  struct timespec ms = {0, 1000 * 1000};
+  PT("thrd_sleep", thrd_sleep(&ms, NULL), 0);
+}
+
+extern ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+extern ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+                              struct sockaddr *addr, socklen_t *len);
+
+static void test_socket(void) {
+  int sv[2], nb[2];
+  char buf[64];
+  FD("socket", socket(AF_INET, SOCK_STREAM, 0), 1, SENTINEL);
+  int l = (int)g.ret;
+  FD("socket.eafnosupport", socket(12345, SOCK_STREAM, 0), 0, EAFNOSUPPORT);
+  SYS("socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0, SENTINEL);
+  SYS("socketpair.eopnotsupp", socketpair(AF_INET, SOCK_STREAM, 0, nb), -1, EOPNOTSUPP);
+  SYS("socketpair.nonblock", socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, nb), 0, SENTINEL);
+  SYS("send", send(sv[0], "abc", 3, 0), 3, SENTINEL);
+  SYS("recv", recv(sv[1], buf, sizeof buf, 0), 3, SENTINEL);
+  SYS("recv.dontwait", recv(sv[1], buf, sizeof buf, MSG_DONTWAIT), -1, EAGAIN);
+  SYS("recv.nonblock", recv(nb[1], buf, sizeof buf, 0), -1, EAGAIN);
+  SYS("read.socket_nonblock", read(nb[1], buf, sizeof buf), -1, EAGAIN);
+  SYS("recv.ebadf", recv(g_badfd, buf, 1, 0), -1, EBADF);
+  SYS("write.socketpair", write(sv[1], "xy", 2), 2, SENTINEL);
+  SYS("read.socketpair", read(sv[0], buf, sizeof buf), 2, SENTINEL);
+  SYS("sendto", sendto(sv[0], "q", 1, 0, NULL, 0), 1, SENTINEL);
+  SYS("recvfrom", recvfrom(sv[1], buf, sizeof buf, 0, NULL, NULL), 1, SENTINEL);
+  SYS("send.2", send(sv[0], "zz", 2, 0), 2, SENTINEL);
+  SYS("__recv_chk", __recv_chk(sv[1], buf, 1, sizeof buf, 0), 1, SENTINEL);
+  SYS("__recvfrom_chk", __recvfrom_chk(sv[1], buf, 1, sizeof buf, 0, NULL, NULL), 1, SENTINEL);
+  /* an fd passed in SCM_RIGHTS */
+  int p[2];
+  if (pipe(p) != 0) die("pipe");
+  union {
+    char b[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct iovec iov = {.iov_base = "m", .iov_len = 1};
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+                      .msg_controllen = sizeof u.b};
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cm), &p[1], sizeof(int));
+  SYS("sendmsg.scm_rights", sendmsg(sv[0], &mh, 0), 1, SENTINEL);
+  char rb[CMSG_SPACE(sizeof(int))];
+  struct iovec riov = {.iov_base = buf, .iov_len = sizeof buf};
+  struct msghdr rh = {.msg_iov = &riov, .msg_iovlen = 1, .msg_control = rb, .msg_controllen = sizeof rb};
+  SYS("recvmsg.scm_rights", recvmsg(sv[1], &rh, 0), 1, SENTINEL);
+  int passed = -1;
+  if (CMSG_FIRSTHDR(&rh)) memcpy(&passed, CMSG_DATA(CMSG_FIRSTHDR(&rh)), sizeof(int));
+  SYS("write.passed_fd", write(passed, "w", 1), 1, SENTINEL);
+  SYS("read.through_passed_fd", read(p[0], buf, 1), 1, SENTINEL);
+  close(passed);
+  close(p[0]);
+  close(p[1]);
+  /* a blocking recv and read that a thread satisfies */
+  struct kick k = {.nr = SYS_recvfrom, .act = act_write_byte, .fd = sv[0]};
+  pthread_t t = kick_when_blocked(&k);
+  SYS("recv.blocking", recv(sv[1], buf, 1, 0), 1, SENTINEL);
+  join(t);
+  k = (struct kick){.nr = SYS_read, .act = act_write_byte, .fd = sv[1]};
+  t = kick_when_blocked(&k);
+  SYS("read.socketpair_blocking", read(sv[0], buf, 1), 1, SENTINEL);
+  join(t);
+  /* TCP on localhost: listen, connect, accept, accept4, a refused connect */
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t alen = sizeof a;
+  if (bind(l, (struct sockaddr *)&a, sizeof a) != 0 || getsockname(l, (struct sockaddr *)&a, &alen) != 0 ||
+      listen(l, 8) != 0)
+    die("bind/listen");
+  int on = 1;
+  SYS("ioctl.fionbio_on", ioctl(l, FIONBIO, &on), 0, SENTINEL);
+  FD("accept.nonblocking_empty", accept(l, NULL, NULL), 0, EAGAIN);
+  on = 0;
+  SYS("ioctl.fionbio_off", ioctl(l, FIONBIO, &on), 0, SENTINEL);
+  FD("socket.client", socket(AF_INET, SOCK_STREAM, 0), 1, SENTINEL);
+  int c = (int)g.ret;
+  SYS("connect", connect(c, (struct sockaddr *)&a, sizeof a), 0, SENTINEL);
+  FD("accept", accept(l, NULL, NULL), 1, SENTINEL);
+  int s1 = (int)g.ret;
+  FD("socket.client2", socket(AF_INET, SOCK_STREAM, 0), 1, SENTINEL);
+  int c2 = (int)g.ret;
+  SYS("connect.2", connect(c2, (struct sockaddr *)&a, sizeof a), 0, SENTINEL);
+  FD("accept4.nonblock", accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), 1, SENTINEL);
+  int s2 = (int)g.ret;
+  SYS("recv.accepted_nonblock", recv(s2, buf, 1, 0), -1, EAGAIN);
+  FD("accept4.einval", accept4(l, NULL, NULL, 0x7fff0000), 0, EINVAL);
+  int avail = -1;
+  SYS("send.tcp", send(c, "hello", 5, 0), 5, SENTINEL);
+  SYS("recv.tcp_waitall", recv(s1, buf, 5, MSG_WAITALL), 5, SENTINEL);
+  SYS("ioctl.fionread", ioctl(s1, FIONREAD, &avail), 0, SENTINEL);
+  struct timeval tv = {0, 10 * 1000};
+  SYS("setsockopt.rcvtimeo", setsockopt(s1, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0, SENTINEL);
+  SYS("recv.rcvtimeo", recv(s1, buf, 1, 0), -1, EAGAIN);
+  SYS("setsockopt.einval", setsockopt(s1, SOL_SOCKET, SO_RCVTIMEO, &tv, 1), -1, EINVAL);
+  SYS("shutdown", shutdown(c, SHUT_WR), 0, SENTINEL);
+  SYS("recv.eof", recv(s1, buf, 1, 0), 0, SENTINEL);
+  SYS("send.epipe", send(c, "x", 1, MSG_NOSIGNAL), -1, EPIPE);
+  close(l);
+  FD("socket.refused", socket(AF_INET, SOCK_STREAM, 0), 1, SENTINEL);
+  int c3 = (int)g.ret;
+  SYS("connect.econnrefused", connect(c3, (struct sockaddr *)&a, sizeof a), -1, ECONNREFUSED);
+  SYS("connect.ebadf", connect(g_badfd, (struct sockaddr *)&a, sizeof a), -1, EBADF);
+  SYS("ioctl.ebadf", ioctl(g_badfd, FIONBIO, &on), -1, EBADF);
+  int fds[] = {c, s1, c2, s2, c3};
+  for (unsigned i = 0; i < sizeof fds / sizeof fds[0]; i++) close(fds[i]);
+
+  struct cancel_arg ca;
+  memset(&ca, 0, sizeof ca);
+  ca.fd = sv[1];
+  cancel_blocked("pthread_cancel.in_recv", cancel_in_recv, &ca, SYS_recvfrom);
+  for (int i = 0; i < 2; i++) close(sv[i]), close(nb[i]);
+}
+
+static void test_mux(void) {
+  int p[2];
+  char b;
+  if (pipe(p) != 0) die("pipe");
+  struct pollfd pf = {p[0], POLLIN, 0};
+  SYS("poll.timeout", poll(&pf, 1, 10), 0, SENTINEL);
+  SYS("poll.zero", poll(&pf, 1, 0), 0, SENTINEL);
+  SYS("poll.sleep", poll(NULL, 0, 5), 0, SENTINEL);
+  if (write(p[1], "r", 1) != 1) die("write");
+  RCALL(g, poll(&pf, 1, -1));
+  rep_sys("poll.ready", g, 1, SENTINEL, fmt("revents=%d", pf.revents), fmt("revents=%d", POLLIN));
+  struct pollfd bad = {g_badfd, POLLIN, 0};
+  RCALL(g, poll(&bad, 1, 0));
+  rep_sys("poll.pollnval", g, 1, SENTINEL, fmt("revents=%d", bad.revents), fmt("revents=%d", POLLNVAL));
+  struct pollfd *volatile badpf = (struct pollfd *)8;
+  volatile nfds_t huge = (nfds_t)1 << 30;
+  SYS("poll.efault", poll(badpf, 1, 0), -1, EFAULT);
+  SYS("poll.einval", poll(&pf, huge, 0), -1, EINVAL);
+  struct timespec ts = {0, 5 * 1000 * 1000}, zero = {0, 0}, badts = {0, BAD_NSEC};
+  SYS("ppoll.ready", ppoll(&pf, 1, &ts, NULL), 1, SENTINEL);
+  SYS("ppoll.einval", ppoll(&pf, 1, &badts, NULL), -1, EINVAL);
+  if (read(p[0], &b, 1) != 1) die("read");
+  SYS("ppoll.timeout", ppoll(&pf, 1, &ts, NULL), 0, SENTINEL);
+  SYS("ppoll.zero", ppoll(&pf, 1, &zero, NULL), 0, SENTINEL);
+  fd_set r;
+  FD_ZERO(&r);
+  FD_SET(p[0], &r);
+  struct timeval tv = {0, 5000};
+  SYS("select.timeout", select(p[0] + 1, &r, NULL, NULL, &tv), 0, SENTINEL);
+  int closed = dup(p[0]); /* a low number, closed: select ignores numbers past the fd table */
+  close(closed);
+  FD_ZERO(&r);
+  FD_SET(closed, &r);
+  SYS("select.ebadf", select(closed + 1, &r, NULL, NULL, NULL), -1, EBADF);
+  SYS("select.einval", select(-1, NULL, NULL, NULL, &tv), -1, EINVAL);
+  if (write(p[1], "r", 1) != 1) die("write");
+  FD_ZERO(&r);
+  FD_SET(p[0], &r);
+  SYS("select.ready", select(p[0] + 1, &r, NULL, NULL, NULL), 1, SENTINEL);
+  FD_ZERO(&r);
+  FD_SET(p[0], &r);
+  SYS("pselect.ready", pselect(p[0] + 1, &r, NULL, NULL, &ts, NULL), 1, SENTINEL);
+  if (read(p[0], &b, 1) != 1) die("read");
+  FD_ZERO(&r);
+  FD_SET(p[0], &r);
+  SYS("pselect.timeout", pselect(p[0] + 1, &r, NULL, NULL, &ts, NULL), 0, SENTINEL);
+
+  FD("epoll_create.einval", epoll_create(0), 0, EINVAL);
+  FD("epoll_create1.einval", epoll_create1(0x1234), 0, EINVAL);
+  FD("epoll_create1", epoll_create1(EPOLL_CLOEXEC), 1, SENTINEL);
+  int ep = (int)g.ret;
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = p[0]};
+  SYS("epoll_ctl.add", epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev), 0, SENTINEL);
+  SYS("epoll_ctl.eexist", epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev), -1, EEXIST);
+  SYS("epoll_ctl.enoent", epoll_ctl(ep, EPOLL_CTL_MOD, p[1], &ev), -1, ENOENT);
+  SYS("epoll_ctl.ebadf", epoll_ctl(ep, EPOLL_CTL_ADD, g_badfd, &ev), -1, EBADF);
+  SYS("epoll_ctl.mod", epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev), 0, SENTINEL);
+  struct epoll_event got;
+  SYS("epoll_wait.zero", epoll_wait(ep, &got, 1, 0), 0, SENTINEL);
+  SYS("epoll_wait.timeout", epoll_wait(ep, &got, 1, 5), 0, SENTINEL);
+  SYS("epoll_wait.einval", epoll_wait(ep, &got, 0, 0), -1, EINVAL);
+  SYS("epoll_wait.ebadf", epoll_wait(g_badfd, &got, 1, 0), -1, EBADF);
+  SYS("epoll_pwait.timeout", epoll_pwait(ep, &got, 1, 5, NULL), 0, SENTINEL);
+  RCALL(g, epoll_pwait2(ep, &got, 1, &ts, NULL));
+  rep_sys("epoll_pwait2.timeout", g, g.ret, g.ret == 0 ? SENTINEL : ENOSYS, "", "");
+  struct kick k = {.nr = SYS_epoll_wait, .act = act_write_byte, .fd = p[1]};
+  pthread_t t = kick_when_blocked(&k);
+  RCALL(g, epoll_wait(ep, &got, 1, -1));
+  rep_sys("epoll_wait.blocking", g, 1, SENTINEL, fmt("fd_is_pipe=%d", got.data.fd == p[0]),
+          "fd_is_pipe=1");
+  join(t);
+  if (read(p[0], &b, 1) != 1) die("read");
+  k = (struct kick){.nr = SYS_poll, .act = act_write_byte, .fd = p[1]};
+  t = kick_when_blocked(&k);
+  pf.revents = 0;
+  SYS("poll.blocking", poll(&pf, 1, -1), 1, SENTINEL);
+  join(t);
+  if (read(p[0], &b, 1) != 1) die("read");
+  SYS("epoll_ctl.del", epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL), 0, SENTINEL);
+  SYS("close.epoll", close(ep), 0, SENTINEL);
+
+  struct cancel_arg ca;
+  memset(&ca, 0, sizeof ca);
+  ca.fd = p[0];
+  cancel_blocked("pthread_cancel.in_poll", cancel_in_poll, &ca, SYS_poll);
+  close(p[0]);
+  close(p[1]);
+}
+
+static void test_futex_sleep(void) {
+  RCALL(g, syscall(SYS_getpid));
+  check("syscall.getpid", g.ret == getpid() ? "pid" : num(g.ret), g.err, "", "pid", SENTINEL, "");
+  RCALL(g, syscall(SYS_write, -1, "x", 1, 0, 0, 0));
+  rep_sys("syscall.write_ebadf", g, -1, EBADF, "", "");
+  SYS("syscall.enosys", syscall(100000), -1, ENOSYS);
+  _Atomic int w = 0;
+  SYS("futex.wait_eagain", syscall(SYS_futex, &w, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0), -1, EAGAIN);
+  struct timespec ts = {0, 5 * 1000 * 1000};
+  SYS("futex.wait_timeout", syscall(SYS_futex, &w, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0), -1,
+      ETIMEDOUT);
+  SYS("futex.wake_nobody", syscall(SYS_futex, &w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0), 0, SENTINEL);
+  SYS("futex.einval", syscall(SYS_futex, &w, 12345, 0, NULL, NULL, 0), -1, ENOSYS);
+  struct kick k = {.nr = SYS_futex, .act = act_futex_wake, .word = &w};
+  pthread_t t = kick_when_blocked(&k);
+  long rc;
+  do {
+    RCALL(g, syscall(SYS_futex, &w, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0));
+    rc = g.ret;
+  } while (rc == -1 && g.err == EINTR);
+  rep_sys("futex.wait_woken", g, 0, SENTINEL, fmt("word=%d", atomic_load(&w)), "word=1");
+  join(t);
+
+  struct timespec one = {0, 1000 * 1000}, bad = {0, BAD_NSEC};
+  SYS("nanosleep", nanosleep(&one, NULL), 0, SENTINEL);
+  SYS("nanosleep.einval", nanosleep(&bad, NULL), -1, EINVAL);
+  SYS("nanosleep.zero", nanosleep(&(struct timespec){0, 0}, NULL), 0, SENTINEL);
+  PT("clock_nanosleep", clock_nanosleep(CLOCK_MONOTONIC, 0, &one, NULL), 0);
+  PT("clock_nanosleep.bad_clock", clock_nanosleep(BAD_CLOCK, 0, &one, NULL), EINVAL);
+  struct timespec past = at(CLOCK_MONOTONIC, -10);
+  PT("clock_nanosleep.abstime_past", clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &past, NULL), 0);
+  SYS("usleep", usleep(1000), 0, SENTINEL);
+  SYS("usleep.zero", usleep(0), 0, SENTINEL);
+  SYS("sleep.zero", (long)sleep(0), 0, SENTINEL);
+  PT("thrd_sleep.zero", thrd_sleep(&(struct timespec){0, 0}, NULL), 0);
+
+  struct cancel_arg ca;
+  memset(&ca, 0, sizeof ca);
+  cancel_blocked("pthread_cancel.in_nanosleep", cancel_in_nanosleep, &ca, SYS_clock_nanosleep);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1896,6 +2480,13 @@ int main(int argc, char **argv) {
       {"signals", test_signals},
       {"spawn", test_spawn},
       {"fork", test_fork},
+      {"sem", test_sem},
+      {"barrier", test_barrier},
+      {"spin", test_spin},
+      {"c11", test_c11},
+      {"socket", test_socket},
+      {"mux", test_mux},
+      {"futex_sleep", test_futex_sleep},
   };
   const size_t nsections = sizeof sections / sizeof sections[0];
   if (argc > 1 && strcmp(argv[1], "--list") == 0) {

@@ -14,9 +14,17 @@ import sys
 
 KINDS = {"thread-leak", "thread-surge", "thread-growth", "lock-order-cycle", "deadlock", "stall",
          "misuse", "race-suspect"}
-STATES = {"running", "blocked", "exited"}
+STATES = {"running", "blocked", "exited", "sleeping"}
 DEADLOCK_WHATS = {"wait-cycle", "self-relock", "all-asleep"}
-STALL_WHATS = {"mutex", "rwlock", "condvar", "join", "pipe", "eventfd", "lost-wakeup"}
+STALL_WHATS = {"mutex", "rwlock", "condvar", "join", "pipe", "eventfd", "lost-wakeup",
+               "semaphore", "barrier", "spinlock", "socket", "poll", "futex"}
+# The calls a stalled thread of each `what` may wait in (a prefix, or a set of names).
+STALL_CALLS = {"mutex": ("pthread_mutex_", "mtx_"), "rwlock": ("pthread_rwlock_",),
+               "condvar": ("pthread_cond_", "cnd_"), "lost-wakeup": ("pthread_cond_", "cnd_"),
+               "semaphore": ("sem_",), "barrier": ("pthread_barrier_wait",),
+               "spinlock": ("pthread_spin_lock",), "futex": ("futex",),
+               "poll": ("poll", "ppoll", "select", "pselect", "epoll_wait", "epoll_pwait"),
+               "socket": ("read", "write", "accept", "connect", "recv", "send")}
 MAX_LISTED_THREADS = 8
 
 # Keys that describe how to run the program (used by run.sh; accepted and ignored here).
@@ -50,7 +58,7 @@ INT_KEYS = {"exit", "reports", "json_files", "stderr_lines", "count", "count_min
 INDEXED_KEYS = {"thread_stack_frame", "thread_wait_call", "thread_state"}
 # A lock-order-cycle report lists at most this many locks (and edges) of its cycle.
 MAX_LISTED_LOCKS = 16
-LOCK_KINDS = {"mutex", "rwlock"}
+LOCK_KINDS = {"mutex", "rwlock", "spinlock"}
 LOCK_MODES = {"read", "write"}
 
 
@@ -214,10 +222,10 @@ def schema_errors(rep):
         state = t.get("state")
         if isinstance(state, str) and state not in STATES:
             errs.append(f"{where}: unknown state {state!r}")
-        if state == "blocked":
+        if state in ("blocked", "sleeping"):
             w = t.get("wait")
             if not isinstance(w, dict) or not isinstance(w.get("call"), str):
-                errs.append(f"{where}: blocked thread without a wait object with a 'call'")
+                errs.append(f"{where}: {state} thread without a wait object with a 'call'")
             else:
                 errs.extend(wait_errors(w, f"{where}.wait"))
         elif "wait" in t:
@@ -322,13 +330,12 @@ def stall_errors(rep, threads):
         errs.append(f"threads[0] blocked for {w['for_ms']} ms, under the threshold "
                     f"{threshold} ms")
     call = w.get("call") if isinstance(w.get("call"), str) else ""
-    prefix = {"mutex": "pthread_mutex_", "rwlock": "pthread_rwlock_", "condvar": "pthread_cond_",
-              "lost-wakeup": "pthread_cond_"}.get(what)
-    if call and prefix and not call.startswith(prefix):
+    prefixes = STALL_CALLS.get(what)
+    if call and prefixes and not call.startswith(prefixes):
         errs.append(f"a {what} stall whose thread waits in {call!r}")
     if call and what == "join" and "join" not in call:
         errs.append(f"a join stall whose thread waits in {call!r}")
-    if what in ("pipe", "eventfd") and not is_int(w.get("fd")):
+    if what in ("pipe", "eventfd", "socket") and not is_int(w.get("fd")):
         errs.append(f"a {what} stall whose wait has no 'fd'")
     if what == "lost-wakeup":
         if not is_int(rep.get("signalled_by")):

@@ -88,7 +88,7 @@
 #       edge_frame: F        F is in some edge's `acquired_at`
 #       held_frame: F        F is in some edge's `held_since`
 #       first_seen_frame: F  F is in some lock's `first_seen`
-#       lock_kind: K         some listed lock has kind K (mutex, rwlock); repeatable
+#       lock_kind: K         some listed lock has kind K (mutex, rwlock, spinlock); repeatable
 #       lock_name: TEXT      TEXT appears in some lock's `name`; repeatable
 #       edge_mode: H A       some edge has held_mode H and acquire_mode A (read/write); repeatable
 #     misuse reports:
@@ -102,7 +102,7 @@
 #     A function matches its plain name, a qualified/demangled form (ns::f(int)) or a mangled one.
 # Always checked: every JSON line parses and follows docs/report-format.md (kind/what/message/pid/
 # count/threads/omitted_threads/dropped_events; each thread's id/tid/name/state/parent/stack/
-# created_at, `wait` exactly when blocked; frames with pc/function/module/module_offset (a build_id,
+# created_at, `wait` exactly when blocked or sleeping; frames with pc/function/module/module_offset (a build_id,
 # when present, in hex) and no threadwatch frame;
 # `groups` for thread-surge, none counting more threads than the report; for thread-growth: what
 # rising, a warning, one group counting `count` threads, `counts` rising at every step to `count`,
@@ -111,10 +111,11 @@
 # hex address, an fd and held_by (thread ids); for deadlock: what wait-cycle/self-relock/
 # all-asleep, count >= 1 = listed + omitted, every listed thread blocked and listed once,
 # self-relock with a non-empty locked_at; for stall: what mutex/rwlock/condvar/join/pipe/eventfd/
-# lost-wakeup, threshold_ms > 0, count >= 1, threads[0] blocked for >= threshold_ms in a call of
-# that class (pthread_mutex_*, pthread_rwlock_*, pthread_cond_*, a join, an fd wait), lost-wakeup
+# lost-wakeup/semaphore/barrier/spinlock/socket/poll/futex, threshold_ms > 0, count >= 1, threads[0]
+# blocked for >= threshold_ms in a call of that class (pthread_mutex_*/mtx_*, pthread_rwlock_*,
+# pthread_cond_*/cnd_*, a join, an fd wait, sem_*, ...: STALL_CALLS in check.py), lost-wakeup
 # with signalled_by and a non-empty signalled_at; for lock-order-cycle: what lock-order/class-order,
-# cycle_length >= 2, locks M1..Mn (n = min(cycle_length, 16)) with hex address, kind mutex/rwlock,
+# cycle_length >= 2, locks M1..Mn (n = min(cycle_length, 16)) with hex address, kind mutex/rwlock/spinlock,
 # name, first_seen; edges Mi => Mi+1 closing back to M1 (in a cut cycle the last one leads to the
 # unlisted Mn+1), each with a thread, read/write held_mode/acquire_mode (write for a mutex),
 # seen >= 1, non-empty acquired_at, held_since; a hint; listed threads are distinct edge threads,

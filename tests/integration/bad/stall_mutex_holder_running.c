@@ -1,7 +1,8 @@
 /*
- * A mutex stall whose holder is busy, not blocked in any watched call: hold_while_sleeping takes
- * the mutex and then sleeps in a loop (nanosleep is not watched); lock_behind_sleeper waits for
- * it. main starts the second thread once the mutex is held, then stays in pause().
+ * A mutex stall whose holder is not in any watched call: hold_while_sleeping takes the mutex and
+ * then waits in pause() (not watched: its stack is read from outside); lock_behind_sleeper waits
+ * for it. main starts the second thread once the mutex is held, then stays in pause().
+ * (stall_mutex_holder_sleeping: the same with a holder that sleeps, which is watched.)
  */
 #include <pthread.h>
 
@@ -14,7 +15,7 @@ static void *hold_while_sleeping(void *arg) {
   (void)arg;
   TW_OK(pthread_mutex_lock(&job_lock));
   pthread_barrier_wait(&lock_held);
-  for (;;) tw_test_sleep_ms(50); /* never unlocks */
+  tw_test_idle_forever(); /* never unlocks */
   return NULL;
 }
 
