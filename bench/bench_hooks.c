@@ -220,6 +220,49 @@ static void run_condvar_pingpong(long n) {
   pthread_mutex_destroy(&p.m);
 }
 
+/* lock_contended: main and a partner thread both lock one mutex, do a little work under it (64
+ * increments of a volatile counter) and a little outside it, as fast as they can; one op is main's
+ * lock+unlock (the partner stops when main is done). When both run at once, most acquisitions
+ * find the mutex held: the contended slow path, futex waits and wakes. */
+struct lc {
+  pthread_mutex_t m;
+  volatile long counter;
+  volatile int stop;
+};
+
+static void lc_work(volatile long *c) {
+  for (int k = 0; k < 64; k++) (*c)++;
+}
+
+static void *lock_partner(void *arg) {
+  struct lc *p = arg;
+  volatile long outside = 0;
+  while (!p->stop) {
+    pthread_mutex_lock(&p->m);
+    lc_work(&p->counter);
+    pthread_mutex_unlock(&p->m);
+    lc_work(&outside);
+  }
+  return NULL;
+}
+
+static void run_lock_contended(long n) {
+  struct lc p = {.counter = 0};
+  CHECK0(pthread_mutex_init(&p.m, NULL));
+  pthread_t t;
+  CHECK0(pthread_create(&t, NULL, lock_partner, &p));
+  volatile long outside = 0;
+  for (long i = 0; i < n; i++) {
+    pthread_mutex_lock(&p.m);
+    lc_work(&p.counter);
+    pthread_mutex_unlock(&p.m);
+    lc_work(&outside);
+  }
+  p.stop = 1;
+  CHECK0(pthread_join(t, NULL));
+  pthread_mutex_destroy(&p.m);
+}
+
 /* file_rw: write 64 bytes to a regular file in /tmp, lseek back, read them; one op is a write+read
  * pair (plus the two lseeks that keep the file at 64 bytes). Measures the hooks' cost for an fd
  * that is neither a pipe nor an eventfd. */
@@ -444,6 +487,13 @@ static const struct bench benches[] = {
     {"pipe_pingpong", run_pipe_pingpong, 25000, 0, 0},
     {"file_rw", run_file_rw, 100000, 0, 0},
     {"condvar_pingpong", run_condvar_pingpong, 25000, 0, 0},
+    {"lock_contended", run_lock_contended, 1000000, 0, 0},
+    /* NAME_prof: NAME again; scripts/bench.sh runs these preloaded with THREADWATCH_PROFILE=
+     * block,mutex, and compares them with NAME preloaded (profile on / off). */
+    {"lock_prof", run_lock, 60000000, 0, 0},
+    {"lock_mt_prof", run_lock, 20000000, 0, 1},
+    {"lock_contended_prof", run_lock_contended, 1000000, 0, 0},
+    {"condvar_pingpong_prof", run_condvar_pingpong, 25000, 0, 0},
     {"eventfd_pingpong", run_eventfd_pingpong, 25000, 0, 0},
     {"buckets1m", run_buckets1m, 3000000, BUCKETED_MUTEXES, 0},
     {"buckets1m_first", run_buckets1m_first, BUCKETED_MUTEXES, -1, 0},

@@ -13,7 +13,10 @@
 # If the build directory has no CMake cache it is configured (RelWithDebInfo); the library and
 # bench_hooks are then (re)built with -j2. Runs of the two modes are interleaved, and their order
 # alternates from one repetition to the next, so slow drift of a noisy machine hits both alike.
-# Output: one table, "benchmark  bare_ns  preload_ns  ratio" (ratio = preload / bare).
+# Output: one table, "benchmark  bare_ns  preload_ns  ratio" (ratio = preload / bare). A benchmark
+# named NAME_prof is NAME run preloaded with THREADWATCH_PROFILE=block,mutex (the contention
+# profiles on); after the table, one line per NAME_prof measured with its NAME compares the two
+# preloaded figures ("profile on / off").
 # Timing is never a pass/fail condition: the exit status is non-zero only when a benchmark fails to
 # run (crashes, errors or times out), bare or preloaded.
 set -euo pipefail
@@ -81,8 +84,10 @@ failures=0
 # run_one MODE NAME: prints the ns/op figure, or nothing (and a note on stderr) when the run fails.
 run_one() {
     local mode=$1 name=$2 out rc=0
+    local profile=
+    if [[ $name == *_prof ]]; then profile=block,mutex; fi
     if [[ $mode == preload ]]; then
-        out=$(THREADWATCH_EXITCODE=0 LD_PRELOAD="$lib" \
+        out=$(THREADWATCH_EXITCODE=0 THREADWATCH_PROFILE=$profile LD_PRELOAD="$lib" \
             timeout 300 "$bin" "${bench_args[@]}" "$name" 2>/dev/null) || rc=$?
     else
         out=$(timeout 300 "$bin" "${bench_args[@]}" "$name" 2>/dev/null) || rc=$?
@@ -130,6 +135,13 @@ for name in "${names[@]}"; do
         ratio=$(awk -v a="$p" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
     fi
     printf '%-18s %12s %12s %8s\n' "$name" "$b" "$p" "$ratio"
+done
+for name in "${names[@]}"; do
+    [[ $name == *_prof ]] || continue
+    off=${best[preload:${name%_prof}]:-} on=${best[preload:$name]}
+    [[ -n $off && $off != FAIL && $on != FAIL ]] || continue
+    printf 'profile on / off, %-18s %s\n' "${name%_prof}:" \
+        "$(awk -v a="$on" -v b="$off" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
 done
 note=""
 if [[ $quick -eq 1 ]]; then note="; quick mode, figures are rough"; fi

@@ -148,7 +148,8 @@ void tw__misuse_exit_holding(struct tw_tls *t);
 void tw__profile_wait_begin(struct tw_tls *t, struct tw_thread *self, enum tw_call call);
 void tw__profile_wait_done(struct tw_tls *t, struct tw_thread *self);
 void tw__profile_wait_abandon(struct tw_tls *t);
-void tw__profile_unlocked(struct tw_tls *t, enum tw_wait_class c, uintptr_t lock, uint64_t delay);
+void tw__profile_unlocked(struct tw_tls *t, enum tw_wait_class c, uintptr_t lock, uint64_t delay,
+                          uintptr_t pc, uintptr_t sp);
 
 /* Feeding facts (runtime/feeders.h): this thread posted semaphore / woke futex word `obj`. Told to
  * the reporter once per thread, object and reset generation; the memo check is the whole cost of

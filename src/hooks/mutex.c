@@ -235,12 +235,14 @@ TW_HOOK int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const str
 }
 
 /* THREADWATCH_PROFILE=mutex: an unlock of a mutex whose word says it has waiters (glibc's 2:
- * locked, contended) takes the slow path, which charges the waiters' time to the unlock. With the
- * profile off this is one load of a global and a predictable branch; on, one more load of the
- * mutex word the unlock is about to write anyway. */
+ * locked, contended) takes the slow path, which charges the waiters' time to the unlock; so does
+ * one with a recorded waiter registered on it (a waiter registers before its real lock marks the
+ * word). With the profile off this is one load of a global and a predictable branch; on, a load
+ * of the mutex word the unlock is about to write anyway, and (once any lock was waited for) a probe
+ * of the table of locks with waiters (runtime/contention.h). */
 static inline bool unlock_profiled(pthread_mutex_t *m) {
   return tw_unlikely(tw_profile_on() & TW_PROF_MUTEX) &&
-         __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) > 1;
+         (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) > 1 || tw_lockwait_maybe((uintptr_t)m));
 }
 
 /* pthread_mutex_unlock's slow path, and every mtx_unlock (`c11`: its real call). */
@@ -256,7 +258,7 @@ static TW_NOINLINE int mutex_unlock_slow(struct tw_tls *t, pthread_mutex_t *m, u
   uint64_t delay = unlock_profiled(m) ? tw_lockwait_charge((uintptr_t)m, 0) : 0;
   int r = c11 ? TW_REAL_FN(mtx_unlock)((mtx_t *)(void *)m) : TW_REAL_FN(pthread_mutex_unlock)(m);
   if (r == 0) tw_held_pop(t, (uintptr_t)m);
-  if (tw_unlikely(delay)) tw__profile_unlocked(t, TW_WC_MUTEX, (uintptr_t)m, delay);
+  if (tw_unlikely(delay)) tw__profile_unlocked(t, TW_WC_MUTEX, (uintptr_t)m, delay, pc, sp);
   return r;
 }
 

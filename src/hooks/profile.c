@@ -82,11 +82,23 @@ void tw__profile_wait_done(struct tw_tls *t, struct tw_thread *self) {
   TW_ERRNO_RESTORE();
 }
 
-void tw__profile_unlocked(struct tw_tls *t, enum tw_wait_class c, uintptr_t lock, uint64_t delay) {
+void tw__profile_unlocked(struct tw_tls *t, enum tw_wait_class c, uintptr_t lock, uint64_t delay,
+                          uintptr_t pc, uintptr_t sp) {
   TW_ERRNO_SAVE();
-  tw_guard_enter(t);
-  uint32_t stack = tw_stack_capture(); /* frame 0: the program's call of the unlock */
-  tw_guard_leave(t);
+  /* The unlock's stack (frame 0: the program's call of the unlock), once per call site: the memo
+   * of the blocking call sites (tw_wait_enter_at) by return address and stack pointer, since a
+   * contended lock is released from the same few places over and over. */
+  uint32_t stack = 0;
+  for (unsigned i = 0; i < TW_ARRAY_LEN(t->wait_site) && !stack; i++)
+    if (t->wait_site[i].pc == pc && t->wait_site[i].sp == sp) stack = t->wait_site[i].stack;
+  if (!stack) {
+    tw_guard_enter(t);
+    stack = tw_stack_capture();
+    tw_guard_leave(t);
+    if (stack)
+      t->wait_site[t->wait_site_next++ % TW_ARRAY_LEN(t->wait_site)] =
+          (struct tw_wait_site){pc, sp, stack};
+  }
   tw_contention_add(TW_PROF_MUTEX, (uint8_t)c, lock, stack, delay,
                     __atomic_load_n(&tw__profile_rate, __ATOMIC_RELAXED));
   TW_ERRNO_RESTORE();

@@ -164,13 +164,15 @@ TW_HOOK int pthread_rwlock_unlock(pthread_rwlock_t *l) {
     unlock_checks(t, l, TW_CALLER_PC(), TW_CALLER_SP());
   tw_race_rwlock_unlocking(l);
   /* THREADWATCH_PROFILE=mutex: the rwlock word does not say simply whether anyone waits, so an
-   * unlock looks for registered waiters while any lock has some (hooks/profile.c). */
+   * unlock looks for a registered waiter of its lock (hooks/profile.c). */
   uint64_t delay = 0;
-  if (tw_unlikely(tw_profile_on() & TW_PROF_MUTEX) && !TW_BYPASS(t) && tw_lockwait_any())
+  if (tw_unlikely(tw_profile_on() & TW_PROF_MUTEX) && !TW_BYPASS(t) &&
+      tw_lockwait_maybe((uintptr_t)l))
     delay = tw_lockwait_charge((uintptr_t)l, 0);
   int r = TW_REAL_FN(pthread_rwlock_unlock)(l);
   if (tw_likely(r == 0 && !TW_BYPASS(t))) tw_held_pop_fast(t, (uintptr_t)l);
-  if (tw_unlikely(delay)) tw__profile_unlocked(t, TW_WC_RWLOCK, (uintptr_t)l, delay);
+  if (tw_unlikely(delay)) tw__profile_unlocked(t, TW_WC_RWLOCK, (uintptr_t)l, delay, TW_CALLER_PC(),
+                                         TW_CALLER_SP());
   return r;
 }
 

@@ -131,11 +131,12 @@ TW_HOOK int pthread_spin_trylock(pthread_spinlock_t *s) {
   return r;
 }
 
-/* THREADWATCH_PROFILE=mutex: a spinlock has no waiter bit, so while any sampled waiter is
- * registered on any lock (hooks/profile.c) unlocks take the slow path and look for theirs. With
- * the profile off: one load of a global and a predictable branch. */
-static inline bool unlock_profiled(void) {
-  return tw_unlikely(tw_profile_on() & TW_PROF_MUTEX) && tw_lockwait_any();
+/* THREADWATCH_PROFILE=mutex: a spinlock has no waiter bit, so an unlock looks for a registered
+ * waiter of its lock (hooks/profile.c; one load until any lock was ever waited for) and takes the
+ * slow path when there may be one. With the profile off: one load of a global and a predictable
+ * branch. */
+static inline bool unlock_profiled(pthread_spinlock_t *s) {
+  return tw_unlikely(tw_profile_on() & TW_PROF_MUTEX) && tw_lockwait_maybe((uintptr_t)s);
 }
 
 static TW_NOINLINE int unlock_slow(struct tw_tls *t, pthread_spinlock_t *s, uintptr_t pc,
@@ -145,10 +146,10 @@ static TW_NOINLINE int unlock_slow(struct tw_tls *t, pthread_spinlock_t *s, uint
   if (destroyed(s)) use_after_destroy(t, s, pc, sp);
   else if (!held) unlock_not_held(t, s, pc, sp);
   tw_race_mutex_unlocking((const void *)(uintptr_t)s);
-  uint64_t delay = unlock_profiled() ? tw_lockwait_charge((uintptr_t)s, 0) : 0;
+  uint64_t delay = unlock_profiled(s) ? tw_lockwait_charge((uintptr_t)s, 0) : 0;
   int r = TW_REAL_FN(pthread_spin_unlock)(s);
   if (held) tw_held_pop(t, (uintptr_t)s);
-  if (tw_unlikely(delay)) tw__profile_unlocked(t, TW_WC_SPIN, (uintptr_t)s, delay);
+  if (tw_unlikely(delay)) tw__profile_unlocked(t, TW_WC_SPIN, (uintptr_t)s, delay, pc, sp);
   return r;
 }
 
@@ -158,7 +159,7 @@ TW_HOOK int pthread_spin_unlock(pthread_spinlock_t *s) {
   int (*real)(pthread_spinlock_t *) = tw__real_pthread_spin_unlock;
   if (tw_likely(real != NULL && n != 0 && t->held[n - 1].lock == (uintptr_t)s &&
                 t->held[n - 1].count == 1 && !TW_BYPASS(t) && !tw_race_active() &&
-                tw_load_relaxed(&graves_used) == 0 && !unlock_profiled())) {
+                tw_load_relaxed(&graves_used) == 0 && !unlock_profiled(s))) {
     t->nheld = n - 1;
     return real(s);
   }

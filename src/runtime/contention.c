@@ -122,16 +122,13 @@ uint64_t tw_contention_dropped(void) {
  * spin lock, held for a few instructions, by waiters and by unlocks that found waiters only.
  *
  * A slot belongs to one lock address while any waiter is registered on it; a slot with none may be
- * taken over by another lock (under the claim lock, so that one lock never has two slots). */
-struct lockslot {
-  _Atomic uintptr_t lock;
-  _Atomic int spin;
-  uint32_t n;
-  uint64_t sum, last;
-};
-static struct lockslot locks[TW_PROFILE_LOCKS];
+ * taken over by another lock (under the claim lock, so that one lock never has two slots). The
+ * slots (struct tw_lockslot) are in contention.h, for the unlocks' inline tw_lockwait_maybe. */
+#define lockslot tw_lockslot
+struct tw_lockslot tw__lockslots[TW_PROFILE_LOCKS];
+#define locks tw__lockslots
 static _Atomic int claim_spin;
-static _Atomic uint64_t waiting; /* registered waiters on all locks */
+_Atomic int tw__lockwait_ever;
 
 static void spin_lock(_Atomic int *l) {
   for (unsigned i = 0;; i++) {
@@ -145,16 +142,18 @@ static void spin_lock(_Atomic int *l) {
 }
 static void spin_unlock(_Atomic int *l) { tw_store_release(l, 0); }
 
-static size_t lock_home(uintptr_t lock) {
-  return (size_t)(((uint64_t)lock >> 3) * 0x9E3779B97F4A7C15ull >> 40) & (TW_PROFILE_LOCKS - 1);
-}
+static size_t lock_home(uintptr_t lock) { return tw_lockwait_home(lock); }
 
-/* The slot of `lock`, locked, or NULL when it has none. */
+/* The slot of `lock`, locked, or NULL when it has none. A lock's slot is never past the first
+ * slot of its probe sequence that was never used (lock 0): a claim takes the first slot without
+ * waiters, and a slot never goes back to unused, so the search stops there. */
 static struct lockslot *find_locked(uintptr_t lock) {
   size_t h = lock_home(lock);
   for (unsigned k = 0; k < TW_PROFILE_PROBE; k++) {
     struct lockslot *s = &locks[(h + k) & (TW_PROFILE_LOCKS - 1)];
-    if (tw_load_relaxed(&s->lock) != lock) continue;
+    uintptr_t l = tw_load_relaxed(&s->lock);
+    if (l == 0) return NULL;
+    if (l != lock) continue;
     spin_lock(&s->spin);
     if (tw_load_relaxed(&s->lock) == lock) return s; /* still its own (not taken over) */
     spin_unlock(&s->spin);
@@ -188,8 +187,9 @@ uint32_t tw_lockwait_begin(uintptr_t lock, uint64_t start_ns) {
   }
   s->n++;
   s->sum += start_ns > s->last ? start_ns : s->last;
-  tw_add_relaxed(&waiting, 1);
+  tw_store_relaxed(&s->waiters, s->n);
   spin_unlock(&s->spin);
+  if (!tw_load_relaxed(&tw__lockwait_ever)) tw_store_relaxed(&tw__lockwait_ever, 1);
   return (uint32_t)(s - locks) + 1;
 }
 
@@ -201,7 +201,7 @@ void tw_lockwait_end(uint32_t h, uint64_t start_ns) {
   if (s->n) {
     s->n--;
     s->sum = s->n && s->sum > mine ? s->sum - mine : 0;
-    tw_add_relaxed(&waiting, (uint64_t)-1);
+    tw_store_relaxed(&s->waiters, s->n);
   }
   spin_unlock(&s->spin);
 }
@@ -222,8 +222,6 @@ uint64_t tw_lockwait_charge(uintptr_t lock, uint64_t now_ns) {
   return delay;
 }
 
-bool tw_lockwait_any(void) { return tw_load_relaxed(&waiting) != 0; }
-
 void tw_contention_after_fork_child(void) {
   /* One thread now, ours: no lock is held, no waiter is registered, the tables start empty. Only
    * touched when profiling is on (memset would fault in every page of the tables). */
@@ -231,7 +229,7 @@ void tw_contention_after_fork_child(void) {
   memset(slots, 0, sizeof(slots));
   memset(locks, 0, sizeof(locks));
   tw_store_relaxed(&claim_spin, 0);
-  tw_store_relaxed(&waiting, 0);
+  tw_store_relaxed(&tw__lockwait_ever, 0);
   tw_store_relaxed(&records_dropped, 0);
   tw_store_relaxed(&waits_dropped, 0);
 }

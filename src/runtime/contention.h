@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/limits.h"
+
 /* The two profiles, as bits of tw__profile_on and as record kinds. */
 enum { TW_PROF_BLOCK = 1, TW_PROF_MUTEX = 2 };
 
@@ -66,9 +68,34 @@ void tw_lockwait_end(uint32_t h, uint64_t start_ns);
  * accrued since the last charge (and resets it), 0 when none waits. `now_ns` 0: the clock is read
  * here, only when a waiter is registered. */
 uint64_t tw_lockwait_charge(uintptr_t lock, uint64_t now_ns);
-/* Whether any sampled waiter is registered on any lock right now (a cheap test for unlocks that
- * cannot tell contention from the lock word: rwlocks). */
-bool tw_lockwait_any(void);
+/* The per-lock slots (contention.c owns them; here for tw_lockwait_maybe). */
+struct tw_lockslot {
+  _Atomic uintptr_t lock;   /* 0: never used */
+  _Atomic int spin;
+  _Atomic uint32_t waiters; /* n, readable without the spin lock */
+  uint32_t n;               /* registered waiters */
+  uint64_t sum, last;       /* accrued-time bookkeeping (contention.c) */
+};
+extern struct tw_lockslot tw__lockslots[] __attribute__((visibility("hidden")));
+/* Set once, never cleared, when a waiter first registers anywhere. */
+extern _Atomic int tw__lockwait_ever __attribute__((visibility("hidden")));
+
+static inline size_t tw_lockwait_home(uintptr_t lock) {
+  return (size_t)(((uint64_t)lock >> 3) * 0x9E3779B97F4A7C15ull >> 40) & (TW_PROFILE_LOCKS - 1);
+}
+
+/* Whether a sampled waiter may be registered on `lock` right now: a racy hint for an unlock to take
+ * its slow path, where tw_lockwait_charge decides. Loads only, no call (it sits in the unlock fast
+ * paths): one load until any lock was ever waited for; then the lock's home slot, and "maybe" when
+ * another lock holds that slot (the charge then searches further). */
+static inline bool tw_lockwait_maybe(uintptr_t lock) {
+  if (!__atomic_load_n((int *)&tw__lockwait_ever, __ATOMIC_RELAXED)) return false;
+  struct tw_lockslot *s = &tw__lockslots[tw_lockwait_home(lock)];
+  uintptr_t l = __atomic_load_n((uintptr_t *)&s->lock, __ATOMIC_RELAXED);
+  if (l == 0) return false;
+  if (l == lock) return __atomic_load_n((uint32_t *)&s->waiters, __ATOMIC_RELAXED) != 0;
+  return true;
+}
 
 /* In a forked child: the parent's contention is not the child's. */
 void tw_contention_after_fork_child(void);

@@ -6,7 +6,9 @@
  * argument `park`: WORKERS threads park in a condvar wait in park_here, the program says "parked 1"
  * and waits for a line on stdin; then WORKERS more park in park_there, it says "parked 2" and
  * waits for stdin to close (the test dumps it at each step), then releases and joins them all.
- * Without it, the program exits after the workers.
+ * With argument `kinds`, the workers then take an rwlock for writing and a spinlock, each held
+ * across a sleep (update_rw, update_spin), so that both are contended too.
+ * Without an argument, the program exits after the workers.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -37,6 +39,32 @@ __attribute__((noinline)) void update_cold(void) {
   pthread_mutex_lock(&cold);
   cold_count++;
   pthread_mutex_unlock(&cold);
+}
+
+static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_spinlock_t spin;
+
+__attribute__((noinline)) void update_rw(void) {
+  pthread_rwlock_wrlock(&rw);
+  struct timespec ts = {0, 100 * 1000};
+  nanosleep(&ts, NULL);
+  pthread_rwlock_unlock(&rw);
+}
+
+__attribute__((noinline)) void update_spin(void) {
+  pthread_spin_lock(&spin);
+  struct timespec ts = {0, 100 * 1000};
+  nanosleep(&ts, NULL);
+  pthread_spin_unlock(&spin);
+}
+
+static void *kinds_worker(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 20; i++) {
+    update_rw();
+    update_spin();
+  }
+  return NULL;
 }
 
 static void *worker(void *arg) {
@@ -85,6 +113,13 @@ int main(int argc, char **argv) {
   pthread_t w[WORKERS];
   for (int i = 0; i < WORKERS; i++) pthread_create(&w[i], NULL, worker, NULL);
   for (int i = 0; i < WORKERS; i++) pthread_join(w[i], NULL);
+  if (argc > 1 && strcmp(argv[1], "kinds") == 0) {
+    pthread_spin_init(&spin, PTHREAD_PROCESS_PRIVATE);
+    threadwatch_name_lock(&rw, "rw");
+    threadwatch_name_lock(&spin, "spin");
+    for (int i = 0; i < WORKERS; i++) pthread_create(&w[i], NULL, kinds_worker, NULL);
+    for (int i = 0; i < WORKERS; i++) pthread_join(w[i], NULL);
+  }
   if (argc > 1 && strcmp(argv[1], "park") == 0) {
     pthread_t here[WORKERS], there[WORKERS];
     for (int i = 0; i < WORKERS; i++) pthread_create(&here[i], NULL, parker_here, NULL);

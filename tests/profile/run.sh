@@ -11,6 +11,7 @@
 #    JSON) names the hot lock first with its waiter and holder stacks; no report, exit 0;
 #  - THREADWATCH_PROFILE=block with THREADWATCH_PROFILE_RATE=3: the block profile, scaled, and no
 #    mutex profile;
+#  - an rwlock and a spinlock, contended: in the table and the mutex profile with their holders;
 #  - a live process (`hot_cold park`): `threadwatch dump --pprof PID`'s top stack is where the test
 #    parked its threads, with state and wait labels (-traces); `--folded` counts them; a second dump
 #    after more threads park elsewhere, `-base` the first, shows only the new ones; `--pprof=mutex`
@@ -119,12 +120,13 @@ json() {
 fn = lambda st: [f['function'] for f in st]
 exec(sys.stdin.read())" "$1"
 }
-# run NAME ENV...: runs the program to its end in $TMP/NAME under the preload with ENV; its
-# stdout, stderr and status in $TMP/NAME/{out,err,rc}.
+# run NAME ENV...: runs the program (with the arguments in run_args) to its end in $TMP/NAME under
+# the preload with ENV; its stdout, stderr and status in $TMP/NAME/{out,err,rc}.
+run_args=()
 run() {
   local name=$1; shift
   mkdir -p "$TMP/$name"
-  (cd "$TMP/$name" && timeout $((60 * MULT)) env LD_PRELOAD="$LIB" "$@" "$PROG" </dev/null \
+  (cd "$TMP/$name" && timeout $((60 * MULT)) env LD_PRELOAD="$LIB" "$@" "$PROG" "${run_args[@]}" </dev/null \
      >"$TMP/$name/out" 2>"$TMP/$name/err")
   echo $? >"$TMP/$name/rc"
   cp "$TMP/$name/err" "$TMP/err"
@@ -184,7 +186,26 @@ check "block: the waits on the hot lock are in it, where they waited" \
 check "block: its comment says 1 in 3 events are recorded (and scaled)" \
   bash -c "go tool pprof -top '$BP' 2>&1 | grep -q 'THREADWATCH_PROFILE=block, 1 in 3 events recorded (scaled)'"
 
-# --- 3. a live process: the thread profile through the dump socket ---
+# --- 3. rwlocks and spinlocks: charged to their holders too ---
+
+K=$TMP/kinds
+run_args=(kinds)
+run kinds THREADWATCH_PROFILE=mutex THREADWATCH_PROFILE_DIR="$K/dir"
+check "kinds: the JSON table has the rwlock and the spinlock, each with its holder's stack" \
+  json "$(ls "$K"/dir/threadwatch.*.contention.json)" <<'EOF'
+locks = {l["name"]: l for l in d["contention"]["locks"]}
+rw, sp = locks["rw"], locks["spin"]
+assert rw["kind"] == "rwlock" and sp["kind"] == "spinlock", (rw, sp)
+for l, f in ((rw, "update_rw"), (sp, "update_spin")):
+    assert l["contentions"] > 0 and l["delay_ns"] > 0, l
+    assert fn(l["holders"][0]["stack"])[0] == f and fn(l["waiters"][0]["stack"])[0] == f, l
+EOF
+check "kinds: the mutex profile has both holders" \
+  bash -c "go tool pprof -top '$(ls "$K"/dir/threadwatch.*.mutex.pb.gz)' >'$TMP/out' 2>&1 &&
+    grep -qE ' update_rw$' '$TMP/out' && grep -qE ' update_spin$' '$TMP/out'"
+run_args=()
+
+# --- 4. a live process: the thread profile through the dump socket ---
 
 L=$TMP/live
 mkdir -p "$L"
@@ -249,7 +270,7 @@ exec 7>&- # the program releases its threads and exits
 wait "$LP"
 check "live: the program ends normally" [ $? = 0 ]
 
-# --- 4. off, and a bad value ---
+# --- 5. off, and a bad value ---
 
 run off THREADWATCH_PROFILE_RATE=1
 check "off: nothing timed, nothing said (no table), exit 0" \
