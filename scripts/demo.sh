@@ -13,7 +13,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 jobs=${JOBS:-2}
-packages=(build-essential cmake pkg-config libunwind-dev uthash-dev libcmocka-dev libdw-dev python3)
+packages=(build-essential cmake pkg-config libunwind-dev uthash-dev libcmocka-dev libdw-dev zlib1g-dev python3)
 
 bold() { if [[ -t 1 ]]; then printf '\033[1m%s\033[0m\n' "$*"; else printf '%s\n' "$*"; fi; }
 
@@ -68,6 +68,8 @@ run_example forgotten_join
 run_example lost_wakeup
 run_example surge THREADWATCH_MAX_THREADS=100
 run_example lock_inversion
+rm -rf "$build/demo/profiles"
+run_example hot_lock THREADWATCH_PROFILE=block,mutex THREADWATCH_PROFILE_DIR="$build/demo/profiles"
 
 cat <<EOF
 
@@ -83,7 +85,11 @@ cat <<EOF
   lock_inversion  two transfers that lock the same two accounts in opposite orders, one after the
                   other: no hang in this run, but a lock-order-cycle report (a potential deadlock)
                   with the stacks of all four acquisitions.
-  Each program exits 66 (THREADWATCH_EXITCODE) because a report was made; the same reports are in
-  ${build#"$root"/}/demo/*.jsonl as JSON Lines (docs/report-format.md). Nothing was recompiled:
-  threadwatch was only preloaded (LD_PRELOAD) into the unmodified programs.
+  hot_lock        no bug that hangs, a cost: with THREADWATCH_PROFILE=block,mutex the contention
+                  table at exit names the "ledger" lock, and the profiles in
+                  ${build#"$root"/}/demo/profiles/ (pprof for `go tool pprof`, folded for flame
+                  graphs) say where threads waited and which holder made them wait.
+  Each bug's program exits 66 (THREADWATCH_EXITCODE) because a report was made; the same reports
+  are in ${build#"$root"/}/demo/*.jsonl as JSON Lines (docs/report-format.md). Nothing was
+  recompiled: threadwatch was only preloaded (LD_PRELOAD) into the unmodified programs.
 EOF
