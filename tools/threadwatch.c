@@ -99,10 +99,11 @@ static const struct command commands[] = {
      "\n"
      "  -a, --all                every thread on its own instead of groups\n"
      "  -j, --json               JSON"},
-    {"options", cmd_options, "options [--markdown]",
+    {"options", cmd_options, "options [--markdown|--man]",
      "Lists the THREADWATCH_* options: name, default, accepted values, meaning.\n"
      "\n"
-     "      --markdown           as the README's table"},
+     "      --markdown           as the README's table\n"
+     "      --man                as roff, for threadwatch(7)"},
     {"version", cmd_version, "version", "Prints the version."},
     {"help", cmd_help, "help [COMMAND]", "Prints the list of commands, or the help of COMMAND."},
 };
@@ -189,8 +190,21 @@ static int bad_option(const char *cmd) {
 
 /* --- options ----------------------------------------------------------------------------------- */
 
+/* Text for roff: backslashes escaped, `code` in bold, a line never starts with a control dot. */
+static void roff(const char *s) {
+  bool code = false;
+  for (; *s; s++) {
+    if (*s == '\\') fputs("\\e", stdout);
+    else if (*s == '`') fputs((code = !code) ? "\\fB" : "\\fR", stdout);
+    else if (*s == '-') fputs("\\-", stdout);
+    else fputc(*s, stdout);
+  }
+  if (code) fputs("\\fR", stdout);
+}
+
 int cmd_options(int argc, char **argv) {
   static const struct option longopts[] = {{"markdown", no_argument, NULL, 'm'},
+                                           {"man", no_argument, NULL, 'r'},
                                            {"help", no_argument, NULL, CLI_OPT_HELP},
                                            {"version", no_argument, NULL, CLI_OPT_VERSION},
                                            {NULL, 0, NULL, 0}};
@@ -198,19 +212,28 @@ int cmd_options(int argc, char **argv) {
   optind = 0;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     if (c == 'm') markdown = 1;
+    else if (c == 'r') markdown = 2;
     else if (c == CLI_OPT_HELP) return cli_help("options", stdout);
     else if (c == CLI_OPT_VERSION) return cli_version();
     else return bad_option("options");
   }
   if (optind < argc) return cli_misuse("options", "unexpected argument '%s'", argv[optind]);
   const char *name, *type, *def, *desc, *form;
-  if (markdown) {
+  if (markdown == 1) {
     printf("| variable | default | accepted values | meaning |\n| --- | --- | --- | --- |\n");
   }
   for (size_t i = 0; tw__options_entry(i, &name, &type, &def, &desc, &form) == 0; i++) {
-    if (markdown)
+    if (markdown == 1)
       printf("| `THREADWATCH_%s` | `%s` | %s | %s |\n", name, def[0] ? def : "(empty)", form, desc);
-    else
+    else if (markdown == 2) {
+      printf(".TP\n.B THREADWATCH_%s\n", name);
+      roff(desc);
+      printf("\n.br\nDefault: ");
+      roff(def[0] ? def : "(empty)");
+      printf(". Accepts ");
+      roff(form);
+      printf(".\n");
+    } else
       printf("THREADWATCH_%-14s default %-8s %s\n    accepts %s\n", name, def[0] ? def : "\"\"",
              desc, form);
   }
