@@ -101,7 +101,7 @@ static const struct jv *program_frame(const struct jv *stack) {
   for (size_t i = 0; stack && i < stack->n; i++) {
     const struct jv *f = &stack->items[i];
     const char *file = jv_str(f, "file", NULL);
-    if (!tw_frame_is_program(jv_str(f, "module", NULL), file)) continue;
+    if (!tw_frame_is_program(jv_str(f, "module", NULL), file, jv_str(f, "function", NULL))) continue;
     if (file && *file) return f;
     if (!any) any = f;
   }

@@ -26,6 +26,13 @@ static const char *base(const char *path) {
  * that called into it instead (std::thread's constructor calls pthread_create, not the user). */
 static bool system_frame(const struct tw_frame *f) {
   if (f->file && strncmp(f->file, "/usr/include/", 13) == 0) return true; /* inlined from headers */
+  /* A sanitizer runtime linked into the program (clang's static ASan): its interceptors are in the
+   * executable, but they are not the program's code. */
+  if (f->function && (strncmp(f->function, "__interceptor_", 14) == 0 ||
+                      strncmp(f->function, "___interceptor_", 15) == 0 ||
+                      strncmp(f->function, "__asan_", 7) == 0 ||
+                      strncmp(f->function, "__sanitizer", 11) == 0))
+    return true;
   return f->module && (strncmp(f->module, "/lib", 4) == 0 || strncmp(f->module, "/usr/lib", 8) == 0);
 }
 

@@ -40,7 +40,8 @@ static int hash_stack(uint64_t *h, uint32_t stack, bool all) {
     struct tw_frame f[TW_MAX_INLINE];
     int nf = tw_symbolize(pcs[i], f, TW_MAX_INLINE);
     for (int j = 0; j < nf && used < FP_FRAMES; j++) {
-      bool take = all ? strcmp(f[j].function, "??") != 0 : tw_frame_is_program(f[j].module, f[j].file);
+      bool take = all ? strcmp(f[j].function, "??") != 0
+                      : tw_frame_is_program(f[j].module, f[j].file, f[j].function);
       if (!take) continue;
       uint64_t fh = fnv(fnv(FNV_OFFSET, f[j].function),
                         f[j].file ? base(f[j].file) : base(f[j].module));

@@ -6,7 +6,12 @@
 
 #include "report/rules.h"
 
-bool tw_frame_is_program(const char *module, const char *file) {
+bool tw_frame_is_program(const char *module, const char *file, const char *function) {
+  /* A sanitizer runtime linked into the executable (clang's static ASan) is not the program's. */
+  if (function && (strncmp(function, "__interceptor_", 14) == 0 ||
+                   strncmp(function, "___interceptor_", 15) == 0 ||
+                   strncmp(function, "__asan_", 7) == 0 || strncmp(function, "__sanitizer", 11) == 0))
+    return false;
   if (!module || !module[0] || strcmp(module, "??") == 0) return false;
   if (file && strncmp(file, "/usr/include/", 13) == 0) return false; /* inlined from headers */
   if (strncmp(module, "/lib", 4) == 0 || strncmp(module, "/usr/lib", 8) == 0) return false;
@@ -122,7 +127,7 @@ static int program_frame(const struct tw_view_stack *s) {
   int any = -1;
   for (uint32_t i = 0; i < s->nframes; i++) {
     const struct tw_view_frame *f = &s->frames[i];
-    if (!tw_frame_is_program(f->module, f->file)) continue;
+    if (!tw_frame_is_program(f->module, f->file, f->function)) continue;
     if (has_file(f)) return (int)i;
     if (any < 0) any = (int)i;
   }
@@ -209,7 +214,7 @@ void tw_sarif_result(struct tw_out *o, const struct tw_view *v, const char *sour
     int shown = 0;
     for (uint32_t k = 0; k < st->nframes && shown < RELATED_PER_STACK; k++) {
       const struct tw_view_frame *f = &st->frames[k];
-      if (!tw_frame_is_program(f->module, f->file)) continue;
+      if (!tw_frame_is_program(f->module, f->file, f->function)) continue;
       char text[TW_VIEW_MSG + 200];
       frame_text(text, sizeof(text), st->message, f);
       tw_out_str(o, nrel ? "," : ",\"relatedLocations\":[");

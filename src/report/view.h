@@ -45,9 +45,10 @@ struct tw_view {
 };
 
 /* Whether a frame is the program's own code: not a system library (a module under /lib*, /usr/lib*),
- * not code inlined from /usr/include, not an unknown module. The fingerprint, SARIF locations, JUnit
- * test-case names and generated suppressions use these frames. */
-bool tw_frame_is_program(const char *module, const char *file);
+ * not code inlined from /usr/include, not an unknown module, not a sanitizer runtime's interceptor
+ * linked into the executable (function NULL: not looked at). The fingerprint, SARIF locations,
+ * JUnit test-case names and generated suppressions use these frames. */
+bool tw_frame_is_program(const char *module, const char *file, const char *function);
 
 /* SARIF 2.1.0: a document is tw_sarif_begin, results separated by ",", then TW_SARIF_TRAILER.
  * source_root (NULL or "": none) makes locations under it relative, with uriBaseId SRCROOT. */
