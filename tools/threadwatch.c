@@ -256,9 +256,12 @@ static void absolute(char *out, size_t n, const char *path) {
 static int find_library(const char *given, char *lib, size_t n, char *tried, size_t tn) {
   tried[0] = '\0';
   if (given && *given) {
+    char real[PATH_MAX];
     absolute(lib, n, given);
     snprintf(tried, tn, "%s", lib);
-    return access(lib, R_OK) == 0 ? 0 : -ENOENT;
+    if (access(lib, R_OK) != 0) return -ENOENT;
+    if (realpath(lib, real)) snprintf(lib, n, "%s", real); /* ../.. and symlinks resolved */
+    return 0;
   }
   char self[PATH_MAX];
   ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);

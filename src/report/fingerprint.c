@@ -42,13 +42,15 @@ static int hash_stack(uint64_t *h, uint32_t stack, bool all) {
     for (int j = 0; j < nf && used < FP_FRAMES; j++) {
       bool take = all ? strcmp(f[j].function, "??") != 0
                       : tw_frame_is_program(f[j].module, f[j].file, f[j].function);
-      if (!take) continue;
-      uint64_t fh = fnv(fnv(FNV_OFFSET, f[j].function),
-                        f[j].file ? base(f[j].file) : base(f[j].module));
+      /* A frame with neither a name nor a file says nothing stable (only its module's name, which
+       * a renamed binary changes). */
+      if (!take || (!f[j].file && strcmp(f[j].function, "??") == 0)) continue;
+      const char *file = f[j].file ? base(f[j].file) : "";
+      uint64_t fh = fnv(fnv(FNV_OFFSET, f[j].function), file);
       if (fh == last) continue; /* recursion: the depth varies from run to run */
       last = fh;
       *h = fnv(*h, f[j].function);
-      *h = fnv(*h, f[j].file ? base(f[j].file) : base(f[j].module));
+      *h = fnv(*h, file);
       used++;
     }
   }
