@@ -29,10 +29,14 @@ static int hex4(const char *p, uint32_t *v) {
   for (int i = 0; i < 4; i++) {
     char c = p[i];
     *v <<= 4;
-    if (c >= '0' && c <= '9') *v |= (uint32_t)(c - '0');
-    else if (c >= 'a' && c <= 'f') *v |= (uint32_t)(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') *v |= (uint32_t)(c - 'A' + 10);
-    else return -1;
+    if (c >= '0' && c <= '9')
+      *v |= (uint32_t)(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      *v |= (uint32_t)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      *v |= (uint32_t)(c - 'A' + 10);
+    else
+      return -1;
   }
   return 0;
 }

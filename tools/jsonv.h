@@ -13,10 +13,10 @@ struct jv {
   enum jv_type type;
   bool b;
   double num;
-  char *str;         /* JV_STR: NUL-terminated (a \u0000 ends it early) */
-  size_t n;          /* JV_ARR, JV_OBJ: items */
-  struct jv *items;  /* JV_ARR, JV_OBJ: values */
-  char **keys;       /* JV_OBJ: keys */
+  char *str;        /* JV_STR: NUL-terminated (a \u0000 ends it early) */
+  size_t n;         /* JV_ARR, JV_OBJ: items */
+  struct jv *items; /* JV_ARR, JV_OBJ: values */
+  char **keys;      /* JV_OBJ: keys */
 };
 
 /* Parses text (NUL-terminated, surrounding blanks allowed) into *out. Returns 0, or -1 with a

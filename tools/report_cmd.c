@@ -38,8 +38,8 @@ static int read_file(const char *cmd, const char *path, struct reports *rs) {
     struct jv v;
     char err[128];
     if (jv_parse(line, &v, err, sizeof(err)) != 0 || v.type != JV_OBJ || !jv_str(&v, "kind", NULL)) {
-      fprintf(stderr, "threadwatch %s: warning: %s:%ld: skipped, not a threadwatch report (%s)\n",
-              cmd, path, lineno, err[0] ? err : "no \"kind\"");
+      fprintf(stderr, "threadwatch %s: warning: %s:%ld: skipped, not a threadwatch report (%s)\n", cmd, path,
+              lineno, err[0] ? err : "no \"kind\"");
       jv_free(&v); /* a value that is not a report; after a failed parse it is empty already */
       continue;
     }
@@ -74,9 +74,12 @@ static const char *base(const char *path) {
 }
 
 static void duration(char *buf, size_t n, double ms) {
-  if (ms >= 60000) snprintf(buf, n, "%.1fmin", ms / 60000);
-  else if (ms >= 1000) snprintf(buf, n, "%.2fs", ms / 1000);
-  else snprintf(buf, n, "%.0fms", ms);
+  if (ms >= 60000)
+    snprintf(buf, n, "%.1fmin", ms / 60000);
+  else if (ms >= 1000)
+    snprintf(buf, n, "%.2fs", ms / 1000);
+  else
+    snprintf(buf, n, "%.0fms", ms);
 }
 
 /* Whether a fail-on list (THREADWATCH_FAIL_ON's words) names a report. */
@@ -118,9 +121,11 @@ static const struct jv *site_frame(const struct jv *r) {
     if (!f) f = program_frame(jv_arr(&threads->items[i], "created_at"));
   }
   const struct jv *edges = jv_arr(r, "edges");
-  for (size_t i = 0; edges && i < edges->n && !f; i++) f = program_frame(jv_arr(&edges->items[i], "acquired_at"));
+  for (size_t i = 0; edges && i < edges->n && !f; i++)
+    f = program_frame(jv_arr(&edges->items[i], "acquired_at"));
   const struct jv *groups = jv_arr(r, "groups");
-  for (size_t i = 0; groups && i < groups->n && !f; i++) f = program_frame(jv_arr(&groups->items[i], "created_at"));
+  for (size_t i = 0; groups && i < groups->n && !f; i++)
+    f = program_frame(jv_arr(&groups->items[i], "created_at"));
   return f;
 }
 
@@ -242,7 +247,8 @@ static void render_text(FILE *o, const struct jv *r) {
     long more = (long)(n - shown) + num(r, "omitted_threads");
     if (more > 0 && n) {
       fprintf(o, "  ... and %ld more thread%s with the same stacks", more, more == 1 ? "" : "s");
-      for (size_t i = shown; i < n && i < shown + 3; i++) fprintf(o, "%sT%ld", i == shown ? " (" : ", ", num(&threads->items[i], "id"));
+      for (size_t i = shown; i < n && i < shown + 3; i++)
+        fprintf(o, "%sT%ld", i == shown ? " (" : ", ", num(&threads->items[i], "id"));
       fputs(n > shown ? (n > shown + 3 ? ", ...)\n" : ")\n") : "\n", o);
     }
     const struct jv *groups = jv_arr(r, "groups");
@@ -283,7 +289,8 @@ static void view_stack(struct view_buf *b, const struct jv *stack, int flow, con
   s->flow = flow;
   s->frames = &b->frames[b->nframes];
   s->nframes = 0;
-  for (size_t i = 0; i < stack->n && s->nframes < TW_VIEW_STACK_FRAMES && b->nframes < TW_VIEW_MAX_FRAMES; i++) {
+  for (size_t i = 0; i < stack->n && s->nframes < TW_VIEW_STACK_FRAMES && b->nframes < TW_VIEW_MAX_FRAMES;
+       i++) {
     const struct jv *f = &stack->items[i];
     b->frames[b->nframes++] = (struct tw_view_frame){jv_str(f, "function", "??"), jv_str(f, "file", NULL),
                                                      (int)num(f, "line"), jv_str(f, "module", "??")};
@@ -313,7 +320,8 @@ static void fill_view(struct view_buf *b, const struct jv *r) {
   for (size_t i = 0; edges && i < edges->n; i++) {
     const struct jv *e = &edges->items[i];
     const char *from = jv_str(e, "from", "?"), *to = jv_str(e, "to", "?");
-    snprintf(msg, sizeof(msg), "%s => %s: T%ld took %s while holding %s", from, to, num(e, "thread"), to, from);
+    snprintf(msg, sizeof(msg), "%s => %s: T%ld took %s while holding %s", from, to, num(e, "thread"), to,
+             from);
     int fl = view_flow(b, msg);
     snprintf(msg, sizeof(msg), "T%ld took %s", num(e, "thread"), from);
     view_stack(b, jv_arr(e, "held_since"), fl, msg);
@@ -329,11 +337,13 @@ static void fill_view(struct view_buf *b, const struct jv *r) {
     const struct jv *t = &threads->items[i];
     const struct jv *wait = jv_get(t, "wait");
     const char *access = jv_str(t, "access", NULL), *state = jv_str(t, "state", "running");
-    if (access) snprintf(msg, sizeof(msg), "T%ld %s access", num(t, "id"), access);
+    if (access)
+      snprintf(msg, sizeof(msg), "T%ld %s access", num(t, "id"), access);
     else if (!strcmp(state, "blocked") && wait)
       snprintf(msg, sizeof(msg), "T%ld blocked in %s() on %s", num(t, "id"), jv_str(wait, "call", "?"),
                jv_str(wait, "object", "?"));
-    else snprintf(msg, sizeof(msg), "T%ld %s", num(t, "id"), state);
+    else
+      snprintf(msg, sizeof(msg), "T%ld %s", num(t, "id"), state);
     int fl = flows && (long)i < counted ? view_flow(b, msg) : -1;
     if (!cycle) view_stack(b, jv_arr(t, "stack"), fl, msg);
     snprintf(msg, sizeof(msg), "T%ld created by T%ld", num(t, "id"), num(t, "parent"));
@@ -382,8 +392,10 @@ static void xml(FILE *o, const char *s) {
       case '"': fputs("&quot;", o); break;
       case '\'': fputs("&apos;", o); break;
       default:
-        if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') fputs("\xef\xbf\xbd", o);
-        else fputc(*p, o);
+        if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+          fputs("\xef\xbf\xbd", o);
+        else
+          fputc(*p, o);
     }
   }
 }
@@ -394,8 +406,10 @@ static void case_name(char *buf, size_t n, const struct jv *r) {
   const char *what = jv_str(r, "what", "");
   if (f && jv_str(f, "file", NULL))
     snprintf(buf, n, "%s at %s (%s)", what, jv_str(f, "function", "??"), base(jv_str(f, "file", "")));
-  else if (f) snprintf(buf, n, "%s at %s (%s)", what, jv_str(f, "function", "??"), base(jv_str(f, "module", "")));
-  else snprintf(buf, n, "%s", what);
+  else if (f)
+    snprintf(buf, n, "%s at %s (%s)", what, jv_str(f, "function", "??"), base(jv_str(f, "module", "")));
+  else
+    snprintf(buf, n, "%s", what);
 }
 
 static const char *key_of(const struct jv *r) {
@@ -414,9 +428,11 @@ static int render_junit(FILE *o, const struct reports *rs, const char *fail_on) 
   }
   for (size_t k = 0; k < ncases; k++) nfail += fails(fail_on, &rs->r[first[k]]);
   size_t tests = ncases ? ncases : 1;
-  fprintf(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-             "<testsuites name=\"threadwatch\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"0\">\n"
-             "  <testsuite name=\"threadwatch\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"0\">\n",
+  fprintf(o,
+          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+          "<testsuites name=\"threadwatch\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"0\">\n"
+          "  <testsuite name=\"threadwatch\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" "
+          "time=\"0\">\n",
           tests, nfail, tests, nfail);
   if (!ncases)
     fputs("    <testcase classname=\"threadwatch\" name=\"no thread problems found\" time=\"0\"/>\n", o);
@@ -447,7 +463,8 @@ static int render_junit(FILE *o, const struct reports *rs, const char *fail_on) 
     size_t shown = 0;
     for (size_t i = first[k]; t && i < rs->n && shown < 3; i++)
       if (!strcmp(key_of(&rs->r[i]), key_of(r))) render_text(t, &rs->r[i]), shown++;
-    if (t && count > shown) fprintf(t, "... and %zu more report%s like it\n", count - shown, count - shown == 1 ? "" : "s");
+    if (t && count > shown)
+      fprintf(t, "... and %zu more report%s like it\n", count - shown, count - shown == 1 ? "" : "s");
     if (t) fclose(t);
     char msg[700];
     snprintf(msg, sizeof(msg), "%s%s", jv_str(r, "message", ""), count > 1 ? "" : "");
@@ -507,13 +524,16 @@ int cmd_report(int argc, char **argv) {
       case O_SRCROOT: root = optarg; break;
       case O_FAILON:
         if (tw__parse_failon(optarg, fail_on) != 0)
-          return cli_misuse("report", "--fail-on %s: expected a comma list of error, warning, all, "
-                            "none, report kinds (stall) or kind/what (thread-leak/blocked)", optarg);
+          return cli_misuse("report",
+                            "--fail-on %s: expected a comma list of error, warning, all, "
+                            "none, report kinds (stall) or kind/what (thread-leak/blocked)",
+                            optarg);
         break;
       case CLI_OPT_HELP: return cli_help("report", stdout);
       case CLI_OPT_VERSION: return cli_version();
       default:
-        fprintf(stderr, "usage: threadwatch report [OPTIONS] FILE.jsonl...\n(threadwatch report --help for more)\n");
+        fprintf(stderr,
+                "usage: threadwatch report [OPTIONS] FILE.jsonl...\n(threadwatch report --help for more)\n");
         return 2;
     }
   }
@@ -528,8 +548,10 @@ int cmd_report(int argc, char **argv) {
   int rc = 0;
   if (!strcmp(format, "text"))
     for (size_t i = 0; i < rs.n; i++) render_text(o, &rs.r[i]);
-  else if (!strcmp(format, "sarif")) rc = render_sarif(o, &rs, root);
-  else rc = render_junit(o, &rs, fail_on);
+  else if (!strcmp(format, "sarif"))
+    rc = render_sarif(o, &rs, root);
+  else
+    rc = render_junit(o, &rs, fail_on);
   free_reports(&rs);
   int crc = close_output("report", o, output);
   return rc ? rc : crc;
@@ -555,11 +577,16 @@ int cmd_suppress(int argc, char **argv) {
   int c;
   optind = 0;
   while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-    if (c == 'o') output = optarg;
-    else if (c == CLI_OPT_HELP) return cli_help("suppress", stdout);
-    else if (c == CLI_OPT_VERSION) return cli_version();
+    if (c == 'o')
+      output = optarg;
+    else if (c == CLI_OPT_HELP)
+      return cli_help("suppress", stdout);
+    else if (c == CLI_OPT_VERSION)
+      return cli_version();
     else {
-      fprintf(stderr, "usage: threadwatch suppress [OPTIONS] FILE.jsonl...\n(threadwatch suppress --help for more)\n");
+      fprintf(
+          stderr,
+          "usage: threadwatch suppress [OPTIONS] FILE.jsonl...\n(threadwatch suppress --help for more)\n");
       return 2;
     }
   }
@@ -569,8 +596,9 @@ int cmd_suppress(int argc, char **argv) {
     if (read_file("suppress", argv[i], &rs) != 0) return free_reports(&rs), 1;
   FILE *o = open_output("suppress", output);
   if (!o) return free_reports(&rs), 1;
-  fprintf(o, "# threadwatch suppressions: one rule per distinct report (fingerprint), the program's\n"
-             "# innermost frame as the pattern. Use with THREADWATCH_SUPPRESS=FILE or run --suppress.\n");
+  fprintf(o,
+          "# threadwatch suppressions: one rule per distinct report (fingerprint), the program's\n"
+          "# innermost frame as the pattern. Use with THREADWATCH_SUPPRESS=FILE or run --suppress.\n");
   char **lines = calloc(rs.n ? rs.n : 1, sizeof(*lines));
   size_t nlines = 0;
   for (size_t i = 0; lines && i < rs.n; i++) {
@@ -583,9 +611,12 @@ int cmd_suppress(int argc, char **argv) {
     const struct jv *f = site_frame(r);
     const char *fn = f ? jv_str(f, "function", "??") : "??";
     char pattern[512];
-    if (f && strcmp(fn, "??")) glob_escape(pattern, sizeof(pattern), fn);
-    else if (f && jv_str(f, "file", NULL)) glob_escape(pattern, sizeof(pattern), base(jv_str(f, "file", "")));
-    else if (f) glob_escape(pattern, sizeof(pattern), base(jv_str(f, "module", "")));
+    if (f && strcmp(fn, "??"))
+      glob_escape(pattern, sizeof(pattern), fn);
+    else if (f && jv_str(f, "file", NULL))
+      glob_escape(pattern, sizeof(pattern), base(jv_str(f, "file", "")));
+    else if (f)
+      glob_escape(pattern, sizeof(pattern), base(jv_str(f, "module", "")));
     else {
       fprintf(o, "# %s/%s: no frame of the program to name: %s\n", jv_str(r, "kind", "?"),
               jv_str(r, "what", "?"), jv_str(r, "message", ""));

@@ -247,7 +247,9 @@ int cmd_options(int argc, char **argv) {
 static void absolute(char *out, size_t n, const char *path) {
   char cwd[PATH_MAX];
   if (path[0] == '/' || !getcwd(cwd, sizeof(cwd))) snprintf(out, n, "%s", path);
-  else snprintf(out, n, "%s/%s", strcmp(cwd, "/") ? cwd : "", path[0] == '.' && path[1] == '/' ? path + 2 : path);
+  else
+    snprintf(out, n, "%s/%s", strcmp(cwd, "/") ? cwd : "",
+             path[0] == '.' && path[1] == '/' ? path + 2 : path);
 }
 
 /* The library to preload into lib[n]: THREADWATCH_LIB (or --lib), else next to this executable's
@@ -464,7 +466,8 @@ int cmd_run(int argc, char **argv) {
       case 'o': {
         const char *eq = strchr(optarg, '=');
         if (!eq || eq == optarg)
-          return cli_misuse("run", "-o %s: expected NAME=VALUE (threadwatch options lists the names)", optarg);
+          return cli_misuse("run", "-o %s: expected NAME=VALUE (threadwatch options lists the names)",
+                            optarg);
         char name[64];
         snprintf(name, sizeof(name), "%.*s", (int)(eq - optarg), optarg);
         const char *canon = tw__options_find(name);

@@ -40,8 +40,8 @@ static int hash_stack(uint64_t *h, uint32_t stack, bool all) {
     struct tw_frame f[TW_MAX_INLINE];
     int nf = tw_symbolize(pcs[i], f, TW_MAX_INLINE);
     for (int j = 0; j < nf && used < FP_FRAMES; j++) {
-      bool take = all ? strcmp(f[j].function, "??") != 0
-                      : tw_frame_is_program(f[j].module, f[j].file, f[j].function);
+      bool take =
+          all ? strcmp(f[j].function, "??") != 0 : tw_frame_is_program(f[j].module, f[j].file, f[j].function);
       /* A frame with neither a name nor a file says nothing stable (only its module's name, which
        * a renamed binary changes). */
       if (!take || (!f[j].file && strcmp(f[j].function, "??") == 0)) continue;

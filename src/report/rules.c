@@ -4,8 +4,7 @@
 #include <string.h>
 
 static const struct tw_rule rules[] = {
-#define TW_RULE(kind, what, severity, name, short_desc, help) \
-  {kind, what, severity, name, short_desc, help},
+#define TW_RULE(kind, what, severity, name, short_desc, help) {kind, what, severity, name, short_desc, help},
 #include "report/rules.inc"
 #undef TW_RULE
 };
@@ -20,8 +19,10 @@ int tw_rule_index(const char *kind, const char *what) {
   if (!kind) return -1;
   for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
     if (strcmp(rules[i].kind, kind) != 0) continue;
-    if (rules[i].what[0] == '\0') own = (int)i;
-    else if (what && strcmp(rules[i].what, what) == 0) return (int)i;
+    if (rules[i].what[0] == '\0')
+      own = (int)i;
+    else if (what && strcmp(rules[i].what, what) == 0)
+      return (int)i;
   }
   return own;
 }

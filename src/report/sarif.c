@@ -48,8 +48,10 @@ static void complain(const char *why) {
   complained_pid = pid;
   char quoted[160];
   tw_msg_quote(quoted, sizeof(quoted), tw__opt.sarif);
-  tw_msg("threadwatch: THREADWATCH_SARIF: %s %s; no more SARIF results from this process (`threadwatch "
-         "report --format sarif` rebuilds the document from the JSON Lines)", quoted, why);
+  tw_msg(
+      "threadwatch: THREADWATCH_SARIF: %s %s; no more SARIF results from this process (`threadwatch "
+      "report --format sarif` rebuilds the document from the JSON Lines)",
+      quoted, why);
 }
 
 static int file_lock(int fd, short type) {
@@ -116,7 +118,7 @@ void tw_report_sarif_end(struct tw_out *o, long pid) { (void)o, (void)pid; }
 
 /* --- the view of a report ----------------------------------------------------------------- */
 
-static struct tw_view view;           /* analysis lock held */
+static struct tw_view view; /* analysis lock held */
 static struct tw_view_frame frames[TW_VIEW_MAX_FRAMES];
 static uint32_t nframes;
 
@@ -159,9 +161,10 @@ static void thread_line(char *buf, size_t n, const struct tw_report_thread *t) {
   if (t->access)
     snprintf(buf, n, "T%llu %s access", (unsigned long long)t->id, t->access);
   else if (t->state == TW_TS_BLOCKED)
-    snprintf(buf, n, "T%llu blocked in %s() on %s", (unsigned long long)t->id,
-             tw_call_name(t->wait.call), t->object);
-  else snprintf(buf, n, "T%llu %s", (unsigned long long)t->id, tw_state_name(t->state));
+    snprintf(buf, n, "T%llu blocked in %s() on %s", (unsigned long long)t->id, tw_call_name(t->wait.call),
+             t->object);
+  else
+    snprintf(buf, n, "T%llu %s", (unsigned long long)t->id, tw_state_name(t->state));
 }
 
 static void fill_view(const struct tw_report *r) {
@@ -178,8 +181,8 @@ static void fill_view(const struct tw_report *r) {
     int fl = add_flow("M%u => M%u: T%llu took M%u while holding M%u", e->from + 1, e->to + 1,
                       (unsigned long long)e->thread, e->to + 1, e->from + 1);
     add_stack(e->stack_from, fl, "T%llu took M%u", (unsigned long long)e->thread, e->from + 1);
-    add_stack(e->stack_to, fl, "T%llu took M%u while holding M%u", (unsigned long long)e->thread,
-              e->to + 1, e->from + 1);
+    add_stack(e->stack_to, fl, "T%llu took M%u while holding M%u", (unsigned long long)e->thread, e->to + 1,
+              e->from + 1);
   }
   bool flows = !r->nedges && (!strcmp(r->kind, "deadlock") || !strcmp(r->kind, "race-suspect"));
   for (uint32_t i = 0; i < r->nthreads; i++) {

@@ -8,9 +8,9 @@
 
 bool tw_frame_is_program(const char *module, const char *file, const char *function) {
   /* A sanitizer runtime linked into the executable (clang's static ASan) is not the program's. */
-  if (function && (strncmp(function, "__interceptor_", 14) == 0 ||
-                   strncmp(function, "___interceptor_", 15) == 0 ||
-                   strncmp(function, "__asan_", 7) == 0 || strncmp(function, "__sanitizer", 11) == 0))
+  if (function &&
+      (strncmp(function, "__interceptor_", 14) == 0 || strncmp(function, "___interceptor_", 15) == 0 ||
+       strncmp(function, "__asan_", 7) == 0 || strncmp(function, "__sanitizer", 11) == 0))
     return false;
   if (!module || !module[0] || strcmp(module, "??") == 0) return false;
   if (file && strncmp(file, "/usr/include/", 13) == 0) return false; /* inlined from headers */
@@ -32,8 +32,8 @@ static const char *root_of(const char *source_root, size_t *n) {
 static size_t encode(char *out, size_t n, size_t o, const char *s) {
   static const char hex[] = "0123456789ABCDEF";
   for (const unsigned char *p = (const unsigned char *)s; *p && o + 4 < n; p++) {
-    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-        *p == '-' || *p == '.' || *p == '_' || *p == '~' || *p == '/') {
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+        *p == '.' || *p == '_' || *p == '~' || *p == '/') {
       out[o++] = (char)*p;
     } else {
       out[o++] = '%';
@@ -77,8 +77,9 @@ static void message(struct tw_out *o, const char *text) {
 }
 
 void tw_sarif_begin(struct tw_out *o, const char *version, const char *source_root) {
-  tw_out_str(o, "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":"
-                "\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{\"name\":\"threadwatch\",\"version\":");
+  tw_out_str(o,
+             "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":"
+             "\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{\"name\":\"threadwatch\",\"version\":");
   tw_out_json_str(o, version);
   tw_out_str(o, ",\"semanticVersion\":");
   tw_out_json_str(o, version);
@@ -99,8 +100,10 @@ void tw_sarif_begin(struct tw_out *o, const char *version, const char *source_ro
     message(o, r->help);
     tw_out_str(o, ",\"help\":");
     message(o, r->help);
-    tw_out_fmt(o, ",\"defaultConfiguration\":{\"level\":\"%s\"},\"properties\":{\"tags\":"
-               "[\"concurrency\",\"threads\"],\"kind\":", r->severity);
+    tw_out_fmt(o,
+               ",\"defaultConfiguration\":{\"level\":\"%s\"},\"properties\":{\"tags\":"
+               "[\"concurrency\",\"threads\"],\"kind\":",
+               r->severity);
     tw_out_json_str(o, r->kind);
     tw_out_str(o, ",\"what\":");
     tw_out_json_str(o, r->what);
@@ -166,7 +169,8 @@ static void frame_text(char *buf, size_t n, const char *msg, const struct tw_vie
   const char *slash = file ? strrchr(file, '/') : NULL;
   if (has_file(f) && f->line > 0)
     snprintf(buf, n, "%s: %s (%s:%d)", msg, f->function, slash ? slash + 1 : file, f->line);
-  else snprintf(buf, n, "%s: %s (%s)", msg, f->function, slash ? slash + 1 : file ? file : "??");
+  else
+    snprintf(buf, n, "%s: %s (%s)", msg, f->function, slash ? slash + 1 : file ? file : "??");
 }
 
 /* Program frames of a stack shown as related locations: the innermost few. */
@@ -179,7 +183,8 @@ void tw_sarif_result(struct tw_out *o, const struct tw_view *v, const char *sour
   char id[64];
   if (ri >= 0)
     snprintf(id, sizeof(id), "%s%s%s", rules[ri].kind, rules[ri].what[0] ? "/" : "", rules[ri].what);
-  else snprintf(id, sizeof(id), "%s/%s", v->kind, v->what ? v->what : "");
+  else
+    snprintf(id, sizeof(id), "%s/%s", v->kind, v->what ? v->what : "");
   tw_out_str(o, "{\"ruleId\":");
   tw_out_json_str(o, id);
   if (ri >= 0) tw_out_fmt(o, ",\"ruleIndex\":%d", ri);

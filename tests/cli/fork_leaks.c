@@ -6,7 +6,11 @@
 #include <unistd.h>
 
 static int fds[2];
-static void *reader(void *arg) { char c; (void)!read(fds[0], &c, 1); return arg; }
+static void *reader(void *arg) {
+  char c;
+  (void)!read(fds[0], &c, 1);
+  return arg;
+}
 
 __attribute__((noinline)) static void parent_reader(void) {
   pthread_t t;

@@ -9,19 +9,23 @@
 #include "threadwatch.h"
 
 static int fds[2];
-static void *blocked(void *arg) { char c; (void)!read(fds[0], &c, 1); return arg; }
+static void *blocked(void *arg) {
+  char c;
+  (void)!read(fds[0], &c, 1);
+  return arg;
+}
 
 __attribute__((noinline)) static void leak_one(void) {
   pthread_t t;
   pthread_create(&t, NULL, blocked, NULL);
 }
 
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      printf("check failed at line %d: %s\n", __LINE__, #cond);      \
-      return 1;                                                       \
-    }                                                                 \
+#define CHECK(cond)                                             \
+  do {                                                          \
+    if (!(cond)) {                                              \
+      printf("check failed at line %d: %s\n", __LINE__, #cond); \
+      return 1;                                                 \
+    }                                                           \
   } while (0)
 
 int main(void) {

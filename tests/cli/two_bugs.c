@@ -23,8 +23,14 @@ __attribute__((noinline)) static void take_b_then_a(void) {
   pthread_mutex_unlock(&b);
 }
 
-static void *order_ab(void *arg) { take_a_then_b(); return arg; }
-static void *order_ba(void *arg) { take_b_then_a(); return arg; }
+static void *order_ab(void *arg) {
+  take_a_then_b();
+  return arg;
+}
+static void *order_ba(void *arg) {
+  take_b_then_a();
+  return arg;
+}
 static _Atomic pid_t short_tid;
 static void *short_lived(void *arg) {
   atomic_store(&short_tid, tw_test_gettid());

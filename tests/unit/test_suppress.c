@@ -146,10 +146,12 @@ static void test_suppress_counts_and_summary(void **state) {
   summary[0] = '\0';
   tw_suppress_summary(s, "/etc/app/tw.supp", 42, false, collect_line);
   assert_string_equal(summary,
-                      "==42== threadwatch: suppression 'thread-leak:worker_*' (tw.supp:2) matched 2 reports\n");
+                      "==42== threadwatch: suppression 'thread-leak:worker_*' (tw.supp:2) matched 2 "
+                      "reports\n");
   summary[0] = '\0';
   tw_suppress_summary(s, "/etc/app/tw.supp", 42, true, collect_line);
-  assert_non_null(strstr(summary, "==42== threadwatch: suppression 'stall/condvar:never_*' (tw.supp:3) never matched\n"));
+  assert_non_null(strstr(summary, "==42== threadwatch: suppression 'stall/condvar:never_*' "
+                                  "(tw.supp:3) never matched\n"));
   summary[0] = '\0';
   tw_suppress_summary(NULL, "x", 1, true, collect_line);
   assert_string_equal(summary, "");
