@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds threadwatch and runs every test layer: cmocka unit tests (plain, ASan+UBSan, TSan, with gcc
-# and clang), integration tests (misbehaving and clean programs under the preload), fidelity tests
+# and clang), integration tests (misbehaving and clean programs under the preload; the programs built
+# by gcc, then again by clang), fidelity tests
 # (same results and errno with and without the preload), `threadwatch dump` tests (hung processes
 # asked for their threads), `threadwatch attach` tests (hung processes without the preload, stopped
 # for a moment with ptrace), CLI tests (every command and flag, SARIF validated by Microsoft's
@@ -10,7 +11,8 @@
 # .cache/sarif-multitool.
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh --quick    one build (gcc), unit + integration + fidelity + dump + api + process + attach + cli
+#   scripts/test.sh --quick    one build (gcc), unit + integration (+ shell) + fidelity + dump + api + process + attach
+#                              + cli
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -19,9 +21,11 @@ QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 JOBS=${JOBS:-2}
 
-# libgtest-dev: examples/goleak_gtest; dpkg-dev: cpack's dpkg-shlibdeps for the .deb; npm: the
-# SARIF multitool below; libc6-dev has the static libc of the static-program test.
-PKGS="build-essential cmake pkg-config clang libunwind-dev uthash-dev libcmocka-dev libdw-dev python3
+# strace: a shell test traces the report's writes; libdebuginfod1: the debuginfod tests prove that
+# libdw's client (which libdw loads when it is installed) stays off unless THREADWATCH_DEBUGINFOD=1.
+# GLib, libuv, TBB, LLVM's OpenMP: the runtime-pool tests. libgtest-dev: examples/goleak_gtest;
+# dpkg-dev: cpack's dpkg-shlibdeps for the .deb; npm: the SARIF multitool below.
+PKGS="build-essential cmake pkg-config clang libunwind-dev uthash-dev libcmocka-dev libdw-dev python3 strace libdebuginfod1 libglib2.0-dev libuv1-dev libtbb-dev libomp-dev
       libgtest-dev dpkg-dev"
 # The SARIF validator the tests run (tests/cli/run.sh): Microsoft's, from npm, kept in the tree.
 SARIF_TOOL_VERSION=5.7.0
@@ -91,6 +95,9 @@ step "attach tests (gcc build)" bash tests/attach/run.sh "$B"
 step "cli tests: SARIF, JUnit, install, CI examples, .deb (gcc build)" bash tests/cli/run.sh "$B"
 
 if [ $QUICK = 0 ]; then
+  # The same verdicts, with file:line in every frame that has debug info, for programs built by
+  # clang (no .debug_aranges, other inlining) under the gcc build's library.
+  step "integration tests (clang-built programs, gcc build)" env CC=clang CXX=clang++ bash tests/integration/run.sh "$B"
   C=$ROOT/build-clang-debug
   step "build (clang, Debug, TW_DEBUG)" build "$C" -DCMAKE_BUILD_TYPE=Debug -DTW_DEBUG=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
   step "unit tests (clang debug)" unit "$C"

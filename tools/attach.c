@@ -29,6 +29,7 @@
 
 #include "attach.h"
 #include "cli.h"
+#include "base/demangle.h"
 #include "report/symbolize.h"
 
 /* How long the threads get to stop. A thread in an uninterruptible sleep (D: disk, NFS) stops
@@ -850,6 +851,7 @@ int cmd_attach(int argc, char **argv) {
   /* Symbols: the process's own mappings, read through a live thread (the main thread may have
    * left). C++ names are demangled with libstdc++'s demangler, loaded when the target has it. */
   if (cxx) dlopen("libstdc++.so.6", RTLD_NOW | RTLD_GLOBAL);
+  tw_demangle_init();
   tw_symbolize_target(live ? live : pid);
   at_classify(&s);
   if (at_solve(&s, NULL) > 0) {

@@ -92,7 +92,7 @@ void at_where(const struct at_thread *t, char *buf, size_t n) {
     snprintf(buf, n, "an unknown place");
     return;
   }
-  struct tw_frame chain[TW_MAX_INLINE], first = {0, 0, "??", NULL, 0, "??"};
+  struct tw_frame chain[TW_MAX_INLINE], first = {.function = "??", .module = "??"};
   bool found = false;
   for (int i = 0; i < t->npcs && !found; i++) {
     int nc = tw_symbolize(t->pcs[i], chain, TW_MAX_INLINE);

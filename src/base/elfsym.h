@@ -2,6 +2,7 @@
 #ifndef TW_ELFSYM_H
 #define TW_ELFSYM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,7 +15,8 @@ struct tw_elfsym {
 };
 
 /* Finds the data symbol `name` in the modules loaded now: the executable first, then each library
- * in load order. Each module's .symtab (every symbol of an unstripped file, `static` ones included)
+ * in load order. A C++ global is found by its source name too (`accounts`, `bank::ledger_lock`):
+ * a mangled symbol matches when its demangled form is `name`. Each module's .symtab (every symbol of an unstripped file, `static` ones included)
  * and .dynsym are read with libelf; the first module that has the name wins, a global or weak
  * definition before a local one. Not async-signal-safe (opens files, allocates): call it at
  * start-up or from an API call.
@@ -31,5 +33,8 @@ int tw_elfsym_lookup(const char *name, struct tw_elfsym *out);
  * Returns as above; -EIO when the file cannot be read as ELF. */
 int tw_elfsym_lookup_file(const char *path, uintptr_t bias, const char *name,
                           struct tw_elfsym *out);
+
+/* Whether the executable's symbol tables hold a mangled C++ name (_Z...): it is a C++ program. */
+bool tw_elfsym_exe_has_mangled(void);
 
 #endif

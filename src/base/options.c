@@ -34,6 +34,7 @@ static const struct tw_opt_type tw_types[] = {
     {"count", tw__parse_count, "an integer from 1 to 100000000"},
     {"deadlock", tw__parse_deadlock, "`report` or `abort`"},
     {"bool", tw__parse_bool, "`0` or `1`"},
+    {"watchmode", tw__parse_watchmode, "`auto`, `hw` or `page`"},
     {"failon", tw__parse_failon,
      "a comma list of `error`, `warning`, `all`, `none`, report kinds (`stall`) or kind/what "
      "(`thread-leak/blocked`)"},
@@ -81,6 +82,14 @@ int tw__parse_list(const char *s, void *out) {
     if (s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,")) return -EINVAL;
   }
   return copy_str(s, out);
+}
+
+int tw__parse_watchmode(const char *s, void *out) {
+  if (!strcmp(s, "auto")) *(int *)out = TW_WATCH_AUTO;
+  else if (!strcmp(s, "hw")) *(int *)out = TW_WATCH_HW;
+  else if (!strcmp(s, "page")) *(int *)out = TW_WATCH_PAGE;
+  else return -EINVAL;
+  return 0;
 }
 
 /* The report kinds (docs/report-format.md): the words THREADWATCH_FAIL_ON may name. */

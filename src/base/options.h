@@ -9,6 +9,7 @@
 #define TW_OPT_STR_MAX 1024
 
 enum tw_on_deadlock { TW_ON_DEADLOCK_REPORT = 0, TW_ON_DEADLOCK_ABORT = 1 };
+enum tw_watch_mode { TW_WATCH_AUTO = 0, TW_WATCH_HW = 1, TW_WATCH_PAGE = 2 };
 
 /* C type of each option type named in options.inc. */
 #define TW_OPT_CTYPE_path     char
@@ -23,6 +24,7 @@ enum tw_on_deadlock { TW_ON_DEADLOCK_REPORT = 0, TW_ON_DEADLOCK_ABORT = 1 };
 #define TW_OPT_CTYPE_failon   char
 #define TW_OPT_CTYPE_options  char
 #define TW_OPT_CTYPE_dir      char
+#define TW_OPT_CTYPE_watchmode int
 #define TW_OPT_DIM_path       [TW_OPT_STR_MAX]
 #define TW_OPT_DIM_output     [TW_OPT_STR_MAX]
 #define TW_OPT_DIM_file       [TW_OPT_STR_MAX]
@@ -35,6 +37,7 @@ enum tw_on_deadlock { TW_ON_DEADLOCK_REPORT = 0, TW_ON_DEADLOCK_ABORT = 1 };
 #define TW_OPT_DIM_failon     [TW_OPT_STR_MAX]
 #define TW_OPT_DIM_options    [TW_OPT_STR_MAX]
 #define TW_OPT_DIM_dir        [TW_OPT_STR_MAX]
+#define TW_OPT_DIM_watchmode
 
 struct tw_options {
 #define TW_OPTION(type, NAME, field, def, desc) TW_OPT_CTYPE_##type field TW_OPT_DIM_##type;
@@ -58,6 +61,7 @@ int tw__parse_failon(const char *s, void *out);
 /* THREADWATCH_OPTIONS: checks the `name=value:name=value` syntax only (names and values are checked
  * item by item when the environment is read) and copies the string. */
 int tw__parse_options(const char *s, void *out);
+int tw__parse_watchmode(const char *s, void *out);
 
 /* Calls fn(name, value, arg) for each item of a THREADWATCH_OPTIONS string, in order: `name=value`
  * items separated by ':', a value in '...' or "..." may hold ':' (the quotes are not part of it).

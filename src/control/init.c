@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/demangle.h"
 #include "base/msg.h"
 #include "base/options.h"
 #include "base/out.h"
@@ -17,6 +18,7 @@
 #include "control/reporter.h"
 #include "control/socket.h"
 #include "detect/dispatch.h"
+#include "detect/misuse.h"
 #include "race/race.h"
 #include "report/emit.h"
 #include "report/suppress.h"
@@ -82,6 +84,7 @@ void tw__init_slow(void) {
   tw__suppress_load();
   tw_report_init(); /* THREADWATCH_LOG=stdout: a copy of fd 1 before the program can move it */
   tw__stack_init();
+  tw_demangle_init(); /* before THREADWATCH_WATCH: C++ globals are found by their demangled names */
   tw_race_init(); /* THREADWATCH_WATCH: a bad item exits with status 2 here */
   /* A server started as root may drop privileges before its first report: open the files now. */
   if (geteuid() == 0) {
@@ -142,6 +145,14 @@ static void finish_once(void) {
 static void exit_handler(void *arg, int status) {
   (void)arg;
   if (!tw_load_acquire(&tw__init_done)) return;
+  /* The thread ending the process while holding locks (Helgrind's tc04): what another thread, or
+   * an exit handler, waiting for them would wait for forever. Its events are drained just below. */
+  struct tw_tls *t = tw_tls();
+  if (!t->gone && !t->guard && t->self && t->nheld) {
+    tw_guard_enter(t);
+    tw_misuse_push_exit_holding(t, t->self, true);
+    tw_guard_leave(t);
+  }
   finish_once();
   uint64_t failing = tw_report_failing_count(), made = tw_report_count();
   if (status == 0 && tw__opt.exitcode != 0 && failing > 0) exit((int)tw__opt.exitcode);

@@ -20,7 +20,7 @@ const struct tw_detector tw__detectors[] = {
     /* name             events, ordered, on_event, tick, after_fork, at_exit */
     {"lock-order",
      TW_EV_BIT(TW_EV_LOCK_EDGE) | TW_EV_BIT(TW_EV_LOCK_RESET) | TW_EV_BIT(TW_EV_LOCK_INIT), true,
-     tw_locks_on_event, NULL, tw_locks_after_fork_child, NULL},
+     tw_locks_on_event, NULL, tw_locks_after_fork_child, tw_locks_at_exit},
     {"fd-facts", TW_EV_BIT(TW_EV_FD_IO), false, fdfacts_on_event, NULL, tw_fdfacts_after_fork_child,
      NULL},
     {"misuse", TW_EV_BIT(TW_EV_MISUSE), false, tw_misuse_on_event, NULL, NULL, NULL},

@@ -75,6 +75,9 @@ static void note_reported(uint64_t id) {
 /* At exit: neither joined nor detached (detached ones alive too with THREADWATCH_LEAK_DETACHED). */
 static bool is_exit_leak(const struct tw_thread_snap *s) {
   if (s->adopted || s->join == TW_JOINED) return false;
+  /* The thread that ends the process (a worker calling exit(), maybe while main joins it) plays
+   * main's part: it is not left behind, it is the one leaving (issue 11 item 5). */
+  if (s->tid > 0 && s->tid == gettid() && s->life != TW_LIFE_EXITED) return false;
   /* A detach under way when the process ended counts as done (it only waits for our bookkeeping);
    * so does a join of a thread that has already exited. A join of a live thread does not. */
   bool detached = s->join == TW_DETACHED || s->detaching;

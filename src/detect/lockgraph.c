@@ -423,8 +423,10 @@ static void fill_report(struct tw_lockgraph *g, const uint32_t *cyc, uint32_t n,
     char where[160];
     tw_report_where(e->stack_to, where, sizeof(where));
     uint8_t to_kind = e->to < shown ? r->locks[e->to].kind : TW_LK_MUTEX;
-    len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%sT%llu takes M%u%s then M%u%s at %s",
-                            i ? "; " : "", (unsigned long long)e->thread, e->from + 1,
+    char who[48];
+    tw_report_thread_label(e->thread, who, sizeof(who));
+    len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s takes M%u%s then M%u%s at %s",
+                            i ? "; " : "", who, e->from + 1,
                             mode_word(e->from_mode, r->locks[e->from].kind), e->to + 1,
                             mode_word(e->to_mode, to_kind), where);
   }

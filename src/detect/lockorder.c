@@ -46,6 +46,21 @@ static uint32_t stack_then(struct tw_edge_cache *c, uintptr_t pc, uintptr_t sp) 
   return id;
 }
 
+/* Makes sure `lock`'s node is this lock's (lockorder.h: identity across memory reuse): a lock
+ * without its tag is a new one at that address; if the address may be in the graph, its old node is
+ * retired (an event ordered before the edges that follow), then the tag is written. Guard held. */
+static void ensure_identity(struct tw_thread *self, uintptr_t lock, uint32_t mode) {
+  _Atomic uintptr_t *w = tw_lock_tag_word(lock, mode);
+  if (!w || tw_load_relaxed(w) == tw_lock_tag(lock)) return;
+  if (tw_lockorder_maybe_known(lock)) {
+    tw_add_relaxed(&tw__lock_gen, 1);
+    struct tw_event ev = {.type = TW_EV_LOCK_RESET, .a = lock,
+                          .aux32 = tw_add_relaxed(&tw__lock_seq, 1)};
+    tw_ring_push_wait(self, &ev);
+  }
+  tw_store_relaxed(w, tw_lock_tag(lock));
+}
+
 bool tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr_t pc,
                         uintptr_t sp) {
   int saved = errno;
@@ -55,9 +70,11 @@ bool tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr
   if (!c) c = t->ecache = calloc(1, sizeof(*c));
   bool all_sent = c != NULL && self != NULL;
   if (!all_sent) goto out;
-  uint64_t gen = tw_load_relaxed(&tw__lock_gen);
   uint32_t n = t->nheld;
   const struct tw_held *h = t->held;
+  ensure_identity(self, lock, mode);
+  for (uint32_t i = 0; i < n; i++) ensure_identity(self, h[i].lock, h[i].mode);
+  uint64_t gen = tw_load_relaxed(&tw__lock_gen);
   uintptr_t to = lock | mode;
   for (uint32_t i = 0; i < n; i++)
     if (h[i].lock == lock) goto remember; /* re-acquiring a held lock orders nothing */

@@ -10,6 +10,8 @@
 #include "base/limits.h"
 #include "runtime/tls.h"
 
+#include <pthread.h>
+
 struct tw_edge_slot {
   uintptr_t from, to, gate; /* from/to carry the held mode in their low 2 bits */
   uint64_t gen;             /* tw__lock_gen when it was filled: older entries are misses */
@@ -85,6 +87,31 @@ void tw__lockorder_init_site(uintptr_t lock, uintptr_t pc);
 /* `lock` is being destroyed or (re)initialised: if it is in the graph, retire it there. Sent from
  * the calling thread's ring (a thread not adopted yet makes only the generation bump). */
 void tw__lockorder_reset_slow(uintptr_t lock);
+/* Lock identity across memory reuse. A lock's node is its address (hazard 9), and init/destroy
+ * retire it; but a std::mutex or a zeroed malloc'd mutex is never initialised nor destroyed: freed
+ * and replaced by a new one at the same address, locked in the other order, it would inherit the
+ * old lock's edges and close a false cycle. So a plain (not robust) mutex carries a tag, the
+ * hash of its own address, in a word glibc uses only for robust mutexes (__data.__list.__next;
+ * pthread_mutex_init, PTHREAD_MUTEX_INITIALIZER and a constructor zero it). An acquisition that
+ * sends edges checks the tags of the locks involved: a missing or foreign tag is a new lock at that
+ * address, whose old node is retired first. Nothing is done on free(): the check rides on the slow
+ * path that sends edges, and on the memo-miss path, where the mutex's cache line is loaded anyway. */
+static inline uintptr_t tw_lock_tag(uintptr_t lock) {
+  return (lock ^ 0x7477746167ull) * 0x9E3779B97F4A7C15ull | 1; /* never 0 */
+}
+/* The tag word of a mutex that can carry one, or NULL (rwlocks, robust mutexes). */
+static inline _Atomic uintptr_t *tw_lock_tag_word(uintptr_t lock, uint32_t mode) {
+  if (mode != TW_HELD_MUTEX) return NULL;
+  pthread_mutex_t *m = (pthread_mutex_t *)lock;
+  int kind = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
+  if (kind == -1 || (kind & 16)) return NULL; /* destroyed (its words say where), robust */
+  return (_Atomic uintptr_t *)&m->__data.__list.__next;
+}
+static inline bool tw_lock_tag_ok(uintptr_t lock, uint32_t mode) {
+  _Atomic uintptr_t *w = tw_lock_tag_word(lock, mode);
+  return !w || tw_load_relaxed(w) == tw_lock_tag(lock);
+}
+
 /* Whether `lock` may be in the graph (it appeared in a sent edge): one bit of a Bloom filter, the
  * whole cost of a lock init or destroy that never ordered anything. */
 static inline bool tw_lockorder_maybe_known(uintptr_t lock) {

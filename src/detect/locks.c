@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <uthash.h>
 
@@ -109,6 +110,88 @@ static void cycle_threads(struct tw_report *r, uint64_t now) {
   }
 }
 
+/* Cycles through the same call sites are one finding: a program that takes 45 locks in rotating
+ * order at one site closes 990 two-lock cycles, each a distinct pair of locks. The first cycle of
+ * a group (same acquisition and held-since sites on every edge, as a set) is reported; later ones
+ * are folded into it, counted with the locks they involve, and said in one line at exit. */
+struct site_group {
+  uint64_t sig;
+  uint32_t folded;      /* cycles after the first */
+  uint32_t nlocks;      /* distinct locks over the group's cycles */
+  uintptr_t pc_to, pc_from; /* one edge's sites, to name the group */
+  UT_hash_handle hh;
+};
+static struct site_group *site_groups;
+struct group_lock {
+  struct { uint64_t sig; uintptr_t addr; } key;
+  UT_hash_handle hh;
+};
+static struct group_lock *group_locks;
+
+static uintptr_t first_pc(uint32_t stack) {
+  const uintptr_t *pcs;
+  return tw_depot_get(stack, &pcs) > 0 ? pcs[0] : 0;
+}
+
+/* The set of (acquired at, held since) call sites of a cycle's edges, order-free. */
+static uint64_t site_signature(const struct tw_report *r) {
+  uint64_t sig = 0x9E3779B97F4A7C15ull ^ r->nedges;
+  for (uint32_t i = 0; i < r->nedges; i++) {
+    uint64_t h = (uint64_t)first_pc(r->edges[i].stack_to) * 0xC2B2AE3D27D4EB4Full ^
+                 (uint64_t)first_pc(r->edges[i].stack_from) * 0x165667B19E3779F9ull;
+    sig += h ^ (h >> 29); /* a sum: the same set in any order */
+  }
+  return sig;
+}
+
+static void group_note_locks(struct site_group *g, const struct tw_report *r) {
+  for (uint32_t i = 0; i < r->nlocks; i++) {
+    struct group_lock k = {.key = {g->sig, r->locks[i].addr}}, *e = NULL;
+    HASH_FIND(hh, group_locks, &k.key, sizeof(k.key), e);
+    if (e || !(e = calloc(1, sizeof(*e)))) continue;
+    e->key = k.key;
+    HASH_ADD(hh, group_locks, key, sizeof(e->key), e);
+    g->nlocks++;
+  }
+}
+
+/* True when the cycle of r is the first of its site group (report it); false when folded. */
+static bool first_of_group(const struct tw_report *r) {
+  uint64_t sig = site_signature(r);
+  struct site_group *g = NULL;
+  HASH_FIND(hh, site_groups, &sig, sizeof(sig), g);
+  bool first = g == NULL;
+  if (!g) {
+    if (!(g = calloc(1, sizeof(*g)))) return true;
+    g->sig = sig;
+    g->pc_to = r->nedges ? first_pc(r->edges[0].stack_to) : 0;
+    g->pc_from = r->nedges ? first_pc(r->edges[0].stack_from) : 0;
+    HASH_ADD(hh, site_groups, sig, sizeof(uint64_t), g);
+  } else {
+    g->folded++;
+  }
+  group_note_locks(g, r);
+  return first;
+}
+
+void tw_locks_at_exit(void) {
+  struct site_group *g, *tmp;
+  HASH_ITER(hh, site_groups, g, tmp) {
+    if (!g->folded) continue;
+    char to[200], from[200], line[600];
+    uint32_t a = g->pc_to ? tw_depot_put(&g->pc_to, 1) : 0;
+    uint32_t b = g->pc_from ? tw_depot_put(&g->pc_from, 1) : 0;
+    tw_report_where(a, to, sizeof(to));
+    tw_report_where(b, from, sizeof(from));
+    snprintf(line, sizeof(line),
+             "==%ld== threadwatch: lock-order-cycle: and %u more cycle%s through the same call sites "
+             "as one reported above (a lock taken at %s while holding one taken at %s), over %u "
+             "locks: not reported again\n", (long)getpid(), g->folded, g->folded == 1 ? "" : "s",
+             to, from, g->nlocks);
+    tw_report_log_line(line);
+  }
+}
+
 static void on_lock_edge(const struct tw_event *ev, uint64_t thread) {
   if (!graph && !(graph = tw_lockgraph_new())) return;
   struct tw_edge_obs o = {
@@ -120,7 +203,7 @@ static void on_lock_edge(const struct tw_event *ev, uint64_t thread) {
       .stack_to = ev->stack, .stack_from = ev->stack2,
   };
   static struct tw_report r; /* reporter-owned (analysis lock held), too big for its stack */
-  if (tw_lockgraph_add(graph, &o, &r)) {
+  if (tw_lockgraph_add(graph, &o, &r) && first_of_group(&r)) {
     for (uint32_t i = 0; i < r.nlocks; i++)
       tw_symbolize_data(r.locks[i].addr, r.locks[i].symbol, sizeof(r.locks[i].symbol));
     cycle_threads(&r, tw__now_ns());
@@ -175,4 +258,6 @@ void tw_locks_after_fork_child(bool consistent) {
   graph = classes = NULL;
   class_of_lock = NULL;
   sites = NULL;
+  site_groups = NULL;
+  group_locks = NULL;
 }

@@ -11,6 +11,9 @@
 /* TW_EV_LOCK_EDGE, TW_EV_LOCK_RESET, TW_EV_LOCK_INIT from `thread`, in sequence order. */
 void tw_locks_on_event(const struct tw_event *ev, uint64_t thread);
 
+/* At exit: one line per group of cycles folded into a reported one (same call sites). */
+void tw_locks_at_exit(void);
+
 /* In a forked child (detector.h). */
 void tw_locks_after_fork_child(bool consistent);
 

@@ -146,7 +146,7 @@ static void exit_holding(const struct tw_event *ev, uint64_t thread) {
   }
   if (exiting.n < TW_REPORT_MAX_HELD) {
     exiting.locks[exiting.n] = ev->a;
-    exiting.kinds[exiting.n++] = ev->flags;
+    exiting.kinds[exiting.n++] = ev->flags & TW_MO_KIND_MASK;
   }
   if (ev->b != 0) return; /* more to come */
   uint32_t total = exiting.total;
@@ -171,8 +171,10 @@ static void exit_holding(const struct tw_event *ev, uint64_t thread) {
   tw_report_where(ev->stack, where, sizeof(where));
   snprintf(r.object, sizeof(r.object), "%s", list);
   snprintf(r.message, sizeof(r.message),
-           "thread T%llu ended while holding %u lock%s (%s); the first was taken at %s",
-           (unsigned long long)thread, total, total == 1 ? "" : "s", list, where);
+           "thread T%llu ended %swhile holding %u lock%s (%s); the first was taken at %s",
+           (unsigned long long)thread,
+           ev->flags & TW_MO_ENDS_PROCESS ? "the process (exit, or a return from main) " : "",
+           total, total == 1 ? "" : "s", list, where);
   emit();
 }
 
@@ -183,7 +185,9 @@ void tw_misuse_on_event(const struct tw_event *ev, uint64_t thread) {
     exit_holding(ev, thread);
     return;
   }
-  if (!first_time(what, ev->c)) return;
+  /* cond-mutex-mismatch is one report per condvar (the scan's check uses the same key); its event
+   * carries the other waiter's mutex where the others carry the call site. */
+  if (!first_time(what, what == TW_MU_COND_MUTEX_MISMATCH ? ev->a : ev->c)) return;
   begin(what, thread, ev->stack);
   char obj[96], where[200];
   uint8_t kind = ev->flags & TW_MO_KIND_MASK;
@@ -257,6 +261,37 @@ void tw_misuse_on_event(const struct tw_event *ev, uint64_t thread) {
       if (ev->b) add_context(ev->b);
       snprintf(r.message, sizeof(r.message), "T%llu %s %s at %s, which was %s", me, verb[k],
                ev->b ? obj : "a thread", where, state[k]);
+      break;
+    }
+    case TW_MU_CALL_FAILED: {
+      int e = TW_CALL_FAILED_ERR(ev->b);
+      const char *ename = strerrorname_np(e);
+      snprintf(r.message, sizeof(r.message),
+               "T%llu called %s() on %s at %s and it failed with %s (%s)%s: the program went on as "
+               "if it had worked", me, tw_call_name(TW_CALL_FAILED_CALL(ev->b)), obj, where,
+               ename ? ename : "an error", strerror(e),
+               TW_CALL_FAILED_BAD_TS(ev->b) ? "; its timeout's tv_nsec is outside [0, 999999999]"
+                                            : "");
+      break;
+    }
+    case TW_MU_SELF_RELOCK:
+      r.previous_what = ev->stack2 ? "locked" : NULL;
+      snprintf(r.message, sizeof(r.message),
+               "T%llu locked %s again at %s while it already holds it: the call failed with "
+               "EDEADLK (an error-checking lock), and the program went on", me, obj, where);
+      break;
+    case TW_MU_COND_MUTEX_MISMATCH: {
+      /* This thread begins a wait with mutex b while thread aux32 waits with mutex c. */
+      char mine[96], theirs[96];
+      describe(mine, sizeof(mine), TW_MO_MUTEX, (uintptr_t)ev->b);
+      describe(theirs, sizeof(theirs), TW_MO_MUTEX, (uintptr_t)ev->c);
+      if (ev->aux32) add_context(ev->aux32); /* the other waiter, with its wait's stack */
+      r.count = 2;
+      r.ncontext = 0;
+      snprintf(r.message, sizeof(r.message),
+               "%s is waited on with two different mutexes at the same time: %s by T%llu at %s, "
+               "while T%llu waits on it with %s (a condvar must be used with one mutex)",
+               obj, mine, me, where, (unsigned long long)ev->aux32, theirs);
       break;
     }
     case TW_MU_RWLOCK_UNLOCK_NOT_HELD:

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "runtime/registry.h"
+#include "runtime/tls.h"
 
 /* The `what` of each misuse; the names are the contract (docs/report-format.md). */
 #define TW_MISUSE_LIST(X)                                \
@@ -22,7 +23,9 @@
   X(JOIN_DETACHED, "join-detached")                      \
   X(DETACH_JOINED, "detach-joined")                      \
   X(EXIT_HOLDING_LOCKS, "exit-holding-locks")            \
-  X(RWLOCK_UNLOCK_NOT_HELD, "rwlock-unlock-not-held")
+  X(RWLOCK_UNLOCK_NOT_HELD, "rwlock-unlock-not-held")  \
+  X(CALL_FAILED, "call-failed")                          \
+  X(SELF_RELOCK, "self-relock")
 
 enum tw_misuse {
 #define TW_MISUSE_ENUM(id, name) TW_MU_##id,
@@ -35,9 +38,29 @@ enum tw_misuse {
 enum tw_mu_obj { TW_MO_MUTEX = 0, TW_MO_RWLOCK = 1, TW_MO_COND = 2, TW_MO_THREAD = 3 };
 /* A flag on TW_MO_THREAD: the earlier event is the creation of a thread created detached. */
 #define TW_MO_CREATED_DETACHED 0x80u
-#define TW_MO_KIND_MASK 0x7fu
+/* A flag on exit-holding-locks: the thread ends the whole process (exit, return from main). */
+#define TW_MO_ENDS_PROCESS 0x40u
+#define TW_MO_KIND_MASK 0x3fu
 
 const char *tw_misuse_name(enum tw_misuse what);
+
+/* call-failed: a pthread call failed with an error that means a bug (not EBUSY from a try, nor
+ * ETIMEDOUT from a timed call): the event's `b` packs the call (enum tw_call) and the errno, and a
+ * flag for a timeout whose tv_nsec is out of range (the usual cause of EINVAL). */
+#define TW_CALL_FAILED_PACK(call, err, bad_ts) \
+  (((uint64_t)(call) << 32) | ((uint64_t)((bad_ts) ? 1 : 0) << 31) | (uint32_t)(err))
+#define TW_CALL_FAILED_CALL(b) ((enum tw_call)((b) >> 32))
+#define TW_CALL_FAILED_ERR(b) ((int)((b)&0x7fffffff))
+#define TW_CALL_FAILED_BAD_TS(b) (((b) >> 31) & 1)
+
+/* --- the sending side (misuse_send.c) --- */
+
+struct tw_tls;
+/* Queues the exit-holding-locks events of thread t, whose record is self: one per lock it holds
+ * (robust mutexes left out), innermost first, the outermost last with index 0 (ends_process: the
+ * thread ends the whole process, by exit or a return from main). Returns 0 when it holds none, 1
+ * when every event was queued, -1 when some were dropped. Guard held. */
+int tw_misuse_push_exit_holding(struct tw_tls *t, struct tw_thread *self, bool ends_process);
 
 /* --- the reporter side (analysis lock held) --- */
 

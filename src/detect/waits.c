@@ -374,7 +374,56 @@ static void wait_phrase(char *buf, size_t n, const struct tw_report_thread *rt) 
   snprintf(buf, n, "%s() on %s%s at %s", tw_call_name(rt->wait.call), rt->object, held, where);
 }
 
+/* The lost-wakeup evidence for wait w: a signal or broadcast of its condvar that found no waiter,
+ * made before this wait began. NULL if none (or w is not a condvar wait). */
+static const struct nowaiter *lost_wakeup_of(const struct tw_wait_snap *w) {
+  if (tw_call_class(w->call) != TW_WC_COND) return NULL;
+  struct nowaiter *nw = NULL;
+  HASH_FIND(hh, nowaiters, &w->obj, sizeof(uintptr_t), nw);
+  return nw && nw->when_ns <= w->since_ns ? nw : NULL;
+}
+
+/* Adds the lost-wakeup diagnosis of wait w to report r (the signaller, where it signalled, and a
+ * sentence at message offset off). Returns false when there is none. */
+static bool add_lost_wakeup(struct tw_report *r, const struct tw_wait_snap *w, size_t off) {
+  const struct nowaiter *nw = lost_wakeup_of(w);
+  if (!nw || off >= sizeof(r->message)) return false;
+  r->signalled_by = nw->thread;
+  r->signalled_at = nw->stack;
+  char where[200];
+  tw_report_where(nw->stack, where, sizeof(where));
+  snprintf(r->message + off, sizeof(r->message) - off,
+           ": a lost wakeup: T%llu signalled this condvar at %s %.2fs before the wait began, "
+           "when no thread was waiting", (unsigned long long)nw->thread, where,
+           (double)(w->since_ns - nw->when_ns) / 1e9);
+  return true;
+}
+
+/* A deadlock report with a condvar waiter among its threads: the first whose wait missed a signal
+ * says so (the all-asleep report would otherwise replace the lost-wakeup diagnosis). */
+static void deadlock_lost_wakeup(struct tw_report *r) {
+  for (uint32_t k = 0; k < r->nthreads; k++) {
+    if (r->threads[k].state != TW_TS_BLOCKED) continue;
+    size_t off = strlen(r->message);
+    if (!lost_wakeup_of(&r->threads[k].wait) || off >= sizeof(r->message)) continue;
+    /* "...; T3's wait is a lost wakeup: signalled by T2 at notify (x.c:12) 0.10s before this wait
+     * began, with no waiter" */
+    const struct nowaiter *nw = lost_wakeup_of(&r->threads[k].wait);
+    char where[200];
+    tw_report_where(nw->stack, where, sizeof(where));
+    r->signalled_by = nw->thread;
+    r->signalled_at = nw->stack;
+    snprintf(r->message + off, sizeof(r->message) - off,
+             "; T%llu's wait is a lost wakeup: signalled by T%llu at %s %.2fs before this wait "
+             "began, with no waiter", (unsigned long long)r->threads[k].id,
+             (unsigned long long)nw->thread, where,
+             (double)(r->threads[k].wait.since_ns - nw->when_ns) / 1e9);
+    return;
+  }
+}
+
 static void emit_deadlock(struct tw_report *r) {
+  deadlock_lost_wakeup(r);
   r->dropped = tw_registry_dropped();
   bool written = tw_report_emit(r);
   if (written && tw__opt.on_deadlock == TW_ON_DEADLOCK_ABORT) {
@@ -535,6 +584,39 @@ static const char *stall_what(const struct tw_wait_snap *w) {
   }
 }
 
+/* Why a condvar or fd wait that lasts looks idle rather than stuck: the threads that could end it
+ * (its known writers; for a condvar, or an fd nobody wrote, any other thread) are running: a worker
+ * waiting for work. A stall is a warning either way; this sentence says which it looks like. */
+static void idle_or_stuck(struct tw_report *r, const struct graph *g, const struct node *nd,
+                          size_t off) {
+  uint64_t ids[4];
+  size_t n = 0;
+  bool writers = nd->wf.rule == TW_WF_ALL && nd->wf.nend > 0;
+  for (size_t i = 0; i < g->count; i++) {
+    const struct node *o = &g->n[i];
+    if (o == nd || o->s.life == TW_LIFE_EXITED || o->s.wait.call != TW_CALL_NONE) continue;
+    bool ender = !writers;
+    for (uint32_t k = 0; writers && k < nd->wf.nend; k++) ender |= nd->wf.end[k] == i;
+    if (ender && n < TW_ARRAY_LEN(ids)) ids[n++] = o->s.id;
+    else if (ender) n++;
+  }
+  if (off >= sizeof(r->message)) return;
+  if (n == 0) {
+    snprintf(r->message + off, sizeof(r->message) - off,
+             "; it looks stuck: no thread that could end the wait is running");
+    return;
+  }
+  char who[96] = "";
+  size_t w = 0;
+  for (size_t i = 0; i < n && i < TW_ARRAY_LEN(ids) && w < sizeof(who); i++)
+    w += (size_t)snprintf(who + w, sizeof(who) - w, "%sT%llu", i ? ", " : "",
+                          (unsigned long long)ids[i]);
+  snprintf(r->message + off, sizeof(r->message) - off,
+           "; it looks idle (waiting for work), not stuck: %s that could %s it %s running (%s%s)",
+           n == 1 ? "a thread" : "threads", writers ? "write to" : "end", n == 1 ? "is" : "are",
+           who, n > TW_ARRAY_LEN(ids) ? ", ..." : "");
+}
+
 static void report_stall(const struct graph *g, const uint32_t *idx, size_t k, uint64_t now) {
   static struct tw_report r;
   memset(&r, 0, sizeof(r));
@@ -586,21 +668,8 @@ static void report_stall(const struct graph *g, const uint32_t *idx, size_t k, u
                             first->owner_tid);
   if (off >= sizeof(r.message)) off = sizeof(r.message) - 1;
   /* Condvar stalls: a signal that found nobody waiting before this wait began is a lost wakeup. */
-  if (tw_call_class(w->call) == TW_WC_COND) {
-    struct nowaiter *nw = NULL;
-    HASH_FIND(hh, nowaiters, &w->obj, sizeof(uintptr_t), nw);
-    if (nw && nw->when_ns <= w->since_ns) {
-      r.what = "lost-wakeup";
-      r.signalled_by = nw->thread;
-      r.signalled_at = nw->stack;
-      char where[200];
-      tw_report_where(nw->stack, where, sizeof(where));
-      snprintf(r.message + off, sizeof(r.message) - off,
-               ": a lost wakeup: T%llu signalled this condvar at %s %.2fs before the wait began, "
-               "when no thread was waiting", (unsigned long long)nw->thread, where,
-               (double)(w->since_ns - nw->when_ns) / 1e9);
-    }
-  }
+  if (add_lost_wakeup(&r, w, off)) r.what = "lost-wakeup";
+  else if (wc == TW_WC_COND || wc == TW_WC_FD) idle_or_stuck(&r, g, first, off);
   r.count = stalled; /* the holders are listed as context, not counted */
   r.ncontext = holders;
   r.same_stacks = false;

@@ -60,6 +60,77 @@ static TW_NOINLINE void wait_checks(struct tw_tls *t, pthread_cond_t *c, pthread
     tw__misuse(t, TW_MU_COND_WAIT_UNLOCKED, TW_MO_COND, (uintptr_t)c, (uintptr_t)m, 0, 0, pc, sp, 0);
 }
 
+/* The mutex each condvar is being waited on with right now, so that a wait with another mutex is
+ * seen the moment it begins (cond-mutex-mismatch), not only when a 100 ms scan finds both waiters
+ * blocked. A small table keyed by condvar address (a condvar has no word of its own to spare);
+ * each slot's lock is held for a few instructions. A condvar that finds no slot (table full
+ * around it) is left to the scan. */
+#define TW_COND_USERS 256u
+#define TW_COND_USERS_PROBE 4u
+static struct cond_user {
+  _Atomic int lock;
+  uintptr_t cond, mutex;
+  uint32_t waiters;
+  uint64_t thread;   /* a thread waiting with `mutex` */
+} users[TW_COND_USERS];
+
+static void user_lock(struct cond_user *u) {
+  for (int expected = 0; !atomic_compare_exchange_weak(&u->lock, &expected, 1); expected = 0)
+    __builtin_ia32_pause();
+}
+static void user_unlock(struct cond_user *u) { tw_store_release(&u->lock, 0); }
+
+/* Registers a waiter of c with m. When another waiter waits on c with another mutex right now,
+ * fills *other (its mutex and thread) and returns true. */
+static bool user_enter(uintptr_t c, uintptr_t m, uint64_t thread, struct cond_user *other) {
+  size_t h = (size_t)((c * 0x9E3779B97F4A7C15ull) >> 40) & (TW_COND_USERS - 1);
+  for (unsigned k = 0; k < TW_COND_USERS_PROBE; k++) {
+    struct cond_user *u = &users[(h + k) & (TW_COND_USERS - 1)];
+    user_lock(u);
+    if (u->waiters && u->cond != c) { /* another condvar's */
+      user_unlock(u);
+      continue;
+    }
+    bool mismatch = u->waiters && u->mutex != m;
+    if (mismatch) *other = *u;
+    if (!u->waiters || !mismatch) { /* the first, or one more with the same mutex */
+      u->cond = c;
+      u->mutex = m;
+      u->thread = thread;
+    }
+    u->waiters++;
+    user_unlock(u);
+    return mismatch;
+  }
+  return false;
+}
+
+static void user_leave(uintptr_t c) {
+  size_t h = (size_t)((c * 0x9E3779B97F4A7C15ull) >> 40) & (TW_COND_USERS - 1);
+  for (unsigned k = 0; k < TW_COND_USERS_PROBE; k++) {
+    struct cond_user *u = &users[(h + k) & (TW_COND_USERS - 1)];
+    user_lock(u);
+    bool mine = u->waiters && u->cond == c;
+    if (mine && --u->waiters == 0) u->cond = 0;
+    user_unlock(u);
+    if (mine) return;
+  }
+}
+
+static void user_leave_cleanup(void *c) { user_leave((uintptr_t)c); }
+
+/* Reported before this thread's wait is published (it still holds its mutex until the real wait
+ * releases it: published, it would look like a waiter holding a lock). The event carries the
+ * other mutex where a misuse carries its call site, so this wait's stack is captured here. */
+static TW_NOINLINE void mismatch_found(struct tw_tls *t, pthread_cond_t *c, pthread_mutex_t *m,
+                                       const struct cond_user *other, uintptr_t pc, uintptr_t sp) {
+  tw_guard_enter(t);
+  uint32_t stack = tw_stack_capture_earlier(pc, sp);
+  tw_guard_leave(t);
+  tw__misuse(t, TW_MU_COND_MUTEX_MISMATCH, TW_MO_COND, (uintptr_t)c, (uintptr_t)m, 0,
+             other->thread, other->mutex, 0, stack);
+}
+
 static TW_NOINLINE int cond_wait_common(pthread_cond_t *c, pthread_mutex_t *m, enum tw_call call,
                                         clockid_t clk, const struct timespec *ts, uintptr_t pc,
                                         uintptr_t sp) {
@@ -67,10 +138,14 @@ static TW_NOINLINE int cond_wait_common(pthread_cond_t *c, pthread_mutex_t *m, e
   bool held = tw_held_find(t, (uintptr_t)m, -1) != NULL;
   if (tw_unlikely(destroyed(c)) || !held) wait_checks(t, c, m, pc, sp);
   TW_ERRNO_SAVE();
+  struct cond_user other;
+  if (user_enter((uintptr_t)c, (uintptr_t)m, t->self ? t->self->id : 0, &other))
+    mismatch_found(t, c, m, &other, pc, sp);
   struct tw_thread *self = tw_wait_enter(t, call, (uintptr_t)c, (uintptr_t)m, -1);
   TW_ERRNO_RESTORE();
   int r;
   tw_race_cond_waiting(c, m);
+  pthread_cleanup_push(user_leave_cleanup, (void *)c);
   pthread_cleanup_push(tw__wait_cancel_cleanup, self);
   switch (call) {
     case TW_CALL_COND_TIMEDWAIT: r = TW_REAL_FN(pthread_cond_timedwait)(c, m, ts); break;
@@ -78,8 +153,13 @@ static TW_NOINLINE int cond_wait_common(pthread_cond_t *c, pthread_mutex_t *m, e
     default: r = TW_REAL_FN(pthread_cond_wait)(c, m); break;
   }
   pthread_cleanup_pop(0);
+  pthread_cleanup_pop(0);
+  user_leave((uintptr_t)c);
   tw_race_cond_woken(c, m, r);
   tw_wait_leave(t, self);
+  /* EPERM: an error-checking mutex not held, already reported as cond-wait-unlocked. */
+  if (tw_unlikely(!tw_result_expected(r)) && !(r == EPERM && !held))
+    tw__call_result(t, call, TW_MO_COND, (uintptr_t)c, r, ts, pc, sp);
   /* A wait entered without the mutex (cond-wait-unlocked) returns holding it all the same. */
   if (!held && __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == gettid()) {
     int saved = errno;

@@ -108,6 +108,18 @@ void tw__misuse(struct tw_tls *t, enum tw_misuse what, enum tw_mu_obj kind, uint
 void tw__misuse_destroy_locked(struct tw_tls *t, enum tw_mu_obj kind, uintptr_t obj,
                                int holder_tid, uintptr_t pc, uintptr_t sp);
 
+/* After a blocking pthread call (slow paths only): a result that means a bug in the program, not
+ * one a correct program expects (EBUSY from a try, ETIMEDOUT from a timed call, EOWNERDEAD from a
+ * robust mutex, EAGAIN from a counter at its limit, EINTR), is a misuse: EDEADLK from a lock the
+ * thread already holds is self-relock (with where it took it), anything else call-failed. `ts`: the
+ * call's timeout, or NULL. Errno is kept. */
+void tw__call_result(struct tw_tls *t, enum tw_call call, enum tw_mu_obj kind, uintptr_t obj, int r,
+                     const struct timespec *ts, uintptr_t pc, uintptr_t sp);
+static inline bool tw_result_expected(int r) {
+  return r == 0 || r == EBUSY || r == ETIMEDOUT || r == EOWNERDEAD || r == EAGAIN || r == EINTR ||
+         r == ENOTRECOVERABLE;
+}
+
 /* exit-holding-locks: the thread is ending with t->held not empty (our TSD destructor). */
 void tw__misuse_exit_holding(struct tw_tls *t);
 
@@ -125,7 +137,8 @@ void tw__wait_cancel_cleanup(void *self);
  * and the new edges are sent (slow path). Returns true when every edge has been sent. */
 static inline bool tw_hook_lockorder(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr_t pc,
                                      uintptr_t sp) {
-  if (tw_likely(t->nheld == 0) || tw_likely(tw_lockorder_known(t, lock, mode))) return true;
+  if (tw_likely(t->nheld == 0)) return true;
+  if (tw_likely(tw_lockorder_known(t, lock, mode)) && tw_lock_tag_ok(lock, mode)) return true;
   tw_self(t);
   return tw__lockorder_slow(t, lock, mode, pc, sp);
 }

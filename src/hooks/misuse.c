@@ -50,32 +50,15 @@ void tw__misuse(struct tw_tls *t, enum tw_misuse what, enum tw_mu_obj kind, uint
 }
 
 void tw__misuse_exit_holding(struct tw_tls *t) {
-  uint32_t n = t->nheld;
-  if (n == 0) return;
-  uintptr_t site = t->held[0].pc;
-  uintptr_t key = seen_key(TW_MU_EXIT_HOLDING_LOCKS, site);
+  if (t->nheld == 0) return;
+  uintptr_t key = seen_key(TW_MU_EXIT_HOLDING_LOCKS, t->held[0].pc);
   if (tw_load_relaxed(seen_slot(key)) == key) return;
   struct tw_thread *self = tw_self(t);
   if (!self) return;
   int saved = errno;
   tw_guard_enter(t);
   tw_reporter_ensure_started();
-  bool sent = true;
-  for (uint32_t i = n; i-- > 0;) { /* innermost first; index 0 (the outermost) ends the report */
-    uintptr_t pc = t->held[i].pc;
-    struct tw_event ev = {
-        .type = TW_EV_MISUSE,
-        .flags = (uint8_t)(t->held[i].mode == TW_HELD_MUTEX ? TW_MO_MUTEX : TW_MO_RWLOCK),
-        .aux = TW_MU_EXIT_HOLDING_LOCKS,
-        .a = t->held[i].lock,
-        .b = i,
-        .c = site,
-        /* where it was taken: that frame has returned, so its return address is what is left */
-        .stack = tw_depot_put(&pc, 1),
-    };
-    sent &= tw_ring_push_wait(self, &ev);
-  }
-  if (sent) {
+  if (tw_misuse_push_exit_holding(t, self, false) > 0) {
     tw_store_relaxed(seen_slot(key), key);
     tw_reporter_await();
   }
@@ -94,6 +77,28 @@ void tw__misuse_destroy_locked(struct tw_tls *t, enum tw_mu_obj kind, uintptr_t 
     tw__misuse(t, TW_MU_DESTROY_LOCKED, kind, obj, 0, where, t->self ? t->self->id : 0, pc, sp, 0);
   } else {
     tw__misuse(t, TW_MU_DESTROY_LOCKED, kind, obj, (uint64_t)holder_tid, 0, 0, pc, sp, 0);
+  }
+  errno = saved;
+}
+
+void tw__call_result(struct tw_tls *t, enum tw_call call, enum tw_mu_obj kind, uintptr_t obj, int r,
+                     const struct timespec *ts, uintptr_t pc, uintptr_t sp) {
+  if (tw_result_expected(r) || TW_BYPASS(t)) return;
+  int saved = errno;
+  if (r == EDEADLK) {
+    const struct tw_held *h = tw_held_find(t, obj, -1);
+    uint32_t first = 0;
+    if (h) {
+      tw_guard_enter(t);
+      first = tw_stack_capture_earlier(h->pc, h->sp);
+      tw_guard_leave(t);
+    }
+    tw__misuse(t, TW_MU_SELF_RELOCK, kind, obj, 0, first, first && t->self ? t->self->id : 0, pc,
+               sp, 0);
+  } else {
+    bool bad_ts = ts && (ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L);
+    tw__misuse(t, TW_MU_CALL_FAILED, kind, obj, TW_CALL_FAILED_PACK(call, r, bad_ts), 0, 0, pc, sp,
+               0);
   }
   errno = saved;
 }

@@ -70,6 +70,13 @@ static TW_NOINLINE int lock_contended(struct tw_tls *t, pthread_mutex_t *m, enum
 
 static inline int acquired(int r) { return r == 0 || r == EOWNERDEAD; }
 
+#define TW_MUTEX_ROBUST_BIT 16 /* glibc's PTHREAD_MUTEX_ROBUST_NORMAL_NP bit of __kind */
+
+/* A robust mutex: its owner may end holding it (the next locker gets EOWNERDEAD). */
+static inline bool robust_kind(pthread_mutex_t *m) {
+  return (__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & TW_MUTEX_ROBUST_BIT) != 0;
+}
+
 static inline int looks_free(pthread_mutex_t *m) {
   return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0;
 }
@@ -84,8 +91,6 @@ static inline bool plain_kind(pthread_mutex_t *m) {
 }
 
 /* --- misuse checks (misuse.h) --- */
-
-#define TW_MUTEX_ROBUST_BIT 16 /* glibc's PTHREAD_MUTEX_ROBUST_NORMAL_NP bit of __kind */
 
 /* glibc marks a destroyed mutex with kind -1. Its robust-list words are then free (our memo is
  * void), so the destroy keeps there where it happened and who did it, for a later use. */
@@ -152,12 +157,14 @@ static inline int mutex_acquire(struct tw_tls *t, pthread_mutex_t *m, enum tw_ca
   uint64_t sig = tw_held_sig(t);
   bool sent = tw_hook_lockorder(t, (uintptr_t)m, TW_HELD_MUTEX, pc, sp);
   int r = looks_free(m) ? mutex_real(m, call, clk, ts) : lock_contended(t, m, call, clk, ts);
+  if (tw_unlikely(!tw_result_expected(r))) tw__call_result(t, call, TW_MO_MUTEX, (uintptr_t)m, r, ts, pc, sp);
   if (acquired(r)) {
     bool plain = plain_kind(m);
     if (sent && t->nheld && plain) memo_set(m, sig); /* set while we hold it */
     tw_held_push(t, (uintptr_t)m, pc, sp, TW_HELD_MUTEX);
     struct tw_held *top = &t->held[t->nheld - 1];
-    if (plain && top->lock == (uintptr_t)m && top->count == 1) top->plain = 1;
+    if (plain && top->lock == (uintptr_t)m && top->count == 1) top->plain = TW_HELD_PLAIN;
+    else if (robust_kind(m) && top->lock == (uintptr_t)m) top->plain = TW_HELD_ROBUST;
     tw_race_mutex_locked(m);
   }
   return r;
@@ -199,8 +206,11 @@ TW_HOOK int pthread_mutex_trylock(pthread_mutex_t *m) {
   if (tw_unlikely(destroyed(m)) && !TW_BYPASS(t)) use_after_destroy(t, m, TW_CALLER_PC(), TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_mutex_trylock)(m);
   /* A trylock cannot block: the mutex is held from now on, but no edge leads into it. */
-  if (!TW_BYPASS(t) && acquired(r) && !tw_pc_in_unwinder(TW_CALLER_PC()))
+  if (!TW_BYPASS(t) && acquired(r) && !tw_pc_in_unwinder(TW_CALLER_PC())) {
     tw_held_push(t, (uintptr_t)m, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_MUTEX);
+    struct tw_held *top = &t->held[t->nheld - 1];
+    if (robust_kind(m) && top->lock == (uintptr_t)m) top->plain = TW_HELD_ROBUST;
+  }
   if (acquired(r)) tw_race_mutex_locked(m);
   return r;
 }
@@ -267,6 +277,7 @@ TW_HOOK int pthread_mutex_destroy(pthread_mutex_t *m) {
                               TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_mutex_destroy)(m);
   if (r == 0) {
+    if (watched && tw_held_find(t, (uintptr_t)m, -1)) tw_held_pop(t, (uintptr_t)m); /* gone */
     tw_race_destroyed(m);
     tw_hook_lockorder_reset((uintptr_t)m);
     /* Not for a robust mutex: its list words may still link it into a thread's robust list. */

@@ -86,7 +86,12 @@ static TW_NOINLINE int rw_contended(struct tw_tls *t, pthread_rwlock_t *l, enum 
 static inline int rw_acquire(pthread_rwlock_t *l, enum tw_call call, uint32_t mode, clockid_t clk,
                              const struct timespec *ts, uintptr_t pc, uintptr_t sp) {
   struct tw_tls *t = tw_tls();
-  if (TW_BYPASS(t) || tw_unlikely(!ts_ok(ts))) return rw_real(l, call, clk, ts);
+  if (TW_BYPASS(t)) return rw_real(l, call, clk, ts);
+  if (tw_unlikely(!ts_ok(ts))) {
+    int r = rw_real(l, call, clk, ts);
+    tw__call_result(t, call, TW_MO_RWLOCK, (uintptr_t)l, r, ts, pc, sp);
+    return r;
+  }
   if (tw_unlikely(destroyed(l))) {
     use_after_destroy(t, l, pc, sp);
     return rw_real(l, call, clk, ts);
@@ -96,6 +101,7 @@ static inline int rw_acquire(pthread_rwlock_t *l, enum tw_call call, uint32_t mo
   int r = try_fn(l);
   if (r == 0 || r == EBUSY) tw_hook_lockorder(t, (uintptr_t)l, mode, pc, sp);
   if (tw_unlikely(r == EBUSY)) r = rw_contended(t, l, call, clk, ts);
+  if (tw_unlikely(!tw_result_expected(r))) tw__call_result(t, call, TW_MO_RWLOCK, (uintptr_t)l, r, ts, pc, sp);
   if (r == 0) tw_held_push(t, (uintptr_t)l, pc, sp, mode);
   if (r == 0) tw_race_rwlock_locked(l, mode == TW_HELD_WRITE);
   return r;
@@ -184,6 +190,7 @@ TW_HOOK int pthread_rwlock_destroy(pthread_rwlock_t *l) {
   if (watched && (destroyed(l) || rw_held(l))) destroy_checks(t, l, TW_CALLER_PC(), TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_rwlock_destroy)(l);
   if (r == 0) {
+    if (watched && tw_held_find(t, (uintptr_t)l, -1)) tw_held_pop(t, (uintptr_t)l); /* gone */
     tw_race_destroyed(l);
     tw_hook_lockorder_reset((uintptr_t)l);
     if (watched) {

@@ -204,8 +204,35 @@ static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only
   return r;
 }
 
+/* A detach or join made while the thread is leaving (from a TSD destructor that runs after ours:
+ * GLib drops its last reference to a GThread there and detaches the thread): recorded all the same,
+ * or the thread would be "exited but never joined". The thread's own record is found by its handle:
+ * an exited joinable record stays in the handle table until it is joined or detached. */
+static TW_NOINLINE int lifecycle_while_leaving(struct tw_tls *t, pthread_t th, void **ret,
+                                               bool join) {
+  tw_guard_enter(t);
+  struct tw_thread *target = tw_registry_lookup(th);
+  if (target) {
+    if (join) tw_registry_join_begin(target);
+    else tw_registry_detach_begin(target);
+  }
+  tw_guard_leave(t);
+  int r = join ? TW_REAL_FN(pthread_join)(th, ret) : TW_REAL_FN(pthread_detach)(th);
+  if (target) {
+    int saved = errno;
+    tw_guard_enter(t);
+    if (join) tw_registry_join_end(target, r, 0, 0);
+    else tw_registry_detach_end(target, r, 0, 0);
+    tw_guard_leave(t);
+    errno = saved;
+  }
+  return r;
+}
+
 #define TW_JOIN_SITE TW_CALLER_PC(), TW_CALLER_SP()
 TW_HOOK int pthread_join(pthread_t th, void **ret) {
+  struct tw_tls *t = tw_tls();
+  if (tw_unlikely(t->gone) && !t->guard) return lifecycle_while_leaving(t, th, ret, true);
   return join_common(th, ret, TW_CALL_JOIN, 0, 0, NULL, TW_JOIN_SITE);
 }
 TW_HOOK int pthread_tryjoin_np(pthread_t th, void **ret) {
@@ -221,6 +248,7 @@ TW_HOOK int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk, const 
 
 TW_HOOK int pthread_detach(pthread_t th) {
   struct tw_tls *t = tw_tls();
+  if (tw_unlikely(t->gone) && !t->guard) return lifecycle_while_leaving(t, th, NULL, false);
   if (TW_BYPASS(t)) return TW_REAL_FN(pthread_detach)(th);
   TW_ERRNO_SAVE();
   struct tw_thread *self = tw_self(t), *target;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/limits.h"
+#include "base/options.h"
 #include "base/out.h"
 #include "race/trap.h"
 #include "report/emit.h"
@@ -20,6 +21,7 @@ int tw__race_backend;
 int tw__race_off_errno;
 int tw__race_test_refuse;
 int tw__race_test_mode;
+int tw__race_test_dead;
 
 /* ---------------------------------------------------------------------------------------------
  * Messages
@@ -100,6 +102,7 @@ uint64_t tw__race_sig_data_of(int piece) {
  * unblocked.
  * Returns 0 (fires), 1 (does not fire), or the errno of a refused perf_event_open. */
 static int self_test(void) {
+  if (tw__race_test_dead) return 1; /* TW_TEST_RACE_BACKEND=dead: as on a VM whose registers never fire */
   int fd = tw__race_open_bp(0, (uintptr_t)&tw__race_probe_word, sizeof(tw__race_probe_word), PROBE_SIG_DATA);
   if (fd < 0) return errno ? errno : EINVAL;
   sigset_t trap, old;
@@ -120,20 +123,31 @@ void tw__race_choose_backend(void) {
   if (tw__race_backend != BK_UNSET) return;
   tw__race_ensure_trap_handler();
   if (!tw__race_trap_installed) {
-    tw__race_turn_off(errno, "cannot tw__race_install a SIGTRAP handler");
+    tw__race_turn_off(errno, "cannot install a SIGTRAP handler");
     return;
   }
-  if (tw__race_test_mode == 2) {
+  if (tw__race_test_mode == 2 || tw__opt.watch_mode == TW_WATCH_PAGE) {
     tw__race_backend = BK_PAGE;
   } else {
     int r = self_test();
     if (r == 0) {
       tw__race_backend = BK_HW;
     } else if (r == 1) {
-      if (tw__race_test_mode == 1) tw__race_backend = BK_PAGE;
-      else
-        tw__race_turn_off(ENOTSUP, "hardware watchpoints are accepted by perf_event_open but never fire on "
-                          "this machine (a hypervisor without debug-register support?)");
+      if (tw__race_test_mode == 1) {
+        tw__race_backend = BK_PAGE;
+      } else if (tw__opt.watch_mode == TW_WATCH_AUTO) {
+        tw__race_backend = BK_PAGE;
+        tw__race_log_line(
+            "race watching uses page protection (THREADWATCH_WATCH_MODE=page): hardware watchpoints "
+            "are accepted by perf_event_open but never fire on this machine; every access to a "
+            "watched page traps (a few microseconds each, whatever else the page holds), a system "
+            "call given a pointer into it fails with EFAULT, and a program's own SIGSEGV handler "
+            "sees only the faults that are not ours");
+      } else {
+        tw__race_turn_off(ENOTSUP, "hardware watchpoints are accepted by perf_event_open but never "
+                          "fire on this machine (a hypervisor without debug-register support?); "
+                          "THREADWATCH_WATCH_MODE=page watches with page protection instead");
+      }
     } else {
       char why[200];
       switch (r) {
@@ -164,7 +178,7 @@ void tw__race_choose_backend(void) {
   if (tw__race_backend == BK_PAGE) {
     tw__race_page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
     if (tw__race_install(SIGSEGV, tw__race_on_sigsegv, &tw__race_old_segv) == 0) tw__race_segv_installed = 1;
-    else tw__race_turn_off(errno, "cannot tw__race_install a SIGSEGV handler for page emulation");
+    else tw__race_turn_off(errno, "cannot install a SIGSEGV handler for page emulation");
   }
 }
 

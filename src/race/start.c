@@ -26,6 +26,7 @@ static void read_test_env(void) {
   if (!m) return;
   if (strcmp(m, "auto") == 0) tw__race_test_mode = 1;
   else if (strcmp(m, "page") == 0) tw__race_test_mode = 2;
+  else if (strcmp(m, "dead") == 0) tw__race_test_dead = 1;
   else if (strncmp(m, "refuse:", 7) == 0) {
     static const struct { const char *name; int e; } names[] = {
         {"EACCES", EACCES}, {"EPERM", EPERM}, {"ENOSYS", ENOSYS}, {"ENOENT", ENOENT},

@@ -40,6 +40,7 @@ enum tw__race_backend { BK_UNSET = 0, BK_HW, BK_PAGE, BK_OFF };
 extern int tw__race_backend;
 extern int tw__race_off_errno;   /* why it is off (returned by tw_race_watch) */
 extern int tw__race_test_refuse; /* TW_TEST_RACE_BACKEND=refuse:ERRNO: perf_event_open fails so */
+extern int tw__race_test_dead;   /* TW_TEST_RACE_BACKEND=dead: the self-test finds breakpoints dead */
 extern int tw__race_test_mode;   /* 0 hardware only, 1 auto (page emulation if it does not fire),
                                   * 2 page emulation */
 

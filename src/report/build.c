@@ -4,8 +4,10 @@
 #include <assert.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/tw.h"
+#include "report/format.h"
 #include "report/symbolize.h"
 #include "runtime/fdtrack.h"
 #include "runtime/names.h"
@@ -25,7 +27,10 @@ static const char *base(const char *path) {
 /* A frame in a system library (libc, libstdc++, ...): the headline names the application's code
  * that called into it instead (std::thread's constructor calls pthread_create, not the user). */
 static bool system_frame(const struct tw_frame *f) {
-  if (f->file && strncmp(f->file, "/usr/include/", 13) == 0) return true; /* inlined from headers */
+  /* A frame of code from a system header (inlined, or a template instance) is the library's; the
+   * function it was inlined into has its own frame with its own file, judged on its own
+   * (tw_symbolize walks the whole chain, so that frame is always there). */
+  if (tw_symbolize_system_file(f->file)) return true;
   /* A sanitizer runtime linked into the program (clang's static ASan): its interceptors are in the
    * executable, but they are not the program's code. */
   if (f->function && (strncmp(f->function, "__interceptor_", 14) == 0 ||
@@ -56,7 +61,14 @@ void tw_report_where(uint32_t stack, char *buf, size_t n) {
       }
   }
   if (f.file) snprintf(buf, n, "%s (%s:%d)", f.function, base(f.file), f.line);
+  else if (strcmp(f.function, "??") == 0 && strcmp(f.module, "??") != 0)
+    snprintf(buf, n, "?? (%s+0x%lx)", base(f.module), (unsigned long)f.module_offset);
   else snprintf(buf, n, "%s (%s)", f.function, base(f.module));
+}
+
+void tw_report_thread_label(uint64_t id, char *buf, size_t n) {
+  struct tw_thread_snap s;
+  tw_format_label(buf, n, id, tw_registry_snap_by_id(id, &s) ? s.name : "");
 }
 
 static void describe_wait(struct tw_report_thread *rt) {
@@ -117,6 +129,17 @@ void tw_report_thread_from_snap(struct tw_report_thread *rt, const struct tw_thr
 
 void tw_report_thread_locate(struct tw_report_thread *rt) {
   if (rt->state != TW_TS_RUNNING) return;
+  if (rt->tid > 0 && rt->tid == gettid()) {
+    /* The thread making this report (a worker that called exit() while main joined it). Read
+     * "remotely", its own /proc syscall file says "read" and its live stack changes under the
+     * unwinder: garbage frames (issue 11 item 5). Its own stack is captured here instead. */
+    rt->stack = tw_stack_capture();
+    char where[100] = "";
+    if (rt->stack) tw_report_where(rt->stack, where, sizeof(where));
+    snprintf(rt->note, sizeof(rt->note), "the thread making this report%s%s",
+             where[0] ? ", at " : "", where);
+    return;
+  }
   long nr = -1;
   rt->stack = rt->tid > 0 ? tw_unwind_other(rt->tid, &nr) : 0;
   static const struct { long nr; const char *name; } names[] = {

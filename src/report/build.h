@@ -13,6 +13,9 @@
  * "an unknown place" if none. */
 void tw_report_where(uint32_t stack, char *buf, size_t n);
 
+/* `T2 "name"` (or `T2` without a name) for thread id `id`, its name from the registry. */
+void tw_report_thread_label(uint64_t id, char *buf, size_t n);
+
 /* Fills thread `rt` of a report from a registry snapshot: state, what it waits on (described), for
  * how long, its stacks. */
 void tw_report_thread_from_snap(struct tw_report_thread *rt, const struct tw_thread_snap *s,

@@ -18,6 +18,7 @@
 #include "base/tw.h"
 #include "report/build.h"
 #include "report/fingerprint.h"
+#include "report/pools.h"
 #include "report/suppress.h"
 #include "report/symbolize.h"
 #include "report/writer.h"
@@ -173,6 +174,7 @@ static int frames_match(const struct tw_suppressions *sup, const struct tw_repor
 
 /* Whether a suppression matches the report; the rule that did counts it. */
 static bool suppressed(const struct tw_report *r) {
+  if (tw__opt.default_suppressions && tw_report_runtime_owned(r)) return true;
   struct tw_suppressions *sup = tw__suppressions();
   if (!sup) return false;
   int rule = -1;

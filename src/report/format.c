@@ -13,15 +13,24 @@ void tw_format_duration(char *buf, size_t n, uint64_t ns) {
   else snprintf(buf, n, "%.0fms", (double)ns / 1e6);
 }
 
+/* The thread name of a report, with control bytes replaced (they must not fake report lines). */
+static void safe_name(char *safe, size_t n, const char *name) {
+  size_t k = 0;
+  for (; k + 1 < n && name[k]; k++)
+    safe[k] = (unsigned char)name[k] < 0x20 || name[k] == 0x7f ? '?' : name[k];
+  safe[k] = '\0';
+}
+
 void tw_format_who(struct tw_out *o, const struct tw_report_thread *t) {
-  tw_out_fmt(o, "T%llu", (unsigned long long)t->id);
-  if (t->name[0]) {
-    char safe[sizeof(t->name)];
-    size_t k = 0;
-    for (; k + 1 < sizeof(safe) && t->name[k]; k++)
-      safe[k] = (unsigned char)t->name[k] < 0x20 || t->name[k] == 0x7f ? '?' : t->name[k];
-    safe[k] = '\0';
-    tw_out_fmt(o, " \"%s\"", safe);
-  }
+  char label[64];
+  tw_format_label(label, sizeof(label), t->id, t->name);
+  tw_out_str(o, label);
   if (t->tid > 0) tw_out_fmt(o, " (tid %d)", t->tid);
+}
+
+void tw_format_label(char *buf, size_t n, uint64_t id, const char *name) {
+  char safe[sizeof(((struct tw_report_thread *)0)->name)];
+  safe_name(safe, sizeof(safe), name ? name : "");
+  if (safe[0]) snprintf(buf, n, "T%llu \"%s\"", (unsigned long long)id, safe);
+  else snprintf(buf, n, "T%llu", (unsigned long long)id);
 }

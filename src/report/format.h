@@ -18,4 +18,7 @@ void tw_format_duration(char *buf, size_t n, uint64_t ns);
  * fake report lines). The tid only when known. */
 void tw_format_who(struct tw_out *o, const struct tw_report_thread *t);
 
+/* `T2 "name"`, or `T2` for a thread without a name, into buf (control bytes of the name as '?'). */
+void tw_format_label(char *buf, size_t n, uint64_t id, const char *name);
+
 #endif

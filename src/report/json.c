@@ -27,6 +27,8 @@ void tw_report_json_stack(struct tw_out *o, uint32_t stack) {
       }
       tw_out_str(o, ",\"module\":");
       tw_out_json_str(o, f->module);
+      tw_out_fmt(o, ",\"module_offset\":\"0x%lx\"", (unsigned long)f->module_offset);
+      if (f->build_id) tw_out_fmt(o, ",\"build_id\":\"%s\"", f->build_id);
       if (f->inlined) tw_out_str(o, ",\"inlined\":true");
       tw_out_str(o, "}");
     }

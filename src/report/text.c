@@ -22,7 +22,11 @@ void tw_report_text_stack(struct tw_out *o, uint32_t stack, const char *indent) 
     for (int j = 0; j < nf; j++) {
       tw_out_fmt(o, "%s#%d 0x%lx in %s", indent, num++, (unsigned long)f[j].pc, f[j].function);
       if (f[j].file) tw_out_fmt(o, " %s:%d", f[j].file, f[j].line);
-      tw_out_fmt(o, " (%s)%s\n", f[j].module, f[j].inlined ? " [inlined]" : "");
+      /* Without a symbol, module+offset is what `addr2line -e MODULE` resolves offline. */
+      if (strcmp(f[j].function, "??") == 0 && strcmp(f[j].module, "??") != 0)
+        tw_out_fmt(o, " (%s+0x%lx)", f[j].module, (unsigned long)f[j].module_offset);
+      else tw_out_fmt(o, " (%s)", f[j].module);
+      tw_out_fmt(o, "%s\n", f[j].inlined ? " [inlined]" : "");
     }
   }
 }
@@ -60,8 +64,13 @@ static void text_cycle(struct tw_out *o, const struct tw_report *r) {
     const struct tw_report_edge *e = &r->edges[i];
     const struct tw_report_lock *from = &r->locks[e->from];
     uint8_t to_kind = e->to < r->nlocks ? r->locks[e->to].kind : 0; /* cut cycles: not listed */
-    tw_out_fmt(o, "  M%u => M%u: T%llu took M%u%s while holding M%u%s (order seen %u time%s):\n",
-               e->from + 1, e->to + 1, (unsigned long long)e->thread, e->to + 1,
+    const char *name = ""; /* the report lists each edge thread with its name */
+    for (uint32_t k = 0; k < r->nthreads; k++)
+      if (r->threads[k].id == e->thread) name = r->threads[k].name;
+    char who[48];
+    tw_format_label(who, sizeof(who), e->thread, name);
+    tw_out_fmt(o, "  M%u => M%u: %s took M%u%s while holding M%u%s (order seen %u time%s):\n",
+               e->from + 1, e->to + 1, who, e->to + 1,
                mode_name(e->to_mode, to_kind), e->from + 1, mode_name(e->from_mode, from->kind),
                e->seen, e->seen == 1 ? "" : "s");
     tw_report_text_stack(o, e->stack_to, "    ");

@@ -19,12 +19,16 @@ struct tw_held {
   union {
     struct {
       uint16_t mode;  /* enum tw_held_mode */
-      uint16_t plain; /* a plain mutex (hooks/mutex.c): its unlock by the owner cannot fail */
+      uint16_t plain; /* TW_HELD_PLAIN: a plain mutex (hooks/mutex.c), whose unlock by the owner
+                       * cannot fail; TW_HELD_ROBUST: a robust mutex (its owner may end holding it:
+                       * that is the protocol, not a misuse) */
       uint32_t count; /* recursive acquisitions of the same lock */
     };
     uint64_t state;   /* the three at once: one compare on the unlock fast path */
   };
 };
+
+enum { TW_HELD_PLAIN = 1, TW_HELD_ROBUST = 2 };
 
 /* The state of a plain mutex taken once. */
 #define TW_HELD_PLAIN_ONCE ((uint64_t)1 << 32 | (uint64_t)1 << 16 | TW_HELD_MUTEX)

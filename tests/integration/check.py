@@ -453,6 +453,12 @@ def frame_errors(frames, where):
         for key in ("function", "module"):
             if not isinstance(fr.get(key), str):
                 errs.append(f"{w}: missing string {key!r}")
+        off = fr.get("module_offset")
+        if not isinstance(off, str) or not re.fullmatch(r"0x[0-9a-f]+", off):
+            errs.append(f"{w}: module_offset {off!r} is not a hex string")
+        bid = fr.get("build_id")
+        if bid is not None and (not isinstance(bid, str) or not re.fullmatch(r"[0-9a-f]{2,128}", bid)):
+            errs.append(f"{w}: build_id {bid!r} is not a hex string")
         if "line" in fr and not isinstance(fr["line"], int):
             errs.append(f"{w}: line is not a number")
         if ("file" in fr) != ("line" in fr):

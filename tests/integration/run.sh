@@ -107,7 +107,8 @@
 # docs/report.schema.json (tests/integration/jsonschema_lite.py, and the `jsonschema` package as
 # well when python has it); every JSON line parses and follows docs/report-format.md (kind/what/message/pid/
 # count/threads/omitted_threads/dropped_events; each thread's id/tid/name/state/parent/stack/
-# created_at, `wait` exactly when blocked; frames with pc/function/module and no threadwatch frame;
+# created_at, `wait` exactly when blocked; frames with pc/function/module/module_offset (a build_id,
+# when present, in hex) and no threadwatch frame;
 # `groups` for thread-surge, none counting more threads than the report; count = listed + omitted
 # for thread-leak; each blocked thread's wait has a string object, for_ms >= 0, and where present a
 # hex address, an fd and held_by (thread ids); for deadlock: what wait-cycle/self-relock/

@@ -624,6 +624,39 @@ static void test_report_json_text_surge_more_threads_line(void **state) {
     fail_msg("empty thread-id list in the text report:\n%s", text);
 }
 
+/* A lock-order cycle's edge lines name each edge's thread with its name from the report's threads
+ * (`T2 "payer" took ...`); a thread without a name stays `T3`, and control bytes of a name never
+ * reach the text. */
+static void test_report_json_text_cycle_edges_name_threads(void **state) {
+  (void)state;
+  static struct tw_report r;
+  memset(&r, 0, sizeof(r));
+  r.kind = "lock-order-cycle";
+  r.what = "lock-order";
+  snprintf(r.message, sizeof(r.message), "potential deadlock");
+  r.count = 2;
+  r.nlocks = r.nedges = r.cycle_len = 2;
+  r.locks[0] = (struct tw_report_lock){.addr = 0x1000};
+  snprintf(r.locks[0].symbol, sizeof(r.locks[0].symbol), "accounts_lock");
+  r.locks[1] = (struct tw_report_lock){.addr = 0x2000};
+  r.edges[0] = (struct tw_report_edge){.from = 0, .to = 1, .thread = 2, .seen = 1};
+  r.edges[1] = (struct tw_report_edge){.from = 1, .to = 0, .thread = 3, .seen = 1};
+  r.nthreads = 2;
+  r.threads[0] = (struct tw_report_thread){.id = 2, .parent = 1, .state = TW_TS_RUNNING};
+  snprintf(r.threads[0].name, sizeof(r.threads[0].name), "pay\ner");
+  r.threads[1] = (struct tw_report_thread){.id = 3, .parent = 1, .state = TW_TS_RUNNING};
+  tw_out_init(&out, -1);
+  tw_report_text(&out, &r, 9);
+  static char text[sizeof(out.buf) + 1];
+  memcpy(text, out.buf, out.len);
+  text[out.len] = '\0';
+  if (!strstr(text, "  M1 => M2: T2 \"pay?er\" took M2 while holding M1 (order seen 1 time):\n"))
+    fail_msg("edge line of T2 missing:\n%s", text);
+  if (!strstr(text, "  M2 => M1: T3 took M1 while holding M2 (order seen 1 time):\n"))
+    fail_msg("edge line of T3 missing:\n%s", text);
+  assert_non_null(strstr(text, "  M1 = mutex 0x1000 (accounts_lock), first seen taken at:\n"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_report_json_validator_sanity),
@@ -636,6 +669,7 @@ int main(void) {
       cmocka_unit_test(test_report_json_str_escapes_mixed_string),
       cmocka_unit_test(test_report_json_text_headline),
       cmocka_unit_test(test_report_json_text_surge_more_threads_line),
+      cmocka_unit_test(test_report_json_text_cycle_edges_name_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

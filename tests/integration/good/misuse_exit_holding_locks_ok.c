@@ -80,5 +80,6 @@ int main(void) {
   TW_OK(pthread_mutex_unlock(&mu));
 
   TW_OK(pthread_mutex_lock(&main_lock));
-  return 0; /* main ends holding main_lock */
+  TW_OK(pthread_mutex_unlock(&main_lock)); /* main ending holding it is exit-holding-locks too */
+  return 0;
 }
