@@ -59,6 +59,7 @@ struct threadwatch__api {
   int (*check_leaks)(threadwatch_mark_t mark, unsigned int timeout_ms);
   int (*dump)(int fd);
   int (*name_lock)(const void *lock, const char *name);
+  int (*check_leaks_text)(threadwatch_mark_t mark, unsigned int timeout_ms, char *buf, size_t len);
 };
 
 #if defined(__cplusplus) && __cplusplus >= 201103L
@@ -192,6 +193,24 @@ static inline threadwatch_mark_t threadwatch_mark(void) {
  * for a report another thread is writing. Not for hot paths. */
 static inline int threadwatch_check_leaks(threadwatch_mark_t mark, unsigned int timeout_ms) {
   const struct threadwatch__api *a = threadwatch__get();
+  return THREADWATCH__HAS(a, check_leaks) ? a->check_leaks(mark, timeout_ms) : 0;
+}
+
+/* threadwatch_check_leaks that also hands back the evidence, for a test framework's failure
+ * message (goleak prints the goroutines in the test failure, not on stderr): the same check, the
+ * same reports (text log, THREADWATCH_JSON, THREADWATCH_SARIF) and the same return value, and the
+ * text of the reports this call made is copied into buf (NUL-terminated, at most len bytes; a text
+ * that does not fit is cut and ends with "...\n"). Leaked threads an earlier check already reported
+ * are counted but not reported again; a line in buf says how many. Nothing leaked: buf is "".
+ *   char why[8192];
+ *   EXPECT_EQ(threadwatch_check_leaks_text(mark, 100, why, sizeof(why)), 0) << why;
+ * buf may be NULL when len is 0. Returns as threadwatch_check_leaks; without the library, 0 with
+ * buf set to "". */
+static inline int threadwatch_check_leaks_text(threadwatch_mark_t mark, unsigned int timeout_ms,
+                                               char *buf, size_t len) {
+  const struct threadwatch__api *a = threadwatch__get();
+  if (THREADWATCH__HAS(a, check_leaks_text)) return a->check_leaks_text(mark, timeout_ms, buf, len);
+  if (buf != THREADWATCH__NULL && len > 0) buf[0] = '\0';
   return THREADWATCH__HAS(a, check_leaks) ? a->check_leaks(mark, timeout_ms) : 0;
 }
 

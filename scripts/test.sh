@@ -4,12 +4,15 @@
 # by gcc, then again by clang), fidelity tests
 # (same results and errno with and without the preload), `threadwatch dump` tests (hung processes
 # asked for their threads), `threadwatch attach` tests (hung processes without the preload, stopped
-# for a moment with ptrace), profile tests (pprof files read back by `go tool pprof`), and a
-# benchmark smoke run (never pass/fail on timing). On a fresh Debian machine, run as root, it
-# installs what it needs first.
+# for a moment with ptrace), profile tests (pprof files read back by `go tool pprof`), CLI tests
+# (every command and flag, SARIF validated by Microsoft's sarif-multitool, JUnit, install into a
+# prefix, the CI examples run locally, the .deb installed and removed), and a benchmark smoke run
+# (never pass/fail on timing). On a fresh Debian machine, run as root, it installs what it needs
+# first: Debian packages, and the SARIF multitool from npm into .cache/sarif-multitool.
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh --quick    one build (gcc), unit + integration (+ shell) + fidelity + dump + api + process + attach + profile
+#   scripts/test.sh --quick    one build (gcc), unit + integration (+ shell) + fidelity + dump + api + process + attach
+#                              + profile + cli
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -20,20 +23,37 @@ JOBS=${JOBS:-2}
 
 # strace: a shell test traces the report's writes; libdebuginfod1: the debuginfod tests prove that
 # libdw's client (which libdw loads when it is installed) stays off unless THREADWATCH_DEBUGINFOD=1.
-# GLib, libuv, TBB, LLVM's OpenMP: the runtime-pool tests. zlib: the pprof writer gzips.
-# golang-go: the profile tests read the pprof files with `go tool pprof`.
-PKGS="build-essential cmake pkg-config clang libunwind-dev uthash-dev libcmocka-dev libdw-dev zlib1g-dev python3 strace libdebuginfod1 libglib2.0-dev libuv1-dev libtbb-dev libomp-dev golang-go"
+# GLib, libuv, TBB, LLVM's OpenMP: the runtime-pool tests. libgtest-dev: examples/goleak_gtest;
+# dpkg-dev: cpack's dpkg-shlibdeps for the .deb; npm: the SARIF multitool below. zlib: the pprof
+# writer gzips. golang-go: the profile tests read the pprof files with `go tool pprof`.
+PKGS="build-essential cmake pkg-config clang libunwind-dev uthash-dev libcmocka-dev libdw-dev zlib1g-dev python3 strace libdebuginfod1 libglib2.0-dev libuv1-dev libtbb-dev libomp-dev
+      libgtest-dev dpkg-dev golang-go"
+# The SARIF validator the tests run (tests/cli/run.sh): Microsoft's, from npm, kept in the tree.
+SARIF_TOOL_VERSION=5.7.0
+SARIF_DIR=$ROOT/.cache/sarif-multitool
 install_deps() {
   local missing=""
   for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
-  [ -z "$missing" ] && return 0
-  if [ "$(id -u)" != 0 ]; then
-    echo "test.sh: missing Debian packages:$missing (run as root, or install them)" >&2
-    exit 1
+  command -v npm >/dev/null 2>&1 || missing="$missing npm"
+  if [ -n "$missing" ]; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "test.sh: missing Debian packages:$missing (run as root, or install them)" >&2
+      exit 1
+    fi
+    echo "test.sh: installing$missing"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null \
+      || { echo "test.sh: apt-get install failed" >&2; exit 1; }
   fi
-  echo "test.sh: installing$missing"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null \
-    || { echo "test.sh: apt-get install failed" >&2; exit 1; }
+  if [ ! -x "$SARIF_DIR/node_modules/.bin/sarif-multitool" ]; then
+    echo "test.sh: installing @microsoft/sarif-multitool@$SARIF_TOOL_VERSION into $SARIF_DIR"
+    mkdir -p "$SARIF_DIR"
+    (cd "$SARIF_DIR" && timeout 600 npm install --no-audit --no-fund --prefix . \
+       "@microsoft/sarif-multitool@$SARIF_TOOL_VERSION" >npm.log 2>&1) \
+      || { cat "$SARIF_DIR/npm.log" >&2; echo "test.sh: npm install of the SARIF multitool failed" >&2; exit 1; }
+    # Its native binary must be executable (the package's postinstall does it; npm may skip it).
+    chmod u+x "$SARIF_DIR"/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool 2>/dev/null
+  fi
+  export TW_SARIF_MULTITOOL=$SARIF_DIR/node_modules/.bin/sarif-multitool
 }
 install_deps
 
@@ -74,6 +94,7 @@ step "api tests (gcc build)" bash tests/api/run.sh "$B"
 step "process tests (gcc build)" bash tests/process/run.sh "$B"
 step "attach tests (gcc build)" bash tests/attach/run.sh "$B"
 step "profile tests (gcc build)" bash tests/profile/run.sh "$B"
+step "cli tests: SARIF, JUnit, install, CI examples, .deb (gcc build)" bash tests/cli/run.sh "$B"
 
 if [ $QUICK = 0 ]; then
   # The same verdicts, with file:line in every frame that has debug info, for programs built by

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <libunwind-ptrace.h>
 #include <sched.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "cli.h"
 #include "base/demangle.h"
 #include "report/symbolize.h"
 
@@ -727,33 +729,48 @@ static bool maps_have(pid_t pid, const char *what, int *lines) {
 
 /* --- the command ------------------------------------------------------------------------------ */
 
-static void attach_usage(FILE *f) {
-  fprintf(f, "usage: threadwatch attach [--all|-a] [--json] PID\n");
-}
-
 int cmd_attach(int argc, char **argv) {
+  enum { O_HOLD = 0x3000, O_PPROF, O_FOLDED };
+  static const struct option longopts[] = {{"all", no_argument, NULL, 'a'},
+                                           {"json", no_argument, NULL, 'j'},
+                                           {"hold-for-test", no_argument, NULL, O_HOLD},
+                                           {"pprof", optional_argument, NULL, O_PPROF},
+                                           {"folded", optional_argument, NULL, O_FOLDED},
+                                           {"help", no_argument, NULL, CLI_OPT_HELP},
+                                           {"version", no_argument, NULL, CLI_OPT_VERSION},
+                                           {NULL, 0, NULL, 0}};
   bool all = false, json = false, hold = false;
-  const char *pid_arg = NULL;
-  for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "-a") == 0) all = true;
-    else if (strcmp(argv[i], "--json") == 0) json = true;
-    else if (strcmp(argv[i], "--hold-for-test") == 0) hold = true; /* tests/attach: see run.sh */
-    else if (strcmp(argv[i], "--pprof") == 0 || strcmp(argv[i], "--folded") == 0) {
-      fprintf(stderr, "threadwatch: attach %s is not supported yet (profiles come with the "
-                      "profile issue); use --json for the stacks\n", argv[i]);
-      return 2;
-    } else if (!pid_arg && argv[i][0] != '-') pid_arg = argv[i];
-    else {
-      attach_usage(stderr);
-      return 2;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "ajh", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'a': all = true; break;
+      case 'j': json = true; break;
+      case O_HOLD: hold = true; break; /* tests/attach: see run.sh */
+      case O_PPROF:
+      case O_FOLDED:
+        fprintf(stderr, "threadwatch: attach %s is not supported yet (profiles come with the "
+                        "profile issue); use --json for the stacks\n",
+                c == O_PPROF ? "--pprof" : "--folded");
+        return 2;
+      case CLI_OPT_HELP: return cli_help("attach", stdout);
+      case CLI_OPT_VERSION: return cli_version();
+      default:
+        fprintf(stderr, "usage: threadwatch attach [-a|--all] [-j|--json] PID\n");
+        return 2;
     }
   }
+  if (optind >= argc) return cli_misuse("attach", "no PID given");
+  if (optind + 1 < argc) return cli_misuse("attach", "one PID only (got '%s' too)", argv[optind + 1]);
+  const char *pid_arg = argv[optind];
   char *end = NULL;
-  long lpid = pid_arg ? strtol(pid_arg, &end, 10) : 0;
-  if (!pid_arg || *end != '\0' || lpid <= 0 || lpid > 0x3fffffff) {
-    attach_usage(stderr);
-    return 2;
-  }
+  long lpid = strtol(pid_arg, &end, 10);
+  if (*end != '\0' || end == pid_arg || lpid <= 0 || lpid > 0x3fffffff)
+    return cli_misuse("attach", "'%s' is not a process id", pid_arg);
+  long tgid = tw_cli_tgid(lpid);
+  if (tgid > 0 && tgid != lpid)
+    return fail("%ld is a thread of process %ld, not a process: threadwatch attach %ld", lpid, tgid,
+                tgid);
   pid_t pid = (pid_t)lpid;
   uint64_t t0 = now_ns();
   char path[64];

@@ -1,7 +1,12 @@
-/* threadwatch CLI: run a program under the preloaded library, dump a running program's threads,
- * attach to a program that is not under it (attach.c), print the option table. */
+/* threadwatch CLI: the command table, help and version for every command, `run` (a program under
+ * the preloaded library), `options`, and `dump` (a running program's threads, over its socket).
+ * `report` and `suppress` (saved JSON Lines) are in report_cmd.c, `attach` in attach.c. */
+#include <ctype.h>
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
 #include <linux/limits.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -16,91 +21,507 @@
 #include <unistd.h>
 
 #include "base/options.h"
+#include "cli.h"
+#include "report/view.h"
 
-int cmd_attach(int argc, char **argv); /* attach.c */
+/* Where the installed library is, relative to the installed CLI's directory (CMake computes it from
+ * the install directories: "../lib", "../lib/x86_64-linux-gnu"). No absolute path is compiled in:
+ * a copied or relocated installation finds its own library, never a build tree's. */
+#ifndef TW_LIB_RELDIR
+#define TW_LIB_RELDIR "../lib"
+#endif
 
-static void usage(FILE *f) {
-  fprintf(f,
-          "usage: threadwatch run [--] PROGRAM [ARGS...]   run PROGRAM with libthreadwatch.so preloaded\n"
-          "       threadwatch dump [--all|-a] [--json] PID  print the threads of a running PID\n"
-          "                                                 (grouped by stack; --all: one by one)\n"
-          "       threadwatch dump --pprof[=KIND] PID > FILE.pb.gz\n"
-          "       threadwatch dump --folded[=KIND] PID     a profile of a running PID, KIND threads\n"
-          "                                                 (default), block or mutex: gzipped pprof\n"
-          "                                                 for `go tool pprof`, or folded stacks\n"
-          "                                                 (also --profile KIND --format pprof|folded)\n"
-          "       threadwatch dump --contention [--json] PID\n"
-          "                                                 its contention table (THREADWATCH_PROFILE)\n"
-          "       threadwatch attach [--all|-a] [--json] PID\n"
-          "                                                 stop any PID's threads for a moment:\n"
-          "                                                 their stacks and waits, and a deadlock\n"
-          "                                                 verdict (exit 66 when one is found)\n"
-          "       threadwatch options [--markdown]          list the THREADWATCH_* options\n"
-          "       threadwatch version\n");
+/* --- help ------------------------------------------------------------------------------------ */
+
+struct command {
+  const char *name;
+  int (*fn)(int argc, char **argv);
+  const char *usage; /* after "usage: threadwatch " */
+  const char *help;  /* what it does and its options */
+};
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+    {"run", cmd_run, "run [OPTIONS] [--] PROGRAM [ARGS...]",
+     "Runs PROGRAM with libthreadwatch.so preloaded. Each option sets the THREADWATCH_ variable\n"
+     "of the same name, so every process PROGRAM starts inherits it; relative paths are made\n"
+     "absolute (a child that changes directory still finds them).\n"
+     "\n"
+     "  -l, --log FILE           text reports: stderr (default), stdout or a file (%p = pid)\n"
+     "  -j, --json FILE          JSON Lines reports, one object per line (%p = pid)\n"
+     "  -s, --sarif FILE         SARIF 2.1.0 reports, one document (a threadwatch SARIF file\n"
+     "                           already there is started anew)\n"
+     "      --suppress FILE      suppressions file (KIND[/WHAT]:PATTERN lines)\n"
+     "      --stall DURATION     how long a thread may stay blocked before a stall report (10s)\n"
+     "      --exitcode N         exit status of a run whose reports fail it (66; 0: keep the\n"
+     "                           program's own)\n"
+     "      --fail-on LIST       which reports fail the run: error (default), warning, all, none,\n"
+     "                           kinds (stall) or kind/what (thread-leak/blocked), comma-separated\n"
+     "      --source-root DIR    SARIF locations relative to DIR\n"
+     "  -o, --option NAME=VALUE  any option of `threadwatch options` (max_threads=100), repeatable\n"
+     "      --lib FILE           the library to preload (THREADWATCH_LIB; default: the one\n"
+     "                           installed with this CLI)\n"
+     "\n"
+     "A program that needs AddressSanitizer's runtime (libasan) gets it preloaded first, as ASan\n"
+     "requires. A statically linked PROGRAM cannot be watched: run says so and runs it anyway.\n"
+     "Exit status: PROGRAM's (THREADWATCH_EXITCODE when a report fails the run), 127 when it\n"
+     "cannot be run, 2 for bad use."},
+    {"report", cmd_report, "report [OPTIONS] FILE.jsonl...",
+     "Renders saved JSON Lines (THREADWATCH_JSON files; - reads stdin) as text reports, as one\n"
+     "SARIF 2.1.0 document (code scanning), or as JUnit XML (CI dashboards: one test case per\n"
+     "kind and site, the text report as the failure).\n"
+     "\n"
+     "  -f, --format FORMAT      text (default), sarif or junit\n"
+     "  -o, --output FILE        write to FILE instead of stdout\n"
+     "      --source-root DIR    SARIF: locations relative to DIR\n"
+     "      --fail-on LIST       JUnit: the reports that are failures (default error, the same\n"
+     "                           words as --fail-on of run); the others pass with their text\n"
+     "\n"
+     "A line that does not parse (a process killed while writing it) is skipped with a warning.\n"
+     "Exit status: 0, 1 when a file cannot be read or written, 2 for bad use."},
+    {"suppress", cmd_suppress, "suppress [OPTIONS] FILE.jsonl...",
+     "Prints a suppressions file for the reports of saved JSON Lines: one KIND/WHAT:PATTERN line\n"
+     "per distinct report (fingerprint), PATTERN the program's innermost frame, with the report\n"
+     "as a comment. Fed back (THREADWATCH_SUPPRESS, run --suppress) it silences those reports.\n"
+     "\n"
+     "  -o, --output FILE        write to FILE instead of stdout"},
+    {"dump", cmd_dump, "dump [-a|--all] [-j|--json] [--pprof[=KIND]|--folded[=KIND]|--contention] PID",
+     "Prints the threads of PID, a process running under libthreadwatch.so: state, what each\n"
+     "waits for and for how long, stacks, grouped by identical stacks (docs/dump.md); or one of\n"
+     "its profiles (docs/profiles.md).\n"
+     "\n"
+     "  -a, --all                every thread on its own instead of groups\n"
+     "  -j, --json               JSON\n"
+     "      --pprof[=KIND]       profile KIND as gzipped pprof for `go tool pprof` (redirect it:\n"
+     "                           > threads.pb.gz); KIND threads (default), block or mutex (block\n"
+     "                           and mutex are recorded with THREADWATCH_PROFILE)\n"
+     "      --folded[=KIND]      the same as folded stacks, for flame graphs\n"
+     "      --profile KIND       the profile to print (with --format)\n"
+     "      --format FORMAT      text (default), json, pprof or folded\n"
+     "      --contention         the contention table (THREADWATCH_PROFILE), text or --json"},
+    {"attach", cmd_attach, "attach [-a|--all] [-j|--json] PID",
+     "Stops the threads of any PID for a moment (ptrace), prints their stacks and waits like\n"
+     "dump, and a deadlock verdict; exit status 66 when there is a deadlock (docs/attach.md).\n"
+     "\n"
+     "  -a, --all                every thread on its own instead of groups\n"
+     "  -j, --json               JSON"},
+    {"options", cmd_options, "options [--markdown|--man]",
+     "Lists the THREADWATCH_* options: name, default, accepted values, meaning.\n"
+     "\n"
+     "      --markdown           as the README's table\n"
+     "      --man                as roff, for threadwatch(7)"},
+    {"version", cmd_version, "version", "Prints the version."},
+    {"help", cmd_help, "help [COMMAND]", "Prints the list of commands, or the help of COMMAND."},
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find_command(const char *name) {
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (strcmp(commands[i].name, name) == 0) return &commands[i];
+  return NULL;
 }
 
-/* The library: $THREADWATCH_LIB, else next to this executable, else the build directory. */
-static int find_library(char *out, size_t n) {
-  const char *env = getenv("THREADWATCH_LIB");
-  if (env && *env) {
-    snprintf(out, n, "%s", env);
-    return access(out, R_OK) == 0 ? 0 : -ENOENT;
-  }
-  char self[PATH_MAX - 64];
-  ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (len > 0) {
-    self[len] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash) {
-      *slash = '\0';
-      snprintf(out, n, "%s/libthreadwatch.so", self);
-      if (access(out, R_OK) == 0) return 0;
-      snprintf(out, n, "%s/../lib/libthreadwatch.so", self);
-      if (access(out, R_OK) == 0) return 0;
-    }
-  }
-  snprintf(out, n, "%s/libthreadwatch.so", TW_LIBDIR);
-  return access(out, R_OK) == 0 ? 0 : -ENOENT;
+static void overview(FILE *f) {
+  fprintf(f, "threadwatch %s: thread leaks, deadlocks, stalls and pthread misuse in unmodified\n"
+             "programs (libthreadwatch.so, preloaded)\n\nusage:\n", TW_VERSION);
+  for (size_t i = 0; i < NCOMMANDS; i++) fprintf(f, "  threadwatch %s\n", commands[i].usage);
+  fprintf(f, "\nEvery command takes -h/--help and --version. Options are THREADWATCH_* variables\n"
+             "(threadwatch options); man threadwatch and threadwatch(7) have the rest.\n");
 }
 
-static int cmd_options(int markdown) {
+int cli_help(const char *cmd, FILE *f) {
+  const struct command *c = find_command(cmd);
+  if (!c) return 2;
+  fprintf(f, "usage: threadwatch %s\n\n%s\n", c->usage, c->help);
+  return 0;
+}
+
+int cli_version(void) {
+  printf("threadwatch %s\n", TW_VERSION);
+  return 0;
+}
+
+int cli_fail(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("threadwatch: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputs("\n", stderr);
+  va_end(ap);
+  return 1;
+}
+
+int cli_misuse(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "threadwatch %s: ", cmd);
+  vfprintf(stderr, fmt, ap);
+  fputs("\n", stderr);
+  va_end(ap);
+  const struct command *c = find_command(cmd);
+  if (c) fprintf(stderr, "usage: threadwatch %s\n", c->usage);
+  fprintf(stderr, "(threadwatch %s --help for more)\n", cmd);
+  return 2;
+}
+
+static int cmd_version(int argc, char **argv) {
+  (void)argv;
+  if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) return cli_help("version", stdout);
+  if (argc > 1 && strcmp(argv[1], "--version") != 0)
+    return cli_misuse("version", "unexpected argument '%s'", argv[1]);
+  return cli_version();
+}
+
+static int cmd_help(int argc, char **argv) {
+  if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+    if (argc >= 2) return cli_help("help", stdout);
+    overview(stdout);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--version")) return cli_version();
+  if (cli_help(argv[1], stdout) != 0) {
+    fprintf(stderr, "threadwatch help: no command '%s'\n", argv[1]);
+    overview(stderr);
+    return 2;
+  }
+  return 0;
+}
+
+/* getopt_long's message for an option it does not know has been printed: add the usage. */
+static int bad_option(const char *cmd) {
+  const struct command *c = find_command(cmd);
+  if (c) fprintf(stderr, "usage: threadwatch %s\n(threadwatch %s --help for more)\n", c->usage, cmd);
+  return 2;
+}
+
+/* --- options ----------------------------------------------------------------------------------- */
+
+/* Text for roff: backslashes escaped, `code` in bold, a line never starts with a control dot. */
+static void roff(const char *s) {
+  bool code = false;
+  for (; *s; s++) {
+    if (*s == '\\') fputs("\\e", stdout);
+    else if (*s == '`') fputs((code = !code) ? "\\fB" : "\\fR", stdout);
+    else if (*s == '-') fputs("\\-", stdout);
+    else fputc(*s, stdout);
+  }
+  if (code) fputs("\\fR", stdout);
+}
+
+int cmd_options(int argc, char **argv) {
+  static const struct option longopts[] = {{"markdown", no_argument, NULL, 'm'},
+                                           {"man", no_argument, NULL, 'r'},
+                                           {"help", no_argument, NULL, CLI_OPT_HELP},
+                                           {"version", no_argument, NULL, CLI_OPT_VERSION},
+                                           {NULL, 0, NULL, 0}};
+  int markdown = 0, c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    if (c == 'm') markdown = 1;
+    else if (c == 'r') markdown = 2;
+    else if (c == CLI_OPT_HELP) return cli_help("options", stdout);
+    else if (c == CLI_OPT_VERSION) return cli_version();
+    else return bad_option("options");
+  }
+  if (optind < argc) return cli_misuse("options", "unexpected argument '%s'", argv[optind]);
   const char *name, *type, *def, *desc, *form;
-  if (markdown) {
+  if (markdown == 1) {
     printf("| variable | default | accepted values | meaning |\n| --- | --- | --- | --- |\n");
   }
   for (size_t i = 0; tw__options_entry(i, &name, &type, &def, &desc, &form) == 0; i++) {
-    if (markdown)
+    if (markdown == 1)
       printf("| `THREADWATCH_%s` | `%s` | %s | %s |\n", name, def[0] ? def : "(empty)", form, desc);
-    else
+    else if (markdown == 2) {
+      printf(".TP\n.B THREADWATCH_%s\n", name);
+      roff(desc);
+      printf("\n.br\nDefault: ");
+      roff(def[0] ? def : "(empty)");
+      printf(". Accepts ");
+      roff(form);
+      printf(".\n");
+    } else
       printf("THREADWATCH_%-14s default %-8s %s\n    accepts %s\n", name, def[0] ? def : "\"\"",
              desc, form);
   }
   return 0;
 }
 
-static int cmd_run(int argc, char **argv) {
-  if (argc > 0 && strcmp(argv[0], "--") == 0) {
-    argc--;
-    argv++;
+/* --- run ------------------------------------------------------------------------------------- */
+
+/* `path` made absolute against the current directory into out[n] (not resolved: the file may not
+ * exist yet, and %p stays). */
+static void absolute(char *out, size_t n, const char *path) {
+  char cwd[PATH_MAX];
+  if (path[0] == '/' || !getcwd(cwd, sizeof(cwd))) snprintf(out, n, "%s", path);
+  else
+    snprintf(out, n, "%s/%s", strcmp(cwd, "/") ? cwd : "",
+             path[0] == '.' && path[1] == '/' ? path + 2 : path);
+}
+
+/* The library to preload into lib[n]: THREADWATCH_LIB (or --lib), else next to this executable's
+ * real location (a build tree), else the installed library directory relative to it. On failure
+ * `tried` lists the places looked at. */
+static int find_library(const char *given, char *lib, size_t n, char *tried, size_t tn) {
+  tried[0] = '\0';
+  if (given && *given) {
+    char real[PATH_MAX];
+    absolute(lib, n, given);
+    snprintf(tried, tn, "%s", lib);
+    if (access(lib, R_OK) != 0) return -ENOENT;
+    if (realpath(lib, real)) snprintf(lib, n, "%s", real); /* ../.. and symlinks resolved */
+    return 0;
   }
-  if (argc == 0) {
-    usage(stderr);
+  char self[PATH_MAX];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (len <= 0) return snprintf(tried, tn, "(/proc/self/exe unreadable)"), -ENOENT;
+  self[len] = '\0';
+  char *slash = strrchr(self, '/');
+  if (slash) *slash = '\0';
+  static const char *const places[] = {"", "/" TW_LIB_RELDIR, "/../lib", "/../lib64",
+#ifdef TW_LIB_ARCH
+                                       "/../lib/" TW_LIB_ARCH,
+#endif
+  };
+  size_t tl = 0;
+  for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
+    snprintf(lib, n, "%s%s/libthreadwatch.so", self, places[i]);
+    char real[PATH_MAX];
+    if (access(lib, R_OK) == 0) {
+      if (realpath(lib, real)) snprintf(lib, n, "%s", real);
+      return 0;
+    }
+    if (tl < tn) tl += (size_t)snprintf(tried + tl, tn - tl, "%s%s", tl ? ", " : "", lib);
+  }
+  return -ENOENT;
+}
+
+/* What the ELF file at `path` says about preloading into it. */
+struct elf_facts {
+  bool elf;        /* it is an ELF executable we could read */
+  bool interp;     /* it has a program interpreter (the dynamic loader): a preload can reach it */
+  char asan[64];   /* the ASan runtime it needs (DT_NEEDED "libasan.so.8"), "" if none */
+};
+
+static bool read_at(int fd, void *buf, size_t n, off_t off) {
+  return pread(fd, buf, n, off) == (ssize_t)n;
+}
+
+static void elf_look(const char *path, struct elf_facts *f) {
+  memset(f, 0, sizeof(*f));
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  Elf64_Ehdr eh;
+  if (!read_at(fd, &eh, sizeof(eh), 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+      eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 512) {
+    close(fd);
+    return;
+  }
+  Elf64_Phdr ph[512];
+  if (!read_at(fd, ph, sizeof(Elf64_Phdr) * eh.e_phnum, (off_t)eh.e_phoff)) {
+    close(fd);
+    return;
+  }
+  f->elf = true;
+  const Elf64_Phdr *dyn = NULL;
+  for (int i = 0; i < eh.e_phnum; i++) {
+    if (ph[i].p_type == PT_INTERP) f->interp = true;
+    if (ph[i].p_type == PT_DYNAMIC) dyn = &ph[i];
+  }
+  /* DT_NEEDED names: the dynamic section, its string table found through the load segments. */
+  Elf64_Dyn d[1024];
+  size_t nd = dyn ? dyn->p_filesz / sizeof(Elf64_Dyn) : 0;
+  if (nd > 1024) nd = 1024;
+  if (nd && read_at(fd, d, nd * sizeof(Elf64_Dyn), (off_t)dyn->p_offset)) {
+    Elf64_Addr strtab = 0;
+    for (size_t i = 0; i < nd && d[i].d_tag != DT_NULL; i++)
+      if (d[i].d_tag == DT_STRTAB) strtab = d[i].d_un.d_ptr;
+    off_t stroff = -1;
+    for (int i = 0; i < eh.e_phnum && strtab; i++)
+      if (ph[i].p_type == PT_LOAD && strtab >= ph[i].p_vaddr && strtab < ph[i].p_vaddr + ph[i].p_filesz)
+        stroff = (off_t)(ph[i].p_offset + (strtab - ph[i].p_vaddr));
+    for (size_t i = 0; i < nd && d[i].d_tag != DT_NULL && stroff >= 0; i++) {
+      if (d[i].d_tag != DT_NEEDED) continue;
+      char name[64] = "";
+      if (pread(fd, name, sizeof(name) - 1, stroff + (off_t)d[i].d_un.d_val) <= 0) continue;
+      name[sizeof(name) - 1] = '\0';
+      if (!strncmp(name, "libasan.so", 10) || !strncmp(name, "libclang_rt.asan", 16))
+        snprintf(f->asan, sizeof(f->asan), "%s", name);
+    }
+  }
+  close(fd);
+}
+
+/* The file execvp would run for `prog` into out[n]; false when there is none. */
+static bool which(const char *prog, char *out, size_t n) {
+  if (strchr(prog, '/')) {
+    snprintf(out, n, "%s", prog);
+    return access(out, X_OK) == 0;
+  }
+  const char *path = getenv("PATH");
+  if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
+  for (const char *p = path; *p;) {
+    const char *colon = strchr(p, ':');
+    size_t len = colon ? (size_t)(colon - p) : strlen(p);
+    snprintf(out, n, "%.*s%s%s", (int)len, p, len ? "/" : "", prog);
+    struct stat st;
+    if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0) return true;
+    p += len + (colon ? 1 : 0);
+    if (!colon) break;
+  }
+  return false;
+}
+
+/* One THREADWATCH_ variable set from an option, checked with the library's own parser first so that
+ * a bad value is refused here with the library's message. */
+static int set_option(const char *flag, const char *name, const char *value) {
+  char var[TW_OPT_STR_MAX + 64];
+  snprintf(var, sizeof(var), "THREADWATCH_%s=%s", name, value);
+  char *envp[] = {var, NULL};
+  static struct tw_options o;
+  char err[600] = "", warn[600] = "";
+  if (tw__options_parse(&o, envp, err, sizeof(err), warn, sizeof(warn)) != 0) {
+    fprintf(stderr, "%s (given as %s)\n", err, flag);
     return 2;
   }
-  char lib[PATH_MAX + 64];
-  if (find_library(lib, sizeof(lib)) != 0) {
-    fprintf(stderr, "threadwatch: cannot find libthreadwatch.so (looked at %s); set THREADWATCH_LIB\n",
-            lib);
+  if (warn[0]) { /* only an unknown name warns: -o with a name the table does not have */
+    fprintf(stderr, "threadwatch run: %s: unknown option '%s'", flag, name);
+    char full[128];
+    snprintf(full, sizeof(full), "THREADWATCH_%s", name);
+    for (char *p = full; *p; p++) *p = (char)toupper((unsigned char)*p);
+    const char *near = tw__options_closest(full);
+    if (near) {
+      fprintf(stderr, "; did you mean ");
+      for (const char *p = near + strlen("THREADWATCH_"); *p; p++) fputc(tolower((unsigned char)*p), stderr);
+      fprintf(stderr, "?");
+    }
+    fprintf(stderr, " (threadwatch options lists them)\n");
     return 2;
   }
+  char envname[96];
+  snprintf(envname, sizeof(envname), "THREADWATCH_%s", name);
+  setenv(envname, value, 1);
+  return 0;
+}
+
+/* Options whose value is a path: made absolute before they are exported. */
+static bool path_option(const char *name, const char *value) {
+  if (!strcmp(name, "LOG"))
+    return strcmp(value, "stderr") && strcmp(value, "stdout") && strcmp(value, "/dev/stderr") &&
+           strcmp(value, "/dev/stdout") && value[0];
+  return value[0] && (!strcmp(name, "JSON") || !strcmp(name, "SARIF") || !strcmp(name, "SUPPRESS") ||
+                      !strcmp(name, "SOURCE_ROOT") || !strcmp(name, "LIB"));
+}
+
+static int run_option(const char *flag, const char *name, const char *value) {
+  char abs[PATH_MAX + 64];
+  if (path_option(name, value)) {
+    absolute(abs, sizeof(abs), value);
+    value = abs;
+  }
+  if (!strcmp(name, "SUPPRESS") && access(value, R_OK) != 0)
+    return fprintf(stderr, "threadwatch run: %s %s: %s\n", flag, value, strerror(errno)), 2;
+  return set_option(flag, name, value);
+}
+
+/* A SARIF file that threadwatch wrote earlier is removed: processes that share a SARIF file add
+ * their results to it, and a new run must not add to the last one's. Anything else is left for the
+ * library to refuse. */
+static void sarif_fresh(const char *path) {
+  if (strstr(path, "%p")) return;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return;
+  struct stat st;
+  char tail[sizeof(TW_SARIF_TRAILER) - 1], head[16];
+  bool ours = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > (off_t)sizeof(tail) &&
+              read_at(fd, head, sizeof(head), 0) && !memcmp(head, "{\"$schema\":", 11) &&
+              read_at(fd, tail, sizeof(tail), st.st_size - (off_t)sizeof(tail)) &&
+              !memcmp(tail, TW_SARIF_TRAILER, sizeof(tail));
+  close(fd);
+  if (ours) unlink(path);
+}
+
+int cmd_run(int argc, char **argv) {
+  enum { O_SUPPRESS = 0x2000, O_STALL, O_EXITCODE, O_FAILON, O_SRCROOT, O_LIB };
+  static const struct option longopts[] = {
+      {"log", required_argument, NULL, 'l'},       {"json", required_argument, NULL, 'j'},
+      {"sarif", required_argument, NULL, 's'},     {"suppress", required_argument, NULL, O_SUPPRESS},
+      {"stall", required_argument, NULL, O_STALL}, {"exitcode", required_argument, NULL, O_EXITCODE},
+      {"fail-on", required_argument, NULL, O_FAILON},
+      {"source-root", required_argument, NULL, O_SRCROOT},
+      {"option", required_argument, NULL, 'o'},    {"lib", required_argument, NULL, O_LIB},
+      {"help", no_argument, NULL, CLI_OPT_HELP},   {"version", no_argument, NULL, CLI_OPT_VERSION},
+      {NULL, 0, NULL, 0}};
+  const char *lib_arg = NULL, *sarif = NULL;
+  int c, rc = 0;
+  optind = 0;
+  /* '+': options end at PROGRAM, whose own options are its own. */
+  while ((c = getopt_long(argc, argv, "+hl:j:s:o:", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'l': rc = run_option("--log", "LOG", optarg); break;
+      case 'j': rc = run_option("--json", "JSON", optarg); break;
+      case 's':
+        rc = run_option("--sarif", "SARIF", optarg);
+        sarif = getenv("THREADWATCH_SARIF");
+        break;
+      case O_SUPPRESS: rc = run_option("--suppress", "SUPPRESS", optarg); break;
+      case O_STALL: rc = run_option("--stall", "STALL", optarg); break;
+      case O_EXITCODE: rc = run_option("--exitcode", "EXITCODE", optarg); break;
+      case O_FAILON: rc = run_option("--fail-on", "FAIL_ON", optarg); break;
+      case O_SRCROOT: rc = run_option("--source-root", "SOURCE_ROOT", optarg); break;
+      case O_LIB: lib_arg = optarg; break;
+      case 'o': {
+        const char *eq = strchr(optarg, '=');
+        if (!eq || eq == optarg)
+          return cli_misuse("run", "-o %s: expected NAME=VALUE (threadwatch options lists the names)",
+                            optarg);
+        char name[64];
+        snprintf(name, sizeof(name), "%.*s", (int)(eq - optarg), optarg);
+        const char *canon = tw__options_find(name);
+        if (!canon) canon = name;
+        rc = run_option("-o", canon, eq + 1);
+        break;
+      }
+      case CLI_OPT_HELP: return cli_help("run", stdout);
+      case CLI_OPT_VERSION: return cli_version();
+      default: return bad_option("run");
+    }
+    if (rc) return rc;
+  }
+  if (optind >= argc) return cli_misuse("run", "no program to run");
+  if (!lib_arg) lib_arg = getenv("THREADWATCH_LIB"); /* the environment's, or -o lib=... */
+  char **prog = argv + optind;
+
+  char lib[PATH_MAX + 64], tried[4 * PATH_MAX];
+  if (find_library(lib_arg, lib, sizeof(lib), tried, sizeof(tried)) != 0)
+    return cli_fail("cannot find libthreadwatch.so (looked at %s); set THREADWATCH_LIB or use "
+                    "--lib", tried), 2;
+  setenv("THREADWATCH_LIB", lib, 1); /* absolute: children that change directory find it too */
+  if (sarif) sarif_fresh(sarif);
+
+  /* What the program is: statically linked (nothing to preload into), or built with ASan (its
+   * runtime must come first in the list of preloaded libraries). */
+  char file[PATH_MAX];
+  struct elf_facts ef = {0};
+  if (which(prog[0], file, sizeof(file))) elf_look(file, &ef);
+  if (ef.elf && !ef.interp)
+    fprintf(stderr, "threadwatch: warning: %s is statically linked: no library can be preloaded "
+                    "into it, so threadwatch sees nothing of it (link it dynamically)\n", prog[0]);
+
   const char *old = getenv("LD_PRELOAD");
-  char preload[3 * PATH_MAX];
-  if (old && *old) snprintf(preload, sizeof(preload), "%s:%s", lib, old);
+  bool old_asan = old && (strstr(old, "libasan") || strstr(old, "clang_rt.asan"));
+  char preload[4 * PATH_MAX];
+  if (old && *old && old_asan) snprintf(preload, sizeof(preload), "%s:%s", old, lib);
+  else if (ef.asan[0] && old && *old) snprintf(preload, sizeof(preload), "%s:%s:%s", ef.asan, lib, old);
+  else if (ef.asan[0]) snprintf(preload, sizeof(preload), "%s:%s", ef.asan, lib);
+  else if (old && *old) snprintf(preload, sizeof(preload), "%s:%s", lib, old);
   else snprintf(preload, sizeof(preload), "%s", lib);
   setenv("LD_PRELOAD", preload, 1);
-  execvp(argv[0], argv);
-  fprintf(stderr, "threadwatch: cannot run %s: %s\n", argv[0], strerror(errno));
-  return 127;
+  execvp(prog[0], prog);
+  int e = errno;
+  cli_fail("cannot run %s: %s", prog[0], strerror(e));
+  return e == ENOENT ? 127 : 126;
 }
 
 /* --- threadwatch dump PID: ask a running process for its thread dump (docs/dump.md) --- */
@@ -110,16 +531,7 @@ static int cmd_run(int argc, char **argv) {
  * machine. */
 #define DUMP_ANSWER_MS 5000
 
-static int dump_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int dump_fail(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("threadwatch: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputs("\n", stderr);
-  va_end(ap);
-  return 1;
-}
+#define dump_fail cli_fail
 
 static int dump_denied(long pid) {
   return dump_fail("permission denied: process %ld belongs to another user; threadwatch dump "
@@ -164,6 +576,26 @@ static int status_uids(long pid, uid_t *uids, int max) {
   return n;
 }
 
+/* The process a thread id belongs to (Tgid of /proc/ID/status), or 0 when unknown. A thread id
+ * is a valid /proc entry, though not listed: dump and attach would otherwise look at the whole
+ * process under a wrong number. */
+long tw_cli_tgid(long id) {
+  char path[64], *line = NULL;
+  size_t cap = 0;
+  long tgid = 0;
+  snprintf(path, sizeof(path), "/proc/%ld/status", id);
+  FILE *f = fopen(path, "re");
+  if (!f) return 0;
+  while (getline(&line, &cap, f) > 0)
+    if (strncmp(line, "Tgid:", 5) == 0) {
+      tgid = strtol(line + 5, NULL, 10);
+      break;
+    }
+  free(line);
+  fclose(f);
+  return tgid;
+}
+
 /* The process exists, we may look at it, and it has libthreadwatch.so mapped. Sets *owner to its
  * uid. Returns 0, or 1 after saying why not. */
 static int dump_check_process(long pid, uid_t *owner) {
@@ -171,6 +603,10 @@ static int dump_check_process(long pid, uid_t *owner) {
   struct stat st;
   snprintf(path, sizeof(path), "/proc/%ld", pid);
   if (stat(path, &st) != 0) return dump_fail("no process %ld", pid);
+  long tgid = tw_cli_tgid(pid);
+  if (tgid > 0 && tgid != pid)
+    return dump_fail("%ld is a thread of process %ld, not a process: threadwatch dump %ld", pid,
+                     tgid, tgid);
   *owner = st.st_uid;
   if (st.st_uid != geteuid() && geteuid() != 0) return dump_denied(pid);
   snprintf(path, sizeof(path), "/proc/%ld/maps", pid);
@@ -307,62 +743,59 @@ static int dump_copy(int s, long pid, int send_errno) {
   return error ? 1 : 0;
 }
 
-/* The value of `--NAME=VALUE` or `--NAME VALUE` at argv[*i] (NULL when argv[*i] is not --NAME);
- * *bad when the value is missing. `optional`: `--NAME` alone is allowed (returns ""). */
-static const char *dump_value(int argc, char **argv, int *i, const char *name, bool optional,
-                              bool *bad) {
-  size_t n = strlen(name);
-  if (strncmp(argv[*i], name, n) != 0) return NULL;
-  if (argv[*i][n] == '=') return argv[*i] + n + 1;
-  if (argv[*i][n] != '\0') return NULL;
-  if (optional) return "";
-  if (*i + 1 >= argc) {
-    *bad = true;
-    return NULL;
-  }
-  return argv[++*i];
-}
-
+/* THE profile kinds dump --pprof/--folded/--profile take (report/profiles.h's names). */
 static bool profile_kind_ok(const char *k) {
   return !strcmp(k, "threads") || !strcmp(k, "block") || !strcmp(k, "mutex");
 }
 
-static int cmd_dump(int argc, char **argv) {
-  bool all = false, json = false, contention = false, bad = false;
-  const char *pid_arg = NULL, *format = "text", *kind = NULL, *v;
-  for (int i = 0; i < argc && !bad; i++) {
-    if (strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "-a") == 0) all = true;
-    else if (strcmp(argv[i], "--json") == 0) json = true;
-    else if (strcmp(argv[i], "--contention") == 0) contention = true;
-    else if ((v = dump_value(argc, argv, &i, "--pprof", true, &bad))) format = "pprof", kind = *v ? v : kind;
-    else if ((v = dump_value(argc, argv, &i, "--folded", true, &bad))) format = "folded", kind = *v ? v : kind;
-    else if ((v = dump_value(argc, argv, &i, "--format", false, &bad))) format = v;
-    else if ((v = dump_value(argc, argv, &i, "--profile", false, &bad))) kind = v;
-    else if (!pid_arg && argv[i][0] != '-') pid_arg = argv[i];
-    else bad = true;
+enum { DUMP_OPT_PPROF = 0x2000, DUMP_OPT_FOLDED, DUMP_OPT_FORMAT, DUMP_OPT_PROFILE,
+       DUMP_OPT_CONTENTION };
+
+int cmd_dump(int argc, char **argv) {
+  static const struct option longopts[] = {{"all", no_argument, NULL, 'a'},
+                                           {"json", no_argument, NULL, 'j'},
+                                           {"pprof", optional_argument, NULL, DUMP_OPT_PPROF},
+                                           {"folded", optional_argument, NULL, DUMP_OPT_FOLDED},
+                                           {"format", required_argument, NULL, DUMP_OPT_FORMAT},
+                                           {"profile", required_argument, NULL, DUMP_OPT_PROFILE},
+                                           {"contention", no_argument, NULL, DUMP_OPT_CONTENTION},
+                                           {"help", no_argument, NULL, CLI_OPT_HELP},
+                                           {"version", no_argument, NULL, CLI_OPT_VERSION},
+                                           {NULL, 0, NULL, 0}};
+  bool all = false, json = false, contention = false;
+  const char *format = "text", *kind = NULL;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "ajh", longopts, NULL)) != -1) {
+    if (c == 'a') all = true;
+    else if (c == 'j') json = true;
+    else if (c == DUMP_OPT_PPROF || c == DUMP_OPT_FOLDED) {
+      format = c == DUMP_OPT_PPROF ? "pprof" : "folded";
+      if (optarg) kind = optarg;
+    } else if (c == DUMP_OPT_FORMAT) format = optarg;
+    else if (c == DUMP_OPT_PROFILE) kind = optarg;
+    else if (c == DUMP_OPT_CONTENTION) contention = true;
+    else if (c == CLI_OPT_HELP) return cli_help("dump", stdout);
+    else if (c == CLI_OPT_VERSION) return cli_version();
+    else return bad_option("dump");
   }
-  if (!bad && !strcmp(format, "json")) json = true, format = "text";
+  if (!strcmp(format, "json")) json = true, format = "text";
   bool profile = !strcmp(format, "pprof") || !strcmp(format, "folded");
-  if (kind && !profile && !bad) format = "pprof", profile = true; /* --profile KIND alone: pprof */
-  if (!bad && strcmp(format, "text") != 0 && !profile) {
-    fprintf(stderr, "threadwatch: dump --format takes text, json, pprof or folded, not '%s'\n", format);
-    return 2;
-  }
-  if (!bad && kind && !profile_kind_ok(kind)) {
-    fprintf(stderr, "threadwatch: a profile is threads, block or mutex, not '%s'\n", kind);
-    return 2;
-  }
-  if (!bad && ((profile && (all || json || contention)) || (contention && all))) {
-    fprintf(stderr, "threadwatch: dump takes one of: a dump (--all, --json), a profile (--pprof, "
-                    "--folded), the contention table (--contention [--json])\n");
-    return 2;
-  }
+  if (kind && !profile && strcmp(format, "text") == 0) format = "pprof", profile = true;
+  if (strcmp(format, "text") != 0 && !profile)
+    return cli_misuse("dump", "--format takes text, json, pprof or folded, not '%s'", format);
+  if (kind && !profile_kind_ok(kind))
+    return cli_misuse("dump", "a profile is threads, block or mutex, not '%s'", kind);
+  if ((profile && (all || json || contention)) || (contention && all))
+    return cli_misuse("dump", "one of: the dump (--all, --json), a profile (--pprof, --folded), "
+                              "the contention table (--contention [--json])");
+  if (optind >= argc) return cli_misuse("dump", "no PID given");
+  if (optind + 1 < argc) return cli_misuse("dump", "one PID only (got '%s' too)", argv[optind + 1]);
+  const char *pid_arg = argv[optind];
   char *end = NULL;
-  long pid = pid_arg ? strtol(pid_arg, &end, 10) : 0;
-  if (bad || !pid_arg || *end != '\0' || pid <= 0) {
-    usage(stderr);
-    return 2;
-  }
+  long pid = strtol(pid_arg, &end, 10);
+  if (*end != '\0' || pid <= 0 || end == pid_arg)
+    return cli_misuse("dump", "'%s' is not a process id", pid_arg);
   if (!strcmp(format, "pprof") && isatty(STDOUT_FILENO)) {
     fprintf(stderr, "threadwatch: not writing a binary pprof profile to a terminal; redirect it "
                     "(threadwatch dump --pprof %ld > threads.pb.gz)\n", pid);
@@ -404,25 +837,26 @@ static int cmd_dump(int argc, char **argv) {
   return rc;
 }
 
+/* --- main ---------------------------------------------------------------------------------------- */
+
 int main(int argc, char **argv) {
   if (argc < 2) {
-    usage(stderr);
+    overview(stderr);
     return 2;
   }
-  if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 2, argv + 2);
-  if (strcmp(argv[1], "dump") == 0) return cmd_dump(argc - 2, argv + 2);
-  if (strcmp(argv[1], "attach") == 0) return cmd_attach(argc - 2, argv + 2);
-  if (strcmp(argv[1], "options") == 0)
-    return cmd_options(argc > 2 && strcmp(argv[2], "--markdown") == 0);
-  if (strcmp(argv[1], "version") == 0) {
-    printf("threadwatch 0.1.0\n");
-    return 0;
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) return overview(stdout), 0;
+  if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "-v")) return cli_version();
+  const struct command *c = find_command(cmd);
+  if (!c) {
+    fprintf(stderr, "threadwatch: unknown command '%s'%s\n", cmd,
+            cmd[0] == '-' ? " (options come after the command: threadwatch run --json F -- PROGRAM)" : "");
+    overview(stderr);
+    return 2;
   }
-  if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-    usage(stdout);
-    return 0;
-  }
-  fprintf(stderr, "threadwatch: unknown command '%s'\n", argv[1]);
-  usage(stderr);
-  return 2;
+  /* The command sees itself as argv[0], named so in getopt's own messages. */
+  char self[64];
+  snprintf(self, sizeof(self), "threadwatch %s", c->name);
+  argv[1] = self;
+  return c->fn(argc - 1, argv + 1);
 }

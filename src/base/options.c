@@ -2,6 +2,8 @@
 #include "base/options.h"
 
 #include <ctype.h>
+#include <stdarg.h>
+#include <strings.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +24,10 @@ struct tw_opt_type {
 };
 
 static const struct tw_opt_type tw_types[] = {
-    {"output", tw__parse_path, "`stderr` or a file path (`%p` = pid)"},
+    {"output", tw__parse_path, "`stderr`, `stdout` or a file path (`%p` = pid)"},
     {"path", tw__parse_path, "a file path (`%p` = pid); empty is off"},
     {"file", tw__parse_path, "the path of a readable file; empty is off"},
+    {"dir", tw__parse_path, "a directory path; empty is off"},
     {"list", tw__parse_list, "a comma-separated list"},
     {"exitcode", tw__parse_exitcode, "an integer from 0 to 255"},
     {"duration", tw__parse_duration, "a duration like 500ms, 10s, 30m, 1h (or 0)"},
@@ -36,6 +39,9 @@ static const struct tw_opt_type tw_types[] = {
     {"failon", tw__parse_failon,
      "a comma list of `error`, `warning`, `all`, `none`, report kinds (`stall`) or kind/what "
      "(`thread-leak/blocked`)"},
+    {"options", tw__parse_options,
+     "`name=value` items separated by `:` (names of this table in lower case; a value in quotes "
+     "may hold `:`)"},
 };
 
 struct tw_opt_desc {
@@ -122,6 +128,63 @@ int tw__parse_failon(const char *s, void *out) {
     if (!known || (slash && !slash[1])) return -EINVAL;
   }
   return 0;
+}
+
+int tw__options_items(const char *s, int (*fn)(const char *name, const char *value, void *arg),
+                      void *arg, char *bad, size_t n) {
+  const char *p = s;
+  while (*p) {
+    if (*p == ':') {
+      p++;
+      continue;
+    }
+    const char *start = p;
+    char item[TW_OPT_STR_MAX + 8];
+    size_t len = 0;
+    const char *eq = NULL;
+    bool quoted_ok = true;
+    /* The name, up to '='. */
+    while (*p && *p != ':' && *p != '=') p++;
+    if (*p == '=') eq = p;
+    if (eq) {
+      len = (size_t)(eq - start);
+      if (len >= sizeof(item) - 1) len = sizeof(item) - 2;
+      memcpy(item, start, len);
+      item[len++] = '\0';
+      p++;
+      char quote = (*p == '\'' || *p == '"') ? *p : 0;
+      if (quote) {
+        p++;
+        while (*p && *p != quote && len + 1 < sizeof(item)) item[len++] = *p++;
+        if (*p != quote) quoted_ok = false;
+        else p++;
+        if (*p && *p != ':') quoted_ok = false; /* text after the closing quote */
+      } else {
+        while (*p && *p != ':' && len + 1 < sizeof(item)) item[len++] = *p++;
+        if (*p && *p != ':') quoted_ok = false; /* longer than an item may be */
+      }
+      item[len] = '\0';
+    }
+    if (!eq || !quoted_ok || len + 1 >= sizeof(item) || item[0] == '\0') {
+      const char *end = start;
+      while (*end && *end != ':') end++;
+      if (n) snprintf(bad, n, "%.*s", (int)(end - start), start);
+      return -EINVAL;
+    }
+    int rc = fn(item, item + strlen(item) + 1, arg);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int syntax_only(const char *name, const char *value, void *arg) {
+  (void)name, (void)value, (void)arg;
+  return 0;
+}
+
+int tw__parse_options(const char *s, void *out) {
+  if (tw__options_items(s, syntax_only, NULL, NULL, 0) != 0) return -EINVAL;
+  return copy_str(s, out);
 }
 
 /* Parses a whole non-negative decimal integer no larger than max. */
@@ -246,6 +309,84 @@ const char *tw__options_closest(const char *name) {
   return best_name;
 }
 
+const char *tw__options_find(const char *name) {
+  for (size_t i = 0; i < TW_ARRAY_LEN(tw_table); i++)
+    if (strcasecmp(name, tw_table[i].name) == 0) return tw_table[i].name;
+  return NULL;
+}
+
+static const struct tw_opt_desc *find_desc(const char *name) {
+  for (size_t i = 0; i < TW_ARRAY_LEN(tw_table); i++)
+    if (strcmp(name, tw_table[i].name) == 0) return &tw_table[i];
+  return NULL;
+}
+
+/* Appends one printf-formatted line to the warnings. */
+struct warnings {
+  char *buf;
+  size_t size, len;
+};
+static void warn_line(struct warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn_line(struct warnings *w, const char *fmt, ...) {
+  if (!w->size) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int k = vsnprintf(w->buf + w->len, w->size - w->len, fmt, ap);
+  va_end(ap);
+  if (k > 0 && (size_t)k < w->size - w->len) w->len += (size_t)k;
+  else w->buf[w->len] = '\0'; /* a line that does not fit is dropped whole */
+}
+
+/* One value for the option d: 0, or -EINVAL with the error line in err. `what` is how the error
+ * names where it came from: "THREADWATCH_STALL" or "THREADWATCH_OPTIONS: stall". */
+static int set_value(struct tw_options *o, const struct tw_opt_desc *d, const char *what,
+                     const char *value, char *err, size_t n) {
+  const struct tw_opt_type *t = type_of(d->type);
+  if (t->parse(value, (char *)o + d->offset) == 0) return 0;
+  char quoted[96]; /* the value as given, escaped and cut: the accepted form always fits */
+  tw_msg_quote(quoted, sizeof(quoted), value);
+  snprintf(err, n, "threadwatch: %s=%s is not valid: expected %s", what, quoted, t->form);
+  return -EINVAL;
+}
+
+struct item_ctx {
+  struct tw_options *o;
+  struct warnings *w;
+  char *err;
+  size_t n;
+};
+
+/* One item of THREADWATCH_OPTIONS. */
+static int apply_item(const char *name, const char *value, void *arg) {
+  struct item_ctx *c = arg;
+  const char *canon = tw__options_find(name);
+  char what[160];
+  if (!canon || strcmp(canon, "OPTIONS") == 0) {
+    char full[160], lower[64] = "";
+    snprintf(full, sizeof(full), TW_PREFIX "%s", name);
+    for (char *q = full + strlen(TW_PREFIX); *q; q++) *q = (char)toupper((unsigned char)*q);
+    const char *near = canon ? NULL : tw__options_closest(full);
+    if (near) {
+      size_t k = 0;
+      for (const char *q = near + strlen(TW_PREFIX); *q && k + 1 < sizeof(lower); q++)
+        lower[k++] = (char)tolower((unsigned char)*q);
+      lower[k] = '\0';
+    }
+    char quoted[96];
+    tw_msg_quote(quoted, sizeof(quoted), name);
+    warn_line(c->w, "threadwatch: warning: THREADWATCH_OPTIONS: %s %s ignored%s%s%s\n",
+              canon ? "a nested" : "unknown option", quoted, near ? "; did you mean " : "",
+              lower, near ? "?" : "");
+    return 0;
+  }
+  char lower[64];
+  size_t k = 0;
+  for (const char *q = canon; *q && k + 1 < sizeof(lower); q++) lower[k++] = (char)tolower((unsigned char)*q);
+  lower[k] = '\0';
+  snprintf(what, sizeof(what), "THREADWATCH_OPTIONS: %s", lower);
+  return set_value(c->o, find_desc(canon), what, value, c->err, c->n);
+}
+
 int tw__options_parse(struct tw_options *o, char *const *envp, char *err, size_t n, char *warn,
                       size_t wn) {
   memset(o, 0, sizeof(*o));
@@ -254,7 +395,27 @@ int tw__options_parse(struct tw_options *o, char *const *envp, char *err, size_t
     tw_check(rc == 0); /* a default that does not parse is a bug in options.inc */
   }
   if (wn) warn[0] = '\0';
-  size_t wlen = 0;
+  struct warnings w = {warn, wn, 0};
+  /* Two passes: THREADWATCH_OPTIONS first (the last one given, as with setenv), then every single
+   * variable, so that a variable of its own wins over an item of the string. */
+  const char *options = NULL;
+  for (char *const *e = envp; e && *e; e++)
+    if (strncmp(*e, TW_PREFIX "OPTIONS=", strlen(TW_PREFIX "OPTIONS=")) == 0)
+      options = *e + strlen(TW_PREFIX "OPTIONS=");
+  if (options) {
+    char bad[TW_OPT_STR_MAX + 8] = "";
+    struct item_ctx c = {o, &w, err, n};
+    int rc = copy_str(options, o->options);
+    if (rc == 0) rc = tw__options_items(options, apply_item, &c, bad, sizeof(bad));
+    else snprintf(bad, sizeof(bad), "%s", options);
+    if (rc != 0 && bad[0] != '\0') { /* the syntax (a value's error is in err already) */
+      char quoted[96];
+      tw_msg_quote(quoted, sizeof(quoted), bad);
+      snprintf(err, n, "threadwatch: THREADWATCH_OPTIONS: %s is not valid: expected %s", quoted,
+               type_of("options")->form);
+    }
+    if (rc) return -EINVAL;
+  }
   for (char *const *e = envp; e && *e; e++) {
     if (strncmp(*e, TW_PREFIX, strlen(TW_PREFIX)) != 0) continue;
     const char *eq = strchr(*e, '=');
@@ -265,24 +426,15 @@ int tw__options_parse(struct tw_options *o, char *const *envp, char *err, size_t
     memcpy(name, *e, nl);
     name[nl] = '\0';
     const char *value = eq + 1;
-    const struct tw_opt_desc *d = NULL;
-    for (size_t i = 0; i < TW_ARRAY_LEN(tw_table); i++)
-      if (strcmp(name + strlen(TW_PREFIX), tw_table[i].name) == 0) d = &tw_table[i];
+    const struct tw_opt_desc *d = find_desc(name + strlen(TW_PREFIX));
     if (!d) {
       const char *near = tw__options_closest(name);
-      int w = snprintf(warn + wlen, wn - wlen,
-                       "threadwatch: warning: unknown variable %s ignored%s%s%s\n", name,
-                       near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
-      if (w > 0 && (size_t)w < wn - wlen) wlen += (size_t)w;
+      warn_line(&w, "threadwatch: warning: unknown variable %s ignored%s%s%s\n", name,
+                near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
       continue;
     }
-    const struct tw_opt_type *t = type_of(d->type);
-    if (t->parse(value, (char *)o + d->offset) != 0) {
-      char quoted[96]; /* the value as given, escaped and cut: the accepted form always fits */
-      tw_msg_quote(quoted, sizeof(quoted), value);
-      snprintf(err, n, "threadwatch: %s=%s is not valid: expected %s", name, quoted, t->form);
-      return -EINVAL;
-    }
+    if (d->offset == offsetof(struct tw_options, options)) continue; /* read above */
+    if (set_value(o, d, name, value, err, n) != 0) return -EINVAL;
   }
   return 0;
 }

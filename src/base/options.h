@@ -22,6 +22,8 @@ enum tw_watch_mode { TW_WATCH_AUTO = 0, TW_WATCH_HW = 1, TW_WATCH_PAGE = 2 };
 #define TW_OPT_CTYPE_deadlock int
 #define TW_OPT_CTYPE_bool     bool
 #define TW_OPT_CTYPE_failon   char
+#define TW_OPT_CTYPE_options  char
+#define TW_OPT_CTYPE_dir      char
 #define TW_OPT_CTYPE_watchmode int
 #define TW_OPT_CTYPE_profile  int
 #define TW_OPT_DIM_path       [TW_OPT_STR_MAX]
@@ -34,6 +36,8 @@ enum tw_watch_mode { TW_WATCH_AUTO = 0, TW_WATCH_HW = 1, TW_WATCH_PAGE = 2 };
 #define TW_OPT_DIM_deadlock
 #define TW_OPT_DIM_bool
 #define TW_OPT_DIM_failon     [TW_OPT_STR_MAX]
+#define TW_OPT_DIM_options    [TW_OPT_STR_MAX]
+#define TW_OPT_DIM_dir        [TW_OPT_STR_MAX]
 #define TW_OPT_DIM_watchmode
 #define TW_OPT_DIM_profile
 
@@ -56,12 +60,26 @@ int tw__parse_count(const char *s, void *out);
 int tw__parse_deadlock(const char *s, void *out);
 int tw__parse_bool(const char *s, void *out);
 int tw__parse_failon(const char *s, void *out);
+/* THREADWATCH_OPTIONS: checks the `name=value:name=value` syntax only (names and values are checked
+ * item by item when the environment is read) and copies the string. */
+int tw__parse_options(const char *s, void *out);
 int tw__parse_watchmode(const char *s, void *out);
 /* THREADWATCH_PROFILE: a comma list of `block` and `mutex` into bits (1: block, 2: mutex, as
  * runtime/contention.h's TW_PROF_*); empty is 0. */
 int tw__parse_profile(const char *s, void *out);
 
-/* Reads every THREADWATCH_* variable from `envp` (NULL-terminated) into `o`, defaults first.
+/* Calls fn(name, value, arg) for each item of a THREADWATCH_OPTIONS string, in order: `name=value`
+ * items separated by ':', a value in '...' or "..." may hold ':' (the quotes are not part of it).
+ * Empty items (`::`, a leading or trailing ':') are skipped. name and value are NUL-terminated
+ * copies, valid during the call. Stops at the first fn that returns non-zero and returns that.
+ * Returns -EINVAL with the bad item in bad[n] when an item is not `name=value`, a quote is not
+ * closed, or an item is longer than TW_OPT_STR_MAX. */
+int tw__options_items(const char *s, int (*fn)(const char *name, const char *value, void *arg),
+                      void *arg, char *bad, size_t n);
+
+/* Reads every THREADWATCH_* variable from `envp` (NULL-terminated) into `o`, defaults first, then
+ * the items of THREADWATCH_OPTIONS (names of the table in lower or upper case, without the prefix),
+ * then the single variables, which win over an item of the same option.
  * Returns 0, or -EINVAL after writing one line to `err` (size n) naming the variable and the accepted
  * form. Unknown THREADWATCH_* names are written as warnings to `warn` (size wn, may hold several
  * lines) and do not fail. */
@@ -70,6 +88,10 @@ int tw__options_parse(struct tw_options *o, char *const *envp, char *err, size_t
 
 /* Loads tw__opt from the process environment; on a bad value prints the error and _exit(2)s. */
 void tw__options_load(void);
+
+/* The option table entry named `name` (without the prefix, any case), as its upper-case name, or
+ * NULL when there is none. */
+const char *tw__options_find(const char *name);
 
 /* The closest known option name to `name` (full THREADWATCH_ name), or NULL if none is near. */
 const char *tw__options_closest(const char *name);

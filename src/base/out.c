@@ -76,6 +76,24 @@ void tw_out_fmt(struct tw_out *o, const char *fmt, ...) {
   tw_out_write(o, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
+/* The length of the valid UTF-8 sequence at p (1 to 4 bytes, the lead byte >= 0x80), or 0 when it
+ * is not one: a stray continuation byte, an overlong form, a surrogate, past U+10FFFF, or cut
+ * short (a name cut at 15 bytes in the middle of a character). */
+static size_t utf8_len(const unsigned char *p) {
+  size_t n;
+  uint32_t min, c;
+  if (p[0] >= 0xc2 && p[0] <= 0xdf) n = 2, min = 0x80, c = p[0] & 0x1f;
+  else if ((p[0] & 0xf0) == 0xe0) n = 3, min = 0x800, c = p[0] & 0x0f;
+  else if (p[0] >= 0xf0 && p[0] <= 0xf4) n = 4, min = 0x10000, c = p[0] & 0x07;
+  else return 0;
+  for (size_t i = 1; i < n; i++) {
+    if ((p[i] & 0xc0) != 0x80) return 0; /* also stops at the NUL */
+    c = (c << 6) | (p[i] & 0x3f);
+  }
+  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0;
+  return n;
+}
+
 void tw_out_json_str(struct tw_out *o, const char *s) {
   static const char hex[] = "0123456789abcdef";
   tw_out_write(o, "\"", 1);
@@ -87,9 +105,18 @@ void tw_out_json_str(struct tw_out *o, const char *s) {
       case '\r': tw_out_write(o, "\\r", 2); break;
       case '\t': tw_out_write(o, "\\t", 2); break;
       default:
-        if (*p < 0x20 || *p == 0x7f || *p >= 0x80) {
-          /* Bytes are not assumed to be UTF-8 (thread names, paths): escape them as code points
-           * U+0080..U+00FF so every line stays valid JSON. */
+        if (*p >= 0x80) {
+          /* Valid UTF-8 is kept as it is (a thread named café stays café). A byte that is not
+           * part of valid UTF-8 (names and paths are bytes) is escaped as the code point of the
+           * same number, U+0080..U+00FF, so every line stays valid JSON and valid UTF-8. */
+          size_t n = utf8_len(p);
+          if (n) {
+            tw_out_write(o, (const char *)p, n);
+            p += n - 1;
+            break;
+          }
+        }
+        if (*p < 0x20 || *p >= 0x7f) {
           char e[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
           tw_out_write(o, e, sizeof(e));
         } else {

@@ -21,7 +21,8 @@ void tw_out_init(struct tw_out *o, int fd);
 void tw_out_write(struct tw_out *o, const char *s, size_t n);
 void tw_out_str(struct tw_out *o, const char *s);
 void tw_out_fmt(struct tw_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A JSON string literal, quotes included, with every control and non-ASCII-safe byte escaped. */
+/* A JSON string literal, quotes included: control bytes escaped, valid UTF-8 kept, any other byte
+ * escaped as \u00XX (the output is valid UTF-8 whatever the input). */
 void tw_out_json_str(struct tw_out *o, const char *s);
 /* Writes out everything buffered (loops on EINTR and short writes). Returns 0 or -errno. */
 int tw_out_flush(struct tw_out *o);

@@ -84,6 +84,7 @@ void tw__init_slow(void) {
   tw__options_load(); /* a bad value exits with status 2 here, before main */
   tw_profile_configure(tw__opt.profile, tw__opt.profile_rate);
   tw__suppress_load();
+  tw_report_init(); /* THREADWATCH_LOG=stdout: a copy of fd 1 before the program can move it */
   tw__stack_init();
   tw_demangle_init(); /* before THREADWATCH_WATCH: C++ globals are found by their demangled names */
   tw_race_init(); /* THREADWATCH_WATCH: a bad item exits with status 2 here */
@@ -131,6 +132,7 @@ static void finish_once(void) {
   tw_analysis_lock();
   tw_reporter_tick(tw__now_ns(), true);
   tw_detect_at_exit();
+  tw_report_at_exit(); /* writers' end, suppression counts */
   tw_report_close_unused();
   tw_control_stop();
   tw_analysis_unlock();

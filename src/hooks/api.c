@@ -12,7 +12,9 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +27,7 @@
 #include "hooks/hooks.h"
 #include "race/race.h"
 #include "report/dump.h"
+#include "report/emit.h"
 #include "runtime/engine.h"
 #include "runtime/names.h"
 #include "runtime/registry.h"
@@ -57,7 +60,7 @@ static void api_leave(struct api_call *c) {
   errno = c->saved_errno;
 }
 
-static const char *api_version(void) { return "0.1.0"; }
+static const char *api_version(void) { return TW_VERSION; }
 
 static unsigned long api_thread_count(void) {
   struct api_call c = api_enter();
@@ -101,13 +104,38 @@ static uint64_t mark_after_id(threadwatch_mark_t mark) {
   return mark & MARK_ID_MASK;
 }
 
+/* After the check: the end of the captured text says what was cut and what was not reported again. */
+static void capture_done(char *buf, size_t len, long leaked) {
+  bool cut = false;
+  uint64_t shown = tw_report_capture_end(&cut);
+  size_t used = strlen(buf);
+  char more[160] = "";
+  if (leaked > 0 && (uint64_t)leaked > shown) {
+    uint64_t again = (uint64_t)leaked - shown;
+    snprintf(more, sizeof(more), "threadwatch: %llu more leaked thread%s, reported by an earlier "
+             "check\n", (unsigned long long)again, again == 1 ? "" : "s");
+  }
+  if (cut || used + strlen(more) + 1 > len) {
+    /* "...\n" at the very end, the note before it when there is room. */
+    size_t keep = len > 5 ? len - 5 : 0;
+    if (strlen(more) + 5 < len && keep > strlen(more)) keep -= strlen(more);
+    else more[0] = '\0';
+    if (used > keep) used = keep;
+    snprintf(buf + used, len - used, "%s...\n", more);
+    return;
+  }
+  snprintf(buf + used, len - used, "%s", more);
+}
+
 static void pause_ns(uint64_t ns) {
   struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
   while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR) {
   }
 }
 
-static int api_check_leaks(threadwatch_mark_t mark, unsigned int timeout_ms) {
+/* The check of threadwatch_check_leaks(_text); buf/len: where the text of its reports goes (NULL, 0:
+ * nowhere). */
+static int check_leaks(threadwatch_mark_t mark, unsigned int timeout_ms, char *buf, size_t len) {
   struct api_call c = api_enter();
   int cancel;
   pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel); /* not a cancellation point */
@@ -133,7 +161,9 @@ static int api_check_leaks(threadwatch_mark_t mark, unsigned int timeout_ms) {
   }
   scope.waited_ms = (tw__now_ns() - start) / 1000000ull;
   tw_analysis_lock();
+  if (buf) tw_report_capture(buf, len);
   long n = tw_leaks_check(&scope);
+  if (buf) capture_done(buf, len, n);
   tw_analysis_unlock();
   if (n < 0) rc = -1, err = (int)-n;
   else rc = n > INT32_MAX ? INT32_MAX : (int)n;
@@ -142,6 +172,16 @@ out:
   api_leave(&c);
   if (err) errno = err;
   return rc;
+}
+
+static int api_check_leaks(threadwatch_mark_t mark, unsigned int timeout_ms) {
+  return check_leaks(mark, timeout_ms, NULL, 0);
+}
+
+static int api_check_leaks_text(threadwatch_mark_t mark, unsigned int timeout_ms, char *buf,
+                                size_t len) {
+  if (buf && len) buf[0] = '\0';
+  return check_leaks(mark, timeout_ms, len ? buf : NULL, len);
 }
 
 /* The dump itself, on whichever thread runs it. Returns 0 or -errno. */
@@ -222,4 +262,5 @@ TW_EXPORT const struct threadwatch__api threadwatch__api = {
     .check_leaks = api_check_leaks,
     .dump = api_dump,
     .name_lock = api_name_lock,
+    .check_leaks_text = api_check_leaks_text,
 };

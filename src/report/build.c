@@ -33,6 +33,13 @@ static bool system_frame(const struct tw_frame *f) {
    * function it was inlined into has its own frame with its own file, judged on its own
    * (tw_symbolize walks the whole chain, so that frame is always there). */
   if (tw_symbolize_system_file(f->file)) return true;
+  /* A sanitizer runtime linked into the program (clang's static ASan): its interceptors are in the
+   * executable, but they are not the program's code. */
+  if (f->function && (strncmp(f->function, "__interceptor_", 14) == 0 ||
+                      strncmp(f->function, "___interceptor_", 15) == 0 ||
+                      strncmp(f->function, "__asan_", 7) == 0 ||
+                      strncmp(f->function, "__sanitizer", 11) == 0))
+    return true;
   return f->module && (strncmp(f->module, "/lib", 4) == 0 || strncmp(f->module, "/usr/lib", 8) == 0);
 }
 

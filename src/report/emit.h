@@ -8,7 +8,9 @@
 
 #include "report/report.h"
 
-/* Writes `r` with every writer unless a suppression matches it. Returns true if written. */
+/* Writes `r` with every writer unless a suppression matches it (the rule counts it). Sets its
+ * severity (when the detector did not), whether it fails, and its fingerprint. Returns true if
+ * written. */
 bool tw_report_emit(struct tw_report *r);
 
 /* Reports written (not suppressed) by this process; those among them that THREADWATCH_FAIL_ON
@@ -25,6 +27,21 @@ void tw_report_log_line(const char *line);
 /* Renders a block of text (the contention table) into the text log's buffered output. */
 struct tw_out;
 void tw_report_log_render(void (*render)(struct tw_out *o, void *ctx), void *ctx);
+
+/* At initialisation: a copy of stdout when a writer writes there (THREADWATCH_LOG=stdout). */
+void tw_report_init(void);
+
+/* At exit, after the exit-time reports: each writer with an end gets it (its file made and begun
+ * if no report was written: an empty SARIF document), then one line per suppression rule that
+ * matched (and with THREADWATCH_VERBOSE=1, per rule that never did). Analysis lock held. */
+void tw_report_at_exit(void);
+
+/* threadwatch_check_leaks_text: from tw_report_capture(buf, size) to tw_report_capture_end(), the
+ * text of every report emitted is also copied into buf (NUL-terminated, cut to size). _end
+ * returns the threads those reports stood for and sets *cut when the text did not fit. Analysis
+ * lock held from one to the other. */
+void tw_report_capture(char *buf, size_t size);
+uint64_t tw_report_capture_end(bool *cut);
 
 /* Opens the report files now (at start-up, when the process runs as root: a server that drops
  * privileges later could not open them any more). Analysis lock held or before any thread. */

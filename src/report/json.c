@@ -1,5 +1,7 @@
 /* JSON Lines writer: one object per report on one line (schema in docs/report-format.md). */
 #include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "report/format.h"
 #include "report/symbolize.h"
@@ -78,14 +80,48 @@ static void json_thread(struct tw_out *o, const struct tw_report_thread *t) {
   tw_out_str(o, "}");
 }
 
+#ifndef TW_VERSION
+#define TW_VERSION "0.0.0"
+#endif
+
+/* The executable of this process, read once per process (a forked child has the same; an exec'd
+ * program is a new process with its own copy of the library). */
+static const char *exe_path(void) {
+  static char exe[4096];
+  static long exe_pid;
+  long pid = (long)getpid();
+  if (exe_pid != pid) {
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    exe_pid = pid;
+  }
+  return exe;
+}
+
+/* Now as RFC 3339 in UTC with milliseconds: 2026-11-22T14:03:07.125Z. */
+static void rfc3339_now(char *buf, size_t n) {
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+}
+
 void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid) {
   tw_out_str(o, "{\"kind\":");
   tw_out_json_str(o, r->kind);
   tw_out_str(o, ",\"what\":");
   tw_out_json_str(o, r->what);
   tw_out_fmt(o, ",\"severity\":\"%s\"", r->severity ? r->severity : "error");
+  tw_out_str(o, ",\"fingerprint\":");
+  tw_out_json_str(o, r->fingerprint);
   tw_out_str(o, ",\"message\":");
   tw_out_json_str(o, r->message);
+  char now[40];
+  rfc3339_now(now, sizeof(now));
+  tw_out_fmt(o, ",\"version\":\"%s\",\"time\":\"%s\",\"exe\":", TW_VERSION, now);
+  tw_out_json_str(o, exe_path());
   tw_out_fmt(o, ",\"pid\":%ld,\"count\":%u,\"threads\":[", pid, r->count);
   for (uint32_t i = 0; i < r->nthreads; i++) {
     if (i) tw_out_str(o, ",");

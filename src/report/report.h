@@ -80,6 +80,7 @@ struct tw_report {
   const char *what;
   const char *severity; /* "error" or "warning"; NULL: the kind's default (report/emit.c) */
   bool fails;           /* THREADWATCH_FAIL_ON names it: it changes the exit status (emit sets it) */
+  char fingerprint[17]; /* report/fingerprint.h, 16 hex digits (emit sets it) */
   char message[512];
   uint32_t count;   /* threads the report stands for */
   bool same_stacks; /* every listed thread has the same stacks: the text shows the first only */

@@ -1,4 +1,5 @@
-/* Suppressions file: parse `KIND:PATTERN` lines, match globs against symbolized report frames. */
+/* Suppressions file: parse `KIND:PATTERN` and `KIND/WHAT:PATTERN` lines, match globs against
+ * symbolized report frames, count what each rule suppressed and say it at exit. */
 #include "report/suppress.h"
 
 #include <errno.h>
@@ -15,15 +16,14 @@
 #include "base/options.h"
 #include "base/real.h"
 #include "base/tw.h"
-
-static const char *const known_kinds[] = {
-    "thread-leak", "thread-surge", "thread-growth", "lock-order-cycle", "deadlock", "stall",
-    "misuse", "race-suspect", "*",
-};
+#include "report/rules.h"
 
 struct rule {
   char kind[24];
+  char what[32]; /* "" for any */
   char *pattern;
+  int line;      /* in the file */
+  uint64_t hits; /* reports it suppressed (analysis lock held) */
 };
 
 struct tw_suppressions {
@@ -66,11 +66,28 @@ int tw_suppress_parse(struct tw_suppressions **out, const char *text, char *err,
     }
     *colon = '\0';
     char *kind = trim(l), *pattern = trim(colon + 1);
-    bool ok = false;
-    for (size_t i = 0; i < TW_ARRAY_LEN(known_kinds); i++) ok |= strcmp(kind, known_kinds[i]) == 0;
-    if (!ok) {
+    char *what = strchr(kind, '/');
+    if (what) {
+      *what++ = '\0';
+      what = trim(what);
+      kind = trim(kind);
+    }
+    if (strcmp(kind, "*") != 0 && !tw_rule_known(kind, NULL)) {
       snprintf(err, n, "line %d: unknown kind '%.30s' (expected thread-leak, thread-surge, "
-               "thread-growth, lock-order-cycle, deadlock, stall, misuse, race-suspect or *)", lineno, kind);
+               "thread-growth, lock-order-cycle, deadlock, stall, misuse, race-suspect or *, "
+               "optionally /WHAT)", lineno, kind);
+      goto fail;
+    }
+    if (what && (strcmp(kind, "*") == 0 || !*what || !tw_rule_known(kind, what))) {
+      char known[512] = "";
+      size_t nr, len = 0;
+      const struct tw_rule *rules = tw_rules(&nr);
+      for (size_t i = 0; i < nr && len < sizeof(known); i++)
+        if (!strcmp(rules[i].kind, kind) && rules[i].what[0])
+          len += (size_t)snprintf(known + len, sizeof(known) - len, "%s%s", len ? ", " : "",
+                                  rules[i].what);
+      snprintf(err, n, "line %d: unknown sub-kind '%.30s/%.30s'%s%s%s", lineno, kind, what,
+               known[0] ? " (" : " (a sub-kind needs a kind)", known, known[0] ? ")" : "");
       goto fail;
     }
     if (*pattern == '\0') {
@@ -84,6 +101,9 @@ int tw_suppress_parse(struct tw_suppressions **out, const char *text, char *err,
     }
     s->rules = grown;
     snprintf(s->rules[s->n].kind, sizeof(s->rules[s->n].kind), "%s", kind);
+    snprintf(s->rules[s->n].what, sizeof(s->rules[s->n].what), "%s", what ? what : "");
+    s->rules[s->n].line = lineno;
+    s->rules[s->n].hits = 0;
     s->rules[s->n].pattern = strdup(pattern);
     if (!s->rules[s->n].pattern) goto fail;
     s->n++;
@@ -111,17 +131,52 @@ static const char *base(const char *path) {
   return slash ? slash + 1 : path;
 }
 
-bool tw_suppress_match_frame(const struct tw_suppressions *s, const char *kind,
-                             const struct tw_frame *f) {
-  if (!s) return false;
+int tw_suppress_match(const struct tw_suppressions *s, const char *kind, const char *what,
+                      const struct tw_frame *f) {
+  if (!s) return -1;
   for (size_t i = 0; i < s->n; i++) {
     const struct rule *r = &s->rules[i];
     if (strcmp(r->kind, "*") != 0 && strcmp(r->kind, kind) != 0) continue;
+    if (r->what[0] && (!what || strcmp(r->what, what) != 0)) continue;
     if (glob(r->pattern, f->function) || glob(r->pattern, f->file) ||
         glob(r->pattern, base(f->file)) || glob(r->pattern, base(f->module)))
-      return true;
+      return (int)i;
   }
-  return false;
+  return -1;
+}
+
+bool tw_suppress_match_frame(const struct tw_suppressions *s, const char *kind,
+                             const struct tw_frame *f) {
+  return tw_suppress_match(s, kind, NULL, f) >= 0;
+}
+
+void tw_suppress_hit(struct tw_suppressions *s, int rule) {
+  if (s && rule >= 0 && (size_t)rule < s->n) s->rules[rule].hits++;
+}
+
+uint64_t tw_suppress_hits(const struct tw_suppressions *s, int rule) {
+  return s && rule >= 0 && (size_t)rule < s->n ? s->rules[rule].hits : 0;
+}
+
+void tw_suppress_summary(const struct tw_suppressions *s, const char *file, long pid, bool verbose,
+                         void (*line)(const char *text)) {
+  if (!s) return;
+  const char *name = base(file);
+  for (size_t i = 0; i < s->n; i++) {
+    const struct rule *r = &s->rules[i];
+    if (!r->hits && !verbose) continue;
+    char text[600], rule[300];
+    snprintf(rule, sizeof(rule), "%s%s%s:%s", r->kind, r->what[0] ? "/" : "", r->what, r->pattern);
+    char shown[320];
+    tw_msg_quote(shown, sizeof(shown), rule); /* the file's text: no control bytes on the log */
+    if (r->hits)
+      snprintf(text, sizeof(text), "==%ld== threadwatch: suppression %s (%s:%d) matched %llu report%s\n",
+               pid, shown, name, r->line, (unsigned long long)r->hits, r->hits == 1 ? "" : "s");
+    else
+      snprintf(text, sizeof(text), "==%ld== threadwatch: suppression %s (%s:%d) never matched\n", pid,
+               shown, name, r->line);
+    line(text);
+  }
 }
 
 /* Reads the whole file, bounded: a regular file of at most TW_SUPPRESS_MAX_BYTES, opened without
@@ -200,4 +255,4 @@ void tw__suppress_load(void) {
   free(text);
 }
 
-const struct tw_suppressions *tw__suppressions(void) { return loaded; }
+struct tw_suppressions *tw__suppressions(void) { return loaded; }

@@ -19,6 +19,12 @@ void tw_report_text(struct tw_out *o, const struct tw_report *r, long pid);
 /* JSON Lines: one object per report on one line (docs/report-format.md). */
 void tw_report_json(struct tw_out *o, const struct tw_report *r, long pid);
 
+/* SARIF 2.1.0 (report/sarif.c): begin makes the document when the file is empty, each report adds
+ * a result so that the file stays a valid document, end leaves it as it is. */
+void tw_report_sarif_begin(struct tw_out *o, long pid);
+void tw_report_sarif(struct tw_out *o, const struct tw_report *r, long pid);
+void tw_report_sarif_end(struct tw_out *o, long pid);
+
 /* One stack: text frames (`#N 0xPC in f file:line (module)`, each line prefixed by `indent`), or a
  * JSON array of frame objects. */
 void tw_report_text_stack(struct tw_out *o, uint32_t stack, const char *indent);

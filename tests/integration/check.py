@@ -12,6 +12,16 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jsonschema_lite  # noqa: E402  (next to this file)
+
+# The JSON Schema of a report (docs/report.schema.json): every JSON line of every test is checked
+# against it, besides the hand-written checks of schema_errors below.
+SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                           "report.schema.json")
+with open(SCHEMA_PATH, encoding="utf-8") as _f:
+    REPORT_SCHEMA = json.load(_f)
+
 KINDS = {"thread-leak", "thread-surge", "thread-growth", "lock-order-cycle", "deadlock", "stall",
          "misuse", "race-suspect"}
 STATES = {"running", "blocked", "exited", "sleeping"}
@@ -44,13 +54,15 @@ REPORT_KEYS = {"what", "count", "count_min", "wait_call", "frame", "stack_frame"
                "signalled_by", "signalled_frame", "thread_stack_frame", "thread_wait_call",
                "thread_state",
                # misuse reports
-               "object", "previous_event", "previous_frame", "locks_held"}
+               "object", "previous_event", "previous_frame", "locks_held",
+               # any report
+               "thread_name", "severity"}
 REPEATABLE = {"env", "stdout", "stdout_not", "stderr", "stderr_not", "log", "log_re", "no_file",
               "no_report", "frame", "stack_frame", "created_frame", "wait_call", "group_frame",
               "edge_frame", "held_frame", "first_seen_frame", "lock_kind", "lock_name",
               "edge_mode", "wait_object", "locked_at_frame", "signalled_frame",
               "thread_stack_frame", "thread_wait_call", "thread_state", "object",
-              "previous_frame"}
+              "previous_frame", "thread_name"}
 INT_KEYS = {"exit", "reports", "json_files", "stderr_lines", "count", "count_min",
             "group_count_min", "timeout", "cycle_length", "locks", "edge_threads", "for_ms_max",
             "threshold_ms", "signalled_by", "locks_held"}
@@ -517,6 +529,12 @@ def report_problems(rep, exp):
             if not any(function_matches(want, n) for n in names):
                 probs.append(f"no {'/'.join(which)} frame in function {want!r} "
                              f"(functions: {sorted(set(map(str, names)))})")
+    names = [t.get("name") for t in rep.get("threads") or [] if isinstance(t, dict)]
+    for want in exp.get("thread_name", []):
+        if want not in names:
+            probs.append(f"no listed thread is named {want!r} (names: {names})")
+    if "severity" in exp and rep.get("severity") != one(exp, "severity"):
+        probs.append(f"severity {rep.get('severity')!r}, expected {one(exp, 'severity')!r}")
     probs.extend(lock_problems(rep, exp))
     probs.extend(wait_problems(rep, exp))
     probs.extend(misuse_problems(rep, exp))
@@ -741,6 +759,13 @@ def main():
     for path in files:
         text = read_text(path)
         raw_json.append((path, text))
+        try:
+            with open(path, "rb") as f:
+                f.read().decode("utf-8", errors="strict")
+        except UnicodeDecodeError as e:
+            fails.append(f"{os.path.basename(path)}: not valid UTF-8 ({e})")
+        except OSError:
+            pass
         if text.strip():
             nonempty += 1
         file_pid = None
@@ -758,6 +783,8 @@ def main():
                 continue
             for err in schema_errors(rep):
                 fails.append(f"{where}: schema: {err}")
+            for err in jsonschema_lite.validate(REPORT_SCHEMA, rep):
+                fails.append(f"{where}: docs/report.schema.json: {err}")
             if file_pid is not None and isinstance(rep, dict) and rep.get("pid") != file_pid:
                 fails.append(f"{where}: pid {rep.get('pid')!r} but the file is for pid {file_pid}")
             if isinstance(rep, dict):
@@ -826,8 +853,10 @@ def main():
                          "expected exactly 1")
         else:
             log_name, log_text = matches[0], read_text(matches[0])
-    elif not args.log_env:
+    elif args.log_env in ("", "stderr", "/dev/stderr"):
         log_name, log_text = "stderr", stderr
+    elif args.log_env in ("stdout", "/dev/stdout"):
+        log_name, log_text = "stdout", stdout
     if log_text is not None:
         for want in test.get("log", []):
             if want not in log_text:

@@ -99,8 +99,13 @@
 #       previous_frame: F    F is in `previous.stack` (where the earlier event happened); repeatable
 #       locks_held: N        some listed thread has exactly N entries in `locks_held`
 #                            (exit-holding-locks: the locks the thread ended with)
+#     any report:
+#       thread_name: NAME    some listed thread's `name` is exactly NAME (UTF-8); repeatable
+#       severity: S          its `severity` is S (error, warning)
 #     A function matches its plain name, a qualified/demangled form (ns::f(int)) or a mangled one.
-# Always checked: every JSON line parses and follows docs/report-format.md (kind/what/message/pid/
+# Always checked: every JSON file is valid UTF-8; every JSON line validates against the JSON Schema
+# docs/report.schema.json (tests/integration/jsonschema_lite.py, and the `jsonschema` package as
+# well when python has it); every JSON line parses and follows docs/report-format.md (kind/what/message/pid/
 # count/threads/omitted_threads/dropped_events; each thread's id/tid/name/state/parent/stack/
 # created_at, `wait` exactly when blocked or sleeping; frames with pc/function/module/module_offset (a build_id,
 # when present, in hex) and no threadwatch frame;
@@ -122,7 +127,7 @@
 # listed + omitted = count = distinct edge threads, each thread's stack the acquired_at of one of
 # its edges); a report's pid matches its %p file; and each report has its text headline
 # "==PID== threadwatch: KIND: MESSAGE" in the text report (the logfile:, or stderr when
-# THREADWATCH_LOG is not set).
+# THREADWATCH_LOG is not set or stderr, stdout when it is stdout).
 #
 # Output: PASS/FAIL per test (a failure prints what was expected, what came, the JSON, the text log
 # and stderr), then exactly `integration: N passed, M failed`. Exit status 1 when any test failed.

@@ -327,6 +327,106 @@ static void test_options_parse_ignores_other_variables(void **state) {
   assert_memory_equal(&o, &d, sizeof(o));
 }
 
+static int cat_items(const char *name, const char *value, void *arg) {
+  char *seen = arg;
+  size_t len = strlen(seen);
+  snprintf(seen + len, 256 - len, "%s=%s;", name, value);
+  return 0;
+}
+
+/* --- THREADWATCH_OPTIONS --- */
+
+static void test_options_string_sets_values_through_the_table(void **state) {
+  (void)state;
+  static struct tw_options o;
+  char err[512] = "", warn[512] = "";
+  char *const envp[] = {"THREADWATCH_OPTIONS=stall=30s:json=out.jsonl:exitcode=1:FAIL_ON=all", NULL};
+  assert_int_equal(tw__options_parse(&o, envp, err, sizeof(err), warn, sizeof(warn)), 0);
+  assert_string_equal(warn, "");
+  assert_int_equal(o.stall_ns, 30ull * NS_PER_S);
+  assert_string_equal(o.json, "out.jsonl");
+  assert_int_equal(o.exitcode, 1);
+  assert_string_equal(o.fail_on, "all");
+  assert_string_equal(o.options, "stall=30s:json=out.jsonl:exitcode=1:FAIL_ON=all");
+}
+
+static void test_options_single_variable_wins_over_string(void **state) {
+  (void)state;
+  static struct tw_options o;
+  char err[512] = "", warn[512] = "";
+  /* Whatever the order in the environment. */
+  char *const envp[] = {"THREADWATCH_EXITCODE=3", "THREADWATCH_OPTIONS=exitcode=1:stall=2s", NULL};
+  assert_int_equal(tw__options_parse(&o, envp, err, sizeof(err), warn, sizeof(warn)), 0);
+  assert_int_equal(o.exitcode, 3);
+  assert_int_equal(o.stall_ns, 2ull * NS_PER_S);
+  char *const envp2[] = {"THREADWATCH_OPTIONS=exitcode=1", "THREADWATCH_EXITCODE=4", NULL};
+  assert_int_equal(tw__options_parse(&o, envp2, err, sizeof(err), warn, sizeof(warn)), 0);
+  assert_int_equal(o.exitcode, 4);
+}
+
+static void test_options_string_quotes_and_empty_items(void **state) {
+  (void)state;
+  static struct tw_options o;
+  char err[512] = "", warn[512] = "";
+  char *const envp[] = {"THREADWATCH_OPTIONS=:json='/tmp/a:b.jsonl'::log=\"x:y\":", NULL};
+  assert_int_equal(tw__options_parse(&o, envp, err, sizeof(err), warn, sizeof(warn)), 0);
+  assert_string_equal(o.json, "/tmp/a:b.jsonl");
+  assert_string_equal(o.log, "x:y");
+  assert_string_equal(warn, "");
+}
+
+static void test_options_string_bad_value_is_one_line_error(void **state) {
+  (void)state;
+  static struct tw_options o;
+  char err[512] = "", warn[512] = "";
+  char *const envp[] = {"THREADWATCH_OPTIONS=json=x:stall=abc", NULL};
+  assert_int_equal(tw__options_parse(&o, envp, err, sizeof(err), warn, sizeof(warn)), -EINVAL);
+  if (!strstr(err, "THREADWATCH_OPTIONS: stall='abc' is not valid"))
+    fail_msg("error does not name the item: %s", err);
+  assert_non_null(strstr(err, form_of("STALL")));
+  assert_null(strchr(err, '\n'));
+  /* Not name=value, an unclosed quote, text after a quote. */
+  const char *bad[] = {"THREADWATCH_OPTIONS=stall", "THREADWATCH_OPTIONS=json='a:b",
+                       "THREADWATCH_OPTIONS=json='a'b", "THREADWATCH_OPTIONS==1s"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    char *const envp2[] = {(char *)bad[i], NULL};
+    err[0] = '\0';
+    if (tw__options_parse(&o, envp2, err, sizeof(err), warn, sizeof(warn)) != -EINVAL)
+      fail_msg("%s was accepted", bad[i]);
+    if (!strstr(err, "THREADWATCH_OPTIONS") || !strstr(err, form_of("OPTIONS")))
+      fail_msg("%s: error does not name the variable and its form: %s", bad[i], err);
+  }
+}
+
+static void test_options_string_unknown_name_warns_closest(void **state) {
+  (void)state;
+  static struct tw_options o;
+  char err[512] = "", warn[512] = "";
+  char *const envp[] = {"THREADWATCH_OPTIONS=stal=1s:exitcode=5:options=x", NULL};
+  assert_int_equal(tw__options_parse(&o, envp, err, sizeof(err), warn, sizeof(warn)), 0);
+  if (!strstr(warn, "THREADWATCH_OPTIONS: unknown option 'stal' ignored; did you mean stall?"))
+    fail_msg("no suggestion: %s", warn);
+  assert_non_null(strstr(warn, "nested"));
+  assert_int_equal(o.exitcode, 5);
+}
+
+static void test_options_items_walks_in_order(void **state) {
+  (void)state;
+  char seen[256] = "", bad[64] = "";
+  int rc = tw__options_items("a=1:b='2:3'::c=", cat_items, seen, bad, sizeof(bad));
+  assert_int_equal(rc, 0);
+  assert_string_equal(seen, "a=1;b=2:3;c=;");
+  assert_int_equal(tw__options_items("a=1:nonsense:c=2", cat_items, seen, bad, sizeof(bad)), -EINVAL);
+  assert_string_equal(bad, "nonsense");
+}
+
+static void test_options_find_any_case(void **state) {
+  (void)state;
+  assert_string_equal(tw__options_find("stall"), "STALL");
+  assert_string_equal(tw__options_find("Max_Threads"), "MAX_THREADS");
+  assert_null(tw__options_find("stal"));
+}
+
 static void test_options_closest_suggests_near_names(void **state) {
   (void)state;
   const char *c = tw__options_closest("THREADWATCH_STAL");
@@ -516,6 +616,13 @@ int main(void) {
       cmocka_unit_test(test_options_parse_bad_value_names_variable_and_form),
       cmocka_unit_test(test_options_parse_unknown_name_warns_did_you_mean),
       cmocka_unit_test(test_options_parse_ignores_other_variables),
+      cmocka_unit_test(test_options_string_sets_values_through_the_table),
+      cmocka_unit_test(test_options_single_variable_wins_over_string),
+      cmocka_unit_test(test_options_string_quotes_and_empty_items),
+      cmocka_unit_test(test_options_string_bad_value_is_one_line_error),
+      cmocka_unit_test(test_options_string_unknown_name_warns_closest),
+      cmocka_unit_test(test_options_items_walks_in_order),
+      cmocka_unit_test(test_options_find_any_case),
       cmocka_unit_test(test_options_closest_suggests_near_names),
       cmocka_unit_test(test_options_expand_pid),
       cmocka_unit_test(test_options_expand_pid_too_long),

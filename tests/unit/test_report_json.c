@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "base/out.h"
+#include "report/fingerprint.h"
 #include "report/report.h"
 #include "report/writer.h"
 
@@ -312,6 +313,7 @@ static void fill_leak_report(struct tw_report *r) {
   r->same_stacks = true; /* as leaks.c makes thread-leak groups */
   r->nthreads = 2;
   r->dropped = 7;
+  snprintf(r->fingerprint, sizeof(r->fingerprint), "0123456789abcdef");
 
   struct tw_report_thread *t = &r->threads[0];
   t->id = 2;
@@ -367,7 +369,11 @@ static void test_report_json_thread_leak_is_one_valid_line(void **state) {
   expect_one_ascii_line(line);
   if (!json_valid(line)) fail_msg("not valid JSON: %s", line);
 
-  EXPECT_KEYS(line, "", "kind what severity message pid count threads omitted_threads dropped_events");
+  EXPECT_KEYS(line, "",
+              "kind what severity fingerprint message version time exe pid count threads "
+              "omitted_threads dropped_events");
+  EXPECT_FIELD(line, "fingerprint", "\"0123456789abcdef\"");
+  EXPECT_FIELD(line, "version", "\"" TW_VERSION "\"");
   EXPECT_FIELD(line, "kind", "\"thread-leak\"");
   EXPECT_FIELD(line, "what", "\"blocked\"");
   EXPECT_FIELD(
@@ -403,6 +409,51 @@ static void test_report_json_thread_leak_is_one_valid_line(void **state) {
 
   char unused[16];
   assert_false(json_get(line, "threads.2", unused, sizeof(unused)));
+}
+
+/* Valid UTF-8 is kept as it is, invalid bytes are escaped: the line is valid UTF-8 either way. */
+static void test_report_json_str_keeps_utf8(void **state) {
+  (void)state;
+  static const struct {
+    const char *in, *out;
+  } cases[] = {
+      {"caf\xc3\xa9", "\"caf\xc3\xa9\""},                       /* café */
+      {"\xe2\x82\xac \xf0\x9f\xa7\xb5", "\"\xe2\x82\xac \xf0\x9f\xa7\xb5\""}, /* € and a 4-byte one */
+      {"caf\xc3", "\"caf\\u00c3\""},                           /* cut in the middle */
+      {"\xc0\x80", "\"\\u00c0\\u0080\""},                     /* overlong NUL */
+      {"\xed\xa0\x80", "\"\\u00ed\\u00a0\\u0080\""},         /* a surrogate */
+      {"\xf4\x90\x80\x80", "\"\\u00f4\\u0090\\u0080\\u0080\""}, /* past U+10FFFF */
+      {"\xa9x\xc3\xa9", "\"\\u00a9x\xc3\xa9\""},             /* a stray continuation byte */
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    tw_out_init(&out, -1);
+    tw_out_json_str(&out, cases[i].in);
+    if (out.len != strlen(cases[i].out) || memcmp(out.buf, cases[i].out, out.len) != 0)
+      fail_msg("case %zu rendered as %.*s, expected %s", i, (int)out.len, out.buf, cases[i].out);
+    char z[64];
+    memcpy(z, out.buf, out.len);
+    z[out.len] = '\0';
+    if (!json_valid(z)) fail_msg("case %zu gives invalid JSON %s", i, z);
+  }
+}
+
+/* The fingerprint: 16 hex digits, the same for the same report, different for another kind/what. */
+static void test_report_fingerprint_stable_and_distinct(void **state) {
+  (void)state;
+  static struct tw_report r;
+  fill_leak_report(&r);
+  char a[TW_FINGERPRINT_LEN + 1], b[TW_FINGERPRINT_LEN + 1], c[TW_FINGERPRINT_LEN + 1];
+  tw_report_fingerprint(&r, a);
+  assert_int_equal(strlen(a), 16);
+  assert_int_equal(strspn(a, "0123456789abcdef"), 16);
+  r.count = 77; /* counts, ids, pids and messages are not part of it */
+  r.threads[0].id = 40;
+  snprintf(r.message, sizeof(r.message), "another sentence");
+  tw_report_fingerprint(&r, b);
+  assert_string_equal(a, b);
+  r.what = "exited";
+  tw_report_fingerprint(&r, c);
+  assert_string_not_equal(a, c);
 }
 
 static void test_report_json_surge_groups_and_lock_wait(void **state) {
@@ -646,6 +697,8 @@ int main(void) {
       cmocka_unit_test(test_report_json_growth_counts_and_site),
       cmocka_unit_test(test_report_json_no_threads),
       cmocka_unit_test(test_report_json_str_escapes_each_byte),
+      cmocka_unit_test(test_report_json_str_keeps_utf8),
+      cmocka_unit_test(test_report_fingerprint_stable_and_distinct),
       cmocka_unit_test(test_report_json_str_escapes_mixed_string),
       cmocka_unit_test(test_report_json_text_headline),
       cmocka_unit_test(test_report_json_text_surge_more_threads_line),

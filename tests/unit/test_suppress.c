@@ -101,6 +101,64 @@ static void test_suppress_pattern_may_contain_colon(void **state) {
   tw_suppress_free(s);
 }
 
+/* `KIND/WHAT:PATTERN` matches reports of that sub-kind only. */
+static void test_suppress_subkind_matches_only_its_what(void **state) {
+  (void)state;
+  struct tw_suppressions *s = parse_ok("stall/condvar:worker_main\nmisuse / unlock-not-owner : *\n");
+  assert_int_equal(tw_suppress_match(s, "stall", "condvar", &worker), 0);
+  assert_int_equal(tw_suppress_match(s, "stall", "mutex", &worker), -1);
+  assert_int_equal(tw_suppress_match(s, "stall", NULL, &worker), -1);
+  assert_int_equal(tw_suppress_match(s, "deadlock", "condvar", &worker), -1);
+  assert_int_equal(tw_suppress_match(s, "misuse", "unlock-not-owner", &worker), 1);
+  assert_int_equal(tw_suppress_match(s, "misuse", "double-join", &worker), -1);
+  tw_suppress_free(s);
+}
+
+static void test_suppress_error_unknown_subkind_lists_known_ones(void **state) {
+  (void)state;
+  char err[512];
+  parse_bad("stall/condvr:x\n", err, sizeof(err));
+  if (!strstr(err, "line 1: unknown sub-kind 'stall/condvr'")) fail_msg("wrong error: %s", err);
+  assert_non_null(strstr(err, "condvar"));
+  assert_non_null(strstr(err, "lost-wakeup"));
+  parse_bad("*/condvar:x\n", err, sizeof(err));
+  assert_non_null(strstr(err, "unknown sub-kind"));
+  parse_bad("stall/:x\n", err, sizeof(err));
+  assert_non_null(strstr(err, "unknown sub-kind"));
+}
+
+static char summary[2048];
+static void collect_line(const char *text) {
+  size_t len = strlen(summary);
+  snprintf(summary + len, sizeof(summary) - len, "%s", text);
+}
+
+/* Each rule counts the reports it suppressed; the summary names the matched ones (and, verbose,
+ * the unmatched ones) with the file's base name and line. */
+static void test_suppress_counts_and_summary(void **state) {
+  (void)state;
+  struct tw_suppressions *s = parse_ok("# header\nthread-leak:worker_*\nstall/condvar:never_*\n");
+  int rule = tw_suppress_match(s, "thread-leak", "blocked", &worker);
+  assert_int_equal(rule, 0);
+  tw_suppress_hit(s, rule);
+  tw_suppress_hit(s, rule);
+  assert_int_equal(tw_suppress_hits(s, 0), 2);
+  assert_int_equal(tw_suppress_hits(s, 1), 0);
+  summary[0] = '\0';
+  tw_suppress_summary(s, "/etc/app/tw.supp", 42, false, collect_line);
+  assert_string_equal(summary,
+                      "==42== threadwatch: suppression 'thread-leak:worker_*' (tw.supp:2) matched 2 "
+                      "reports\n");
+  summary[0] = '\0';
+  tw_suppress_summary(s, "/etc/app/tw.supp", 42, true, collect_line);
+  assert_non_null(strstr(summary, "==42== threadwatch: suppression 'stall/condvar:never_*' "
+                                  "(tw.supp:3) never matched\n"));
+  summary[0] = '\0';
+  tw_suppress_summary(NULL, "x", 1, true, collect_line);
+  assert_string_equal(summary, "");
+  tw_suppress_free(s);
+}
+
 static void test_suppress_error_missing_colon_has_line_number(void **state) {
   (void)state;
   char err[256];
@@ -242,6 +300,9 @@ int main(void) {
       cmocka_unit_test(test_suppress_parse_empty_text),
       cmocka_unit_test(test_suppress_parse_every_known_kind),
       cmocka_unit_test(test_suppress_pattern_may_contain_colon),
+      cmocka_unit_test(test_suppress_subkind_matches_only_its_what),
+      cmocka_unit_test(test_suppress_error_unknown_subkind_lists_known_ones),
+      cmocka_unit_test(test_suppress_counts_and_summary),
       cmocka_unit_test(test_suppress_error_missing_colon_has_line_number),
       cmocka_unit_test(test_suppress_error_unknown_kind_has_line_number),
       cmocka_unit_test(test_suppress_error_empty_pattern_has_line_number),
