@@ -428,6 +428,7 @@ int tw_pprof_gzip(const uint8_t *in, size_t n, uint8_t **out, size_t *len) {
 static char *slurp(const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NULL;
+  fd = tw__fd_move_high(fd); /* the program's own opens meanwhile get the numbers they would */
   size_t cap = 1 << 16, len = 0;
   char *buf = malloc(cap);
   while (buf) {
