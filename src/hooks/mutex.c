@@ -18,8 +18,9 @@
 
 /* Hot path (uncontended lock taken with no other lock held): TLS load, guard test, one load of the
  * mutex word, the real lock, a held-lock push (four stores and a hash). With other locks held and
- * every lock-order edge already known: plus one probe of a thread-local table. No allocation, no
- * unwinding, no shared write, no syscall.
+ * every lock-order edge already known: plus one probe of a thread-local table. The unlock: a compare
+ * with the top entry, a pop, the loads of the race and profile switches, the real unlock (a tail
+ * call). No allocation, no unwinding, no shared write, no syscall, no clock read.
  *
  * Whether the lock will have to wait is told by peeking at the mutex word (glibc's __data.__lock,
  * part of the x86-64 ABI layout of pthread_mutex_t): 0 means free. A free mutex goes straight to the

@@ -3,7 +3,8 @@
  * state before spinning, so a relock by the holder is reported before it spins forever.
  *
  * Hot path (a free spinlock, no other lock held): TLS load, guard test, one load of the lock word,
- * the real lock, a held-lock push; unlock: a compare with the top entry, a pop, the real unlock. */
+ * the real lock, a held-lock push; unlock: a compare with the top entry, the loads of the race and
+ * profile switches, a pop, the real unlock. */
 #include <errno.h>
 #include <pthread.h>
 #include <time.h>
