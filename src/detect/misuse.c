@@ -171,11 +171,18 @@ static void exit_holding(const struct tw_event *ev, uint64_t thread) {
   char where[200];
   tw_report_where(ev->stack, where, sizeof(where));
   snprintf(r.object, sizeof(r.object), "%s", list);
+  bool ends_process = ev->flags & TW_MO_ENDS_PROCESS;
+  /* Ending the whole process with locks held is often meant: a server parks its workers on a lock
+   * it holds (redis's I/O threads) or takes its locks to freeze the others while it exits. It only
+   * hangs when an exit handler or destructor takes one of them (then a deadlock is reported): a
+   * warning. A thread that ends alone leaves its locks to the threads that go on: an error. */
+  if (ends_process) r.severity = "warning";
   snprintf(r.message, sizeof(r.message),
-           "thread T%llu ended %swhile holding %u lock%s (%s); the first was taken at %s",
+           "thread T%llu ended %swhile holding %u lock%s (%s); the first was taken at %s%s",
            (unsigned long long)thread,
-           ev->flags & TW_MO_ENDS_PROCESS ? "the process (exit, or a return from main) " : "",
-           total, total == 1 ? "" : "s", list, where);
+           ends_process ? "the process (exit, or a return from main) " : "", total,
+           total == 1 ? "" : "s", list, where,
+           ends_process ? "; an exit handler or destructor that takes one of them will hang" : "");
   emit();
 }
 

@@ -190,13 +190,14 @@ static bool suppressed(const struct tw_report *r) {
 
 /* The default severity of a report (docs/report-format.md): a stall, a surge, a growth and a
  * thread still alive at exit are warnings (an idle pool, a service thread the program never meant
- * to join); everything else is an error. A detector may set another one. */
+ * to join); everything else is an error. A detector may set another one (leaks.c: threads that
+ * piled up; misuse.c: locks held by the thread that ends the process are a warning). */
 static const char *default_severity(const struct tw_report *r) {
   if (!strcmp(r->kind, "stall") || !strcmp(r->kind, "thread-surge") ||
       !strcmp(r->kind, "thread-growth"))
     return "warning";
   if (!strcmp(r->kind, "thread-leak") && r->what &&
-      (!strcmp(r->what, "blocked") || !strcmp(r->what, "running")))
+      (!strcmp(r->what, "blocked") || !strcmp(r->what, "sleeping") || !strcmp(r->what, "running")))
     return "warning";
   return "error";
 }
