@@ -45,7 +45,7 @@ struct pb {
 };
 
 static void pb_raw(struct pb *b, const void *data, size_t n) {
-  if (b->oom) return;
+  if (b->oom || n == 0) return; /* an empty part may have no buffer at all */
   if (b->len + n > b->cap) {
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < b->len + n) cap *= 2;
