@@ -776,11 +776,12 @@ static const char *stall_what(const struct tw_wait_snap *w) {
   }
 }
 
-/* Why a condvar or fd wait that lasts looks idle rather than stuck: the threads that could end it
- * (its known writers; for a condvar, or an fd nobody wrote, any other thread) are running or
- * sleeping: a worker waiting for work. A stall is a warning either way; this sentence says which it looks like. */
+/* Why a wait that lasts (condvar, fd, socket, poll set, semaphore, futex) looks idle rather than
+ * stuck: the threads that could end it (its known writers, posters or wakers, `feed` says which;
+ * for a condvar, or an object nobody fed yet, any other thread) are running or sleeping: a worker
+ * waiting for work. A stall is a warning either way; this sentence says which it looks like. */
 static void idle_or_stuck(struct tw_report *r, const struct graph *g, const struct node *nd,
-                          size_t off) {
+                          size_t off, const char *feed) {
   uint64_t ids[4];
   size_t n = 0;
   bool writers = nd->wf.rule == TW_WF_ALL && nd->wf.nend > 0;
@@ -807,7 +808,7 @@ static void idle_or_stuck(struct tw_report *r, const struct graph *g, const stru
                           (unsigned long long)ids[i]);
   snprintf(r->message + off, sizeof(r->message) - off,
            "; it looks idle (waiting for work), not stuck: %s that could %s it %s not blocked (%s%s)",
-           n == 1 ? "a thread" : "threads", writers ? "write to" : "end", n == 1 ? "is" : "are",
+           n == 1 ? "a thread" : "threads", writers ? feed : "end", n == 1 ? "is" : "are",
            who, n > TW_ARRAY_LEN(ids) ? ", ..." : "");
 }
 
@@ -865,7 +866,10 @@ static void report_stall(const struct graph *g, const uint32_t *idx, size_t k, u
   if (off >= sizeof(r.message)) off = sizeof(r.message) - 1;
   /* Condvar stalls: a signal that found nobody waiting before this wait began is a lost wakeup. */
   if (add_lost_wakeup(&r, w, off)) r.what = "lost-wakeup";
-  else if (wc == TW_WC_COND || wc == TW_WC_FD) idle_or_stuck(&r, g, first, off);
+  else if (wc == TW_WC_COND || wc == TW_WC_FD || wc == TW_WC_SOCK || wc == TW_WC_POLL)
+    idle_or_stuck(&r, g, first, off, "write to");
+  else if (wc == TW_WC_SEM) idle_or_stuck(&r, g, first, off, "post");
+  else if (wc == TW_WC_FUTEX) idle_or_stuck(&r, g, first, off, "wake");
   r.count = stalled; /* the holders are listed as context, not counted */
   r.ncontext = holders;
   r.same_stacks = false;
