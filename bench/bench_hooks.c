@@ -220,10 +220,10 @@ static void run_condvar_pingpong(long n) {
   pthread_mutex_destroy(&p.m);
 }
 
-/* lock_contended: main and a partner thread both lock one mutex, do a little work under it (64
- * increments of a volatile counter) and a little outside it, as fast as they can; one op is main's
- * lock+unlock (the partner stops when main is done). When both run at once, most acquisitions
- * find the mutex held: the contended slow path, futex waits and wakes. */
+/* lock_contended: main and a partner thread, each on its own CPU, both lock one mutex, do a little
+ * work under it (64 increments of a volatile counter) and a little outside it, as fast as they
+ * can; one op is main's lock+unlock (the partner stops when main is done). Many acquisitions find
+ * the mutex held: the contended slow path, futex waits and wakes. */
 struct lc {
   pthread_mutex_t m;
   volatile long counter;
@@ -234,8 +234,21 @@ static void lc_work(volatile long *c) {
   for (int k = 0; k < 64; k++) (*c)++;
 }
 
+/* Pins the calling thread to CPU `cpu` when the machine has more than one (the two threads of a
+ * contended benchmark on two CPUs: contention that does not depend on how the scheduler happens to
+ * share one CPU between them); returns the old mask in *old when old is not NULL. */
+static void pin_to(int cpu, cpu_set_t *old) {
+  if (old) CHECK0(pthread_getaffinity_np(pthread_self(), sizeof(*old), old));
+  if (sysconf(_SC_NPROCESSORS_ONLN) < 2) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof(set), &set); /* best effort (a cpuset may say no) */
+}
+
 static void *lock_partner(void *arg) {
   struct lc *p = arg;
+  pin_to(1, NULL);
   volatile long outside = 0;
   while (!p->stop) {
     pthread_mutex_lock(&p->m);
@@ -250,6 +263,8 @@ static void run_lock_contended(long n) {
   struct lc p = {.counter = 0};
   CHECK0(pthread_mutex_init(&p.m, NULL));
   pthread_t t;
+  cpu_set_t old;
+  pin_to(0, &old);
   CHECK0(pthread_create(&t, NULL, lock_partner, &p));
   volatile long outside = 0;
   for (long i = 0; i < n; i++) {
@@ -260,6 +275,7 @@ static void run_lock_contended(long n) {
   }
   p.stop = 1;
   CHECK0(pthread_join(t, NULL));
+  pthread_setaffinity_np(pthread_self(), sizeof(old), &old);
   pthread_mutex_destroy(&p.m);
 }
 
