@@ -616,7 +616,8 @@ struct stall_key {
 
 static bool same_stall(const struct node *a, const struct node *b) {
   return a->s.wait.call == b->s.wait.call && a->s.wait.stack == b->s.wait.stack &&
-         a->s.wait.obj == b->s.wait.obj && a->s.wait.fd == b->s.wait.fd;
+         a->s.wait.site_pc == b->s.wait.site_pc && a->s.wait.obj == b->s.wait.obj &&
+         a->s.wait.fd == b->s.wait.fd;
 }
 
 static void report_stalls(struct graph *g, uint64_t now) {

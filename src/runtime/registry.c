@@ -316,11 +316,17 @@ bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev) {
 
 void tw_wait_begin(struct tw_thread *t, const struct tw_wait_snap *in) {
   struct tw_wait *w = &t->wait;
-  uint32_t stack = tw_stack_capture();
+  /* No stack walk here (it cost each thread's first wait 256 KiB and up to 3 ms with libunwind,
+   * and every later one a walk): the call site is enough to unwind the waiting thread later. */
+  uintptr_t site_pc = 0, site_sp = 0, site_bp = 0;
+  tw_stack_site(&site_pc, &site_sp, &site_bp);
   uint32_t seq = tw_load_relaxed(&w->seq);
   tw_store_relaxed(&w->seq, seq + 1);
   tw_fence_release(); /* partner: the acquire fence in tw_wait_read */
-  tw_store_relaxed(&w->stack, stack);
+  tw_store_relaxed(&w->stack, 0);
+  tw_store_relaxed(&w->site_pc, site_pc);
+  tw_store_relaxed(&w->site_sp, site_sp);
+  tw_store_relaxed(&w->site_bp, site_bp);
   tw_store_relaxed(&w->fd, in->fd);
   tw_store_relaxed(&w->obj, in->obj);
   tw_store_relaxed(&w->obj2, in->obj2);
@@ -357,6 +363,9 @@ void tw_wait_read(const struct tw_wait *cw, struct tw_wait_snap *out) {
     out->obj2 = tw_load_relaxed(&w->obj2);
     out->since_ns = tw_load_relaxed(&w->since_ns);
     out->aux_stack = tw_load_relaxed(&w->aux_stack);
+    out->site_pc = tw_load_relaxed(&w->site_pc);
+    out->site_sp = tw_load_relaxed(&w->site_sp);
+    out->site_bp = tw_load_relaxed(&w->site_bp);
     uint32_t n = tw_load_relaxed(&w->nheld);
     out->nheld = n < TW_WAIT_HELD ? n : TW_WAIT_HELD;
     for (uint32_t i = 0; i < out->nheld; i++) {

@@ -19,12 +19,16 @@
 struct tw_wait {
   _Atomic uint32_t seq;
   _Atomic uint32_t call;  /* enum tw_call; TW_CALL_NONE when not waiting */
-  _Atomic uint32_t stack; /* depot id of the stack at the call */
+  _Atomic uint32_t stack; /* depot id of the stack at the call, when known at once (else 0) */
   _Atomic int32_t fd;
   _Atomic uintptr_t obj;  /* lock/condvar address, pthread_t of a join target */
   _Atomic uintptr_t obj2; /* the mutex of a condvar wait */
   _Atomic uint64_t since_ns;
   _Atomic uint32_t aux_stack; /* self-relock: where the lock was first taken */
+  /* Where the application called the hook: the return address, its stack pointer and frame
+   * pointer there. The stack is unwound from them only when a report needs it (the frames above
+   * the call do not change while the thread waits in it): report/build.c. */
+  _Atomic uintptr_t site_pc, site_sp, site_bp;
   _Atomic uint32_t nheld;     /* locks held during the wait (published: the wait-for graph) */
   _Atomic uintptr_t held[TW_WAIT_HELD];
   _Atomic uint8_t held_mode[TW_WAIT_HELD]; /* enum tw_held_mode (tls.h) */
@@ -39,6 +43,7 @@ struct tw_wait_snap {
   uint64_t since_ns;
   uint32_t episode;   /* changes with every wait the thread enters: tells wait episodes apart */
   uint32_t aux_stack;
+  uintptr_t site_pc, site_sp, site_bp; /* the call site (struct tw_wait) */
   uint32_t nheld;
   uintptr_t held[TW_WAIT_HELD];
   uint8_t held_mode[TW_WAIT_HELD];
@@ -140,7 +145,8 @@ tw_ring_t *tw__ring_of(struct tw_thread *t);
 bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev);
 
 /* Wait-state writers: only the owning thread calls them. `w` gives call, fd, obj, obj2, aux_stack
- * and the held locks; the stack and the start time are taken here. */
+ * and the held locks; the call site and the start time are taken here (from hook code: the call
+ * site is the first frame outside threadwatch). No unwinding: a dozen stores, one clock read. */
 void tw_wait_begin(struct tw_thread *t, const struct tw_wait_snap *w);
 void tw_wait_end(struct tw_thread *t);
 void tw_wait_read(const struct tw_wait *w, struct tw_wait_snap *out);
