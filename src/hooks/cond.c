@@ -131,8 +131,7 @@ static TW_NOINLINE void note_no_waiter(struct tw_tls *t, pthread_cond_t *c, uint
   t->nowaiter_ns = now;
   struct tw_event ev = {.type = TW_EV_COND_NOWAITER, .aux = (uint16_t)broadcast, .a = (uintptr_t)c,
                         .c = now, .stack = tw_stack_capture_earlier(pc, sp)};
-  tw_ring_t *r = tw__ring_of(self);
-  if (r) tw_ring_push(r, &ev); /* evidence only: a full ring drops it (counted), never waits */
+  tw_thread_push(self, &ev); /* evidence only: a full ring drops it (counted), never waits */
   tw_guard_leave(t);
   TW_ERRNO_RESTORE();
 }

@@ -19,21 +19,20 @@
  * parent's (shared memory): only the tracked-fd slow paths and pipe creation ask. */
 static TW_NOINLINE bool fd_table_ours(void) { return !tw_fork_in_shared_child(); }
 
-/* Tells the reporter that this thread reads/writes `fd` (first time in a row only). */
+/* Tells the reporter that this thread reads/writes `fd`, once per fd, generation and direction
+ * (a small per-thread set: a request/response loop that alternates read and write on one pipe
+ * sent one event per call before, and flooded its ring). Cost when already told: a TLS compare. */
 static void note_io(struct tw_tls *t, struct tw_thread *self, int fd, unsigned dir) {
   uint32_t gen = tw_load_relaxed(&tw__fdgen[fd]);
-  if (t->io_fd == fd && t->io_gen == gen && t->io_dir == dir) return;
-  t->io_fd = fd;
-  t->io_gen = gen;
-  t->io_dir = dir;
+  __typeof__(t->io_seen[0]) *seen = &t->io_seen[(unsigned)fd & (TW_IO_SEEN_SLOTS - 1)];
+  if (seen->fd != fd || seen->gen != gen) *seen = (__typeof__(*seen)){fd, gen, 0};
+  if (seen->dirs & dir) return;
   /* The reporter is not started for this: fd facts are only drained when it runs (it starts with
    * the first thread, and the exit path drains everything), and this push never waits. A forked
    * child that writes to a pipe and execs thus never gets a thread of ours. */
-  tw_ring_t *r = tw__ring_of(self);
-  if (!r) return;
   struct tw_event ev = {.type = TW_EV_FD_IO, .aux = (uint16_t)dir, .a = (uint64_t)fd,
                         .b = self->id, .c = tw_load_relaxed(&tw__fdobj[fd]), .aux32 = gen};
-  if (!tw_ring_push(r, &ev)) t->io_fd = -1; /* retry the fact next time */
+  if (tw_thread_push(self, &ev)) seen->dirs |= dir; /* else the fact is retried next time */
 }
 
 /* Slow path of read/write on a tracked fd. `dir` is TW_EV_IO_READ or TW_EV_IO_WRITE. */

@@ -199,8 +199,10 @@ TW_HOOK int pthread_mutex_trylock(pthread_mutex_t *m) {
   if (tw_unlikely(destroyed(m)) && !TW_BYPASS(t)) use_after_destroy(t, m, TW_CALLER_PC(), TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_mutex_trylock)(m);
   /* A trylock cannot block: the mutex is held from now on, but no edge leads into it. */
-  if (!TW_BYPASS(t) && acquired(r) && !tw_pc_in_unwinder(TW_CALLER_PC()))
+  if (!TW_BYPASS(t) && acquired(r) && !tw_pc_in_unwinder(TW_CALLER_PC())) {
     tw_held_push(t, (uintptr_t)m, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_MUTEX);
+    tw_held_mark_trylock(t, (uintptr_t)m);
+  }
   if (acquired(r)) tw_race_mutex_locked(m);
   return r;
 }

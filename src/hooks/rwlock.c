@@ -139,8 +139,10 @@ TW_HOOK int pthread_rwlock_trywrlock(pthread_rwlock_t *l) {
   struct tw_tls *t = tw_tls();
   if (tw_unlikely(destroyed(l)) && !TW_BYPASS(t)) use_after_destroy(t, l, TW_CALLER_PC(), TW_CALLER_SP());
   int r = TW_REAL_FN(pthread_rwlock_trywrlock)(l);
-  if (!TW_BYPASS(t) && r == 0)
+  if (!TW_BYPASS(t) && r == 0) {
     tw_held_push(t, (uintptr_t)l, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_WRITE);
+    tw_held_mark_trylock(t, (uintptr_t)l);
+  }
   if (r == 0) tw_race_rwlock_locked(l, 1);
   return r;
 }

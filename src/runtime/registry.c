@@ -61,12 +61,20 @@ static void graveyard_add(const struct tw_thread *t) {
   g->wait.call = TW_CALL_NONE;
 }
 
-static void record_free(struct tw_thread *t) {
-  tw_ring_t *r = tw_load_acquire(&t->ring);
-  if (r) {
-    reaped_dropped += tw_ring_dropped(r);
-    munmap(r, sizeof(*r));
+/* Unmaps the segments of a ring chain from r on; returns their drop count. */
+static uint64_t ring_chain_free(tw_ring_t *r) {
+  uint64_t dropped = 0;
+  while (r) {
+    tw_ring_t *next = tw_load_acquire(&r->next);
+    dropped += tw_ring_dropped(r);
+    munmap(r, tw_ring_bytes(tw_ring_slots(r)));
+    r = next;
   }
+  return dropped;
+}
+
+static void record_free(struct tw_thread *t) {
+  reaped_dropped += t->ring_dropped + ring_chain_free(tw_load_acquire(&t->ring));
   free(t);
 }
 
@@ -289,21 +297,52 @@ void tw_registry_set_name(pthread_t h, const char *name) {
   tw_registry_unlock();
 }
 
-tw_ring_t *tw__ring_of(struct tw_thread *t) {
-  tw_ring_t *r = tw_load_relaxed(&t->ring);
-  if (tw_likely(r != NULL)) return r;
-  void *m = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+static tw_ring_t *ring_map(uint32_t slots) {
+  void *m = mmap(NULL, tw_ring_bytes(slots), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                 -1, 0);
   if (m == MAP_FAILED) return NULL;
-  r = m;
-  tw_ring_init(r);
+  tw_ring_init(m, slots);
+  return m;
+}
+
+tw_ring_t *tw__ring_of(struct tw_thread *t) {
+  tw_ring_t *r = t->ring_prod;
+  if (tw_likely(r != NULL)) return r;
+  if (!(r = ring_map(TW_RING_FIRST_SLOTS))) return NULL;
+  t->ring_prod = r;
   tw_store_release(&t->ring, r); /* partner: acquire load in tw_registry_drain */
   return r;
 }
 
-bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev) {
+/* Queues ev, growing the ring when it is full; false (nothing counted) when it is full at its
+ * largest. The new segment gets ev first, then is linked from the old one: the consumer drains the
+ * old one to its end before it moves on, so the order is kept. */
+static bool push_or_grow(struct tw_thread *t, const struct tw_event *ev) {
   tw_ring_t *r = tw__ring_of(t);
   if (!r) return false;
   if (tw_likely(tw_ring_has_room(r))) return tw_ring_push(r, ev);
+  if (tw_ring_slots(r) >= TW_RING_SLOTS || t->ring_growing) return false;
+  t->ring_growing = true; /* a signal handler pushing meanwhile must not link a second one */
+  tw_ring_t *n = ring_map(tw_ring_slots(r) * 2);
+  if (n) {
+    tw_ring_push(n, ev);
+    t->ring_prod = n;
+    tw_store_release(&r->next, n); /* partner: the acquire load in tw_registry_drain */
+  }
+  t->ring_growing = false;
+  return n != NULL;
+}
+
+bool tw_thread_push(struct tw_thread *t, const struct tw_event *ev) {
+  if (tw_likely(push_or_grow(t, ev))) return true;
+  if (t->ring_prod) tw_ring_count_drop(t->ring_prod);
+  return false;
+}
+
+bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev) {
+  if (tw_likely(push_or_grow(t, ev))) return true;
+  tw_ring_t *r = t->ring_prod;
+  if (!r) return false;
   uint64_t deadline = tw__now_ns() + TW_RING_FULL_WAIT_NS;
   do {
     tw_ring_nudge();
@@ -439,7 +478,8 @@ struct tw_thread_snap *tw_registry_snapshot_all(size_t *n) {
 }
 
 struct ring_ref {
-  tw_ring_t *ring;
+  tw_ring_t *ring, *now; /* the oldest segment at the start of the drain, and after it */
+  struct tw_thread *rec;
   uint64_t id;
 };
 
@@ -480,16 +520,36 @@ uint64_t tw_registry_drain(tw_event_fn fn, void *ctx) {
         rings = bigger;
         cap *= 2;
       }
-      rings[n++] = (struct ring_ref){r, t->id};
+      rings[n++] = (struct ring_ref){r, r, t, t->id};
     }
   }
   tw_registry_unlock();
   for (size_t i = 0; i < n; i++) {
     struct drain_ctx d = {fn, ctx, rings[i].id};
-    total += tw_ring_drain(rings[i].ring, drain_one, &d);
+    tw_ring_t *r = rings[i].ring;
+    for (;;) {
+      total += tw_ring_drain(r, drain_one, &d);
+      tw_ring_t *next = tw_load_acquire(&r->next); /* partner: release store in push_or_grow */
+      if (!next) break;
+      total += tw_ring_drain(r, drain_one, &d); /* what was pushed before the link */
+      r = next;
+    }
+    rings[i].now = r;
+  }
+  tw_registry_lock();
+  /* Segments drained and left by their producer are freed here, under the lock, so that
+   * tw_registry_dropped can walk the chains. Records are freed only below. */
+  for (size_t i = 0; i < n; i++) {
+    if (rings[i].now == rings[i].ring) continue;
+    struct tw_thread *t = rings[i].rec;
+    for (tw_ring_t *r = rings[i].ring, *next; r != rings[i].now; r = next) {
+      next = tw_load_relaxed(&r->next);
+      t->ring_dropped += tw_ring_dropped(r);
+      munmap(r, tw_ring_bytes(tw_ring_slots(r)));
+    }
+    tw_store_release(&t->ring, rings[i].now);
   }
   if (rings != stack_rings) free(rings);
-  tw_registry_lock();
   for (struct tw_thread *t = dead, *next; t; t = next) {
     next = t->next;
     if (t->creating) { /* its creator still holds it: next time */
@@ -536,14 +596,12 @@ uint64_t tw_registry_dropped(void) {
   uint64_t d;
   tw_registry_lock();
   d = reaped_dropped;
-  for (struct tw_thread *t = live_head; t; t = t->next) {
-    tw_ring_t *r = tw_load_acquire(&t->ring);
-    if (r) d += tw_ring_dropped(r);
-  }
-  for (struct tw_thread *t = dead_head; t; t = t->next) {
-    tw_ring_t *r = tw_load_acquire(&t->ring);
-    if (r) d += tw_ring_dropped(r);
-  }
+  for (int pass = 0; pass < 2; pass++)
+    for (struct tw_thread *t = pass ? dead_head : live_head; t; t = t->next) {
+      d += t->ring_dropped;
+      for (tw_ring_t *r = tw_load_acquire(&t->ring); r; r = tw_load_acquire(&r->next))
+        d += tw_ring_dropped(r);
+    }
   tw_registry_unlock();
   return d;
 }
@@ -581,8 +639,11 @@ void tw_registry_after_fork_child(struct tw_thread *self, bool consistent) {
     self->list = TW_LIST_NONE;
     self->in_hash = false;
     self->creating = false;
-    tw_ring_t *r = tw_load_relaxed(&self->ring);
-    if (r) tw_ring_init(r);
+    ring_chain_free(tw_load_relaxed(&self->ring)); /* what the parent's reporter had not drained */
+    tw_store_relaxed(&self->ring, NULL);
+    self->ring_prod = NULL;
+    self->ring_growing = false;
+    self->ring_dropped = 0;
     list_push(&live_head, self);
     n_live = 1;
   }

@@ -73,7 +73,13 @@ struct tw_thread {
   uint64_t join_by;          /* the thread that joined or detached it; registry lock */
   char name[16];             /* under the registry lock */
   struct tw_wait wait;
-  tw_ring_t *_Atomic ring;   /* allocated by the owner on its first event; partner: reporter drain */
+  /* The event ring, a chain of segments (ring.h): `ring` is the oldest segment not yet drained and
+   * freed (set by the owner on its first event, partner: the reporter's drain; then advanced by the
+   * drain under the registry lock), `ring_prod` the one the owner pushes to (owner only). */
+  tw_ring_t *_Atomic ring;
+  tw_ring_t *ring_prod;
+  bool ring_growing;         /* the owner is linking a bigger segment (a signal handler's push drops) */
+  uint64_t ring_dropped;     /* drops of segments already freed; registry lock */
   struct tw_thread *prev, *next; /* live or dead list, under the registry lock */
   UT_hash_handle hh;         /* by handle, while the handle can still be joined or detached */
 };
@@ -136,11 +142,16 @@ struct tw_handle_fact {
 void tw_registry_handle_fact(pthread_t h, struct tw_handle_fact *out);
 void tw_registry_set_name(pthread_t h, const char *name);
 
-/* The owner's ring, mapped on its first event. Owner thread only; async-signal-safe. NULL if no
- * memory could be had (the event is then dropped and counted by the caller). */
+/* The segment the owner pushes to, mapped on its first event. Owner thread only; async-signal-safe.
+ * NULL if no memory could be had. */
 tw_ring_t *tw__ring_of(struct tw_thread *t);
 
-/* Queues ev on the thread's ring. A full ring nudges the reporter and waits for room at most
+/* Queues ev on the thread's ring, moving to a segment twice as big when this one is full (up to
+ * TW_RING_SLOTS). Never waits: past that, the event is dropped and counted. Returns true if queued.
+ * Owner thread only; async-signal-safe (mmap). */
+bool tw_thread_push(struct tw_thread *t, const struct tw_event *ev);
+
+/* The same, but a ring full at its largest nudges the reporter and waits for room at most
  * TW_RING_FULL_WAIT_NS; then the event is dropped and counted. Returns true if queued. */
 bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev);
 

@@ -26,6 +26,10 @@ struct tw_held {
   };
 };
 
+/* `plain` bit: taken by a trylock, which cannot block, so no lock-order edge leads into it
+ * (detect/lockorder.c walks past such an entry to the locks below it). */
+#define TW_HELD_BY_TRYLOCK 2
+
 /* The state of a plain mutex taken once. */
 #define TW_HELD_PLAIN_ONCE ((uint64_t)1 << 32 | (uint64_t)1 << 16 | TW_HELD_MUTEX)
 
@@ -36,9 +40,11 @@ struct tw_tls {
   bool gone;                /* the thread has left (our TSD destructor ran): hooks pass through */
   struct tw_thread *self;   /* NULL until the thread's first hook */
   uint32_t in_wait;         /* > 0 inside a watched blocking call (a signal handler's I/O nests) */
-  int32_t io_fd;            /* last tracked fd this thread reported I/O on (dedups TW_EV_FD_IO) */
-  uint32_t io_gen;
-  uint32_t io_dir;
+  struct {                  /* tracked fds this thread reported I/O on (dedups TW_EV_FD_IO): */
+    int32_t fd;             /* a small set by fd number, each with the fd's generation and the */
+    uint32_t gen;           /* directions already sent (TW_EV_IO_READ | TW_EV_IO_WRITE bits) */
+    uint32_t dirs;
+  } io_seen[TW_IO_SEEN_SLOTS];
   uintptr_t nowaiter_cond;  /* the last condvar signal sent as "found no waiter", and its site */
   uintptr_t nowaiter_pc;
   uint64_t nowaiter_ns;
@@ -89,6 +95,12 @@ static inline const struct tw_held *tw_held_find(const struct tw_tls *t, uintptr
   for (uint32_t i = t->nheld; i-- > 0;)
     if (t->held[i].lock == lock && (mode < 0 || t->held[i].mode == (uint32_t)mode)) return &t->held[i];
   return NULL;
+}
+
+/* Marks the entry just pushed for `lock` as taken by a trylock (see TW_HELD_BY_TRYLOCK). */
+static inline void tw_held_mark_trylock(struct tw_tls *t, uintptr_t lock) {
+  struct tw_held *top = t->nheld ? &t->held[t->nheld - 1] : NULL;
+  if (top && top->lock == lock && top->count == 1) top->plain |= TW_HELD_BY_TRYLOCK;
 }
 
 /* Pops `lock` (searching from the top: locks are not always released in LIFO order).
