@@ -50,6 +50,11 @@
  * fact per fd and direction, not one per call. A power of two. */
 #define TW_IO_SEEN_SLOTS 8
 
+/* Nesting levels of watched blocking calls (a signal handler's I/O inside a wait) whose call site is
+ * kept, so that a longjmp out of them ends them. Deeper levels are rare; a jump out of one leaves
+ * the thread's wait state as it was. */
+#define TW_WAIT_NEST 4
+
 /* Held locks published with a blocking wait (the wait-for graph needs the rwlocks a blocked thread
  * holds; reports list them). A thread holding more publishes its innermost ones. */
 #define TW_WAIT_HELD 8

@@ -3,6 +3,7 @@
 #define TW_REAL_H
 
 #include <pthread.h>
+#include <setjmp.h>
 #include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/types.h>

@@ -609,6 +609,13 @@ void tw_lockgraph_forget(struct tw_lockgraph *g, uintptr_t addr) {
   }
 }
 
+void tw_lockgraph_forget_range(struct tw_lockgraph *g, uintptr_t lo, uintptr_t hi) {
+  for (uint32_t i = 0; i < g->nnodes; i++) {
+    const struct lg_node *nd = &g->nodes[i];
+    if (nd->alive && nd->addr >= lo && nd->addr < hi) tw_lockgraph_forget(g, nd->addr);
+  }
+}
+
 void tw_lockgraph_name(struct tw_lockgraph *g, uintptr_t addr, const char *name) {
   uint32_t i = map_get(&g->name_of, addr);
   if (i == NONE) {

@@ -3,8 +3,10 @@
 #include "hooks/hooks.h"
 
 void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call call, uintptr_t obj,
-                      uintptr_t obj2, int fd, uint32_t aux_stack) {
-  struct tw_wait_snap w = {.call = call, .fd = fd, .obj = obj, .obj2 = obj2, .aux_stack = aux_stack};
+                      uintptr_t obj2, int fd, uint32_t aux_stack, uintptr_t site_pc,
+                      uintptr_t site_sp, uintptr_t site_bp) {
+  struct tw_wait_snap w = {.call = call, .fd = fd, .obj = obj, .obj2 = obj2, .aux_stack = aux_stack,
+                           .site_pc = site_pc, .site_sp = site_sp, .site_bp = site_bp};
   bool cond = tw_call_class(call) == TW_WC_COND;
   /* The innermost locks first: they are the likeliest to matter to a wait that just began. */
   for (uint32_t i = t->nheld; i-- > 0 && w.nheld < TW_WAIT_HELD;) {

@@ -357,15 +357,13 @@ void tw_wait_begin(struct tw_thread *t, const struct tw_wait_snap *in) {
   struct tw_wait *w = &t->wait;
   /* No stack walk here (it cost each thread's first wait 256 KiB and up to 3 ms with libunwind,
    * and every later one a walk): the call site is enough to unwind the waiting thread later. */
-  uintptr_t site_pc = 0, site_sp = 0, site_bp = 0;
-  tw_stack_site(&site_pc, &site_sp, &site_bp);
   uint32_t seq = tw_load_relaxed(&w->seq);
   tw_store_relaxed(&w->seq, seq + 1);
   tw_fence_release(); /* partner: the acquire fence in tw_wait_read */
   tw_store_relaxed(&w->stack, 0);
-  tw_store_relaxed(&w->site_pc, site_pc);
-  tw_store_relaxed(&w->site_sp, site_sp);
-  tw_store_relaxed(&w->site_bp, site_bp);
+  tw_store_relaxed(&w->site_pc, in->site_pc);
+  tw_store_relaxed(&w->site_sp, in->site_sp);
+  tw_store_relaxed(&w->site_bp, in->site_bp);
   tw_store_relaxed(&w->fd, in->fd);
   tw_store_relaxed(&w->obj, in->obj);
   tw_store_relaxed(&w->obj2, in->obj2);

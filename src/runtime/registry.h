@@ -155,9 +155,9 @@ bool tw_thread_push(struct tw_thread *t, const struct tw_event *ev);
  * TW_RING_FULL_WAIT_NS; then the event is dropped and counted. Returns true if queued. */
 bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev);
 
-/* Wait-state writers: only the owning thread calls them. `w` gives call, fd, obj, obj2, aux_stack
- * and the held locks; the call site and the start time are taken here (from hook code: the call
- * site is the first frame outside threadwatch). No unwinding: a dozen stores, one clock read. */
+/* Wait-state writers: only the owning thread calls them. `w` gives call, fd, obj, obj2, aux_stack,
+ * the call site (site_pc/sp/bp) and the held locks; the start time is taken here. No unwinding: a
+ * dozen stores, one clock read. */
 void tw_wait_begin(struct tw_thread *t, const struct tw_wait_snap *w);
 void tw_wait_end(struct tw_thread *t);
 void tw_wait_read(const struct tw_wait *w, struct tw_wait_snap *out);

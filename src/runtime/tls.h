@@ -40,6 +40,8 @@ struct tw_tls {
   bool gone;                /* the thread has left (our TSD destructor ran): hooks pass through */
   struct tw_thread *self;   /* NULL until the thread's first hook */
   uint32_t in_wait;         /* > 0 inside a watched blocking call (a signal handler's I/O nests) */
+  uintptr_t wait_sp[TW_WAIT_NEST]; /* per nesting level, the caller's stack pointer at the call: a
+                                    * longjmp to a frame at or above it leaves that call */
   struct {                  /* tracked fds this thread reported I/O on (dedups TW_EV_FD_IO): */
     int32_t fd;             /* a small set by fd number, each with the fd's generation and the */
     uint32_t gen;           /* directions already sent (TW_EV_IO_READ | TW_EV_IO_WRITE bits) */
