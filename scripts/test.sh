@@ -3,11 +3,13 @@
 # and clang), integration tests (misbehaving and clean programs under the preload), fidelity tests
 # (same results and errno with and without the preload), `threadwatch dump` tests (hung processes
 # asked for their threads), `threadwatch attach` tests (hung processes without the preload, stopped
-# for a moment with ptrace), and a benchmark smoke run (never pass/fail on timing). On a fresh
-# Debian machine, run as root, it installs what it needs first.
+# for a moment with ptrace), a stress run (scripts/stress.sh: fork, signals, cancellation, longjmp,
+# dlopen, thread churn, a soak; bare vs preloaded), and benchmark smoke runs (never pass/fail on
+# timing). On a fresh Debian machine, run as root, it installs what it needs first.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh --quick    one build (gcc), unit + integration + fidelity + dump + api + process + attach
+#                              + a short stress run
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -67,6 +69,13 @@ step "dump tests (gcc build)" bash tests/dump/run.sh "$B"
 step "api tests (gcc build)" bash tests/api/run.sh "$B"
 step "process tests (gcc build)" bash tests/process/run.sh "$B"
 step "attach tests (gcc build)" bash tests/attach/run.sh "$B"
+# Stress: every scenario bare and preloaded, then a soak (crashes, hangs and differences from the
+# bare run fail; never a timing verdict). --quick runs a tenth of it with a 10 s soak.
+if [ $QUICK = 1 ]; then
+  step "stress (scale 0.1, 10 s soak)" bash scripts/stress.sh "$B" --scale 0.1 --duration 10
+else
+  step "stress (60 s soak)" bash scripts/stress.sh "$B" --duration 60
+fi
 
 if [ $QUICK = 0 ]; then
   C=$ROOT/build-clang-debug
