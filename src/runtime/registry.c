@@ -61,13 +61,93 @@ static void graveyard_add(const struct tw_thread *t) {
   g->wait.call = TW_CALL_NONE;
 }
 
-/* Unmaps the segments of a ring chain from r on; returns their drop count. */
+/* First segments come from one slab reserved at the first use (address space only: a page is
+ * resident once a thread has used it, and stays so for the next thread), with a bitmap of the ones
+ * in use. A thread-per-request program would otherwise map and unmap a page per thread, and every
+ * munmap in a process with many threads is a TLB shootdown on every CPU. Lock-free (a bit is taken
+ * and given back with one atomic operation), so that a push from a signal handler can take one.
+ * Past TW_RING_SLAB first segments alive at once, and for the bigger segments, mmap and munmap. */
+#define TW_RING_SLAB 16384u
+#define TW_RING_FIRST_BYTES 4096u /* tw_ring_bytes(TW_RING_FIRST_SLOTS), rounded to a page */
+_Static_assert(sizeof(tw_ring_t) + sizeof(struct tw_event) * TW_RING_FIRST_SLOTS <=
+                   TW_RING_FIRST_BYTES, "a first ring segment fits one page");
+static char *_Atomic slab;
+static _Atomic uint64_t slab_used[TW_RING_SLAB / 64];
+/* No word below this one has a free bit (a hint, kept low: the lowest free segments are taken
+ * first, so the pages ever touched are as many as the most rings alive at once). */
+static _Atomic uint32_t slab_low;
+
+static char *slab_base(void) {
+  char *b = tw_load_acquire(&slab); /* partner: the release CAS below */
+  if (tw_likely(b != NULL)) return b;
+  void *m = mmap(NULL, (size_t)TW_RING_SLAB * TW_RING_FIRST_BYTES, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) return NULL;
+  char *expected = NULL;
+  if (!atomic_compare_exchange_strong(&slab, &expected, (char *)m)) {
+    munmap(m, (size_t)TW_RING_SLAB * TW_RING_FIRST_BYTES); /* another thread won */
+    return expected;
+  }
+  return (char *)m;
+}
+
+static tw_ring_t *slab_take(void) {
+  char *b = slab_base();
+  if (!b) return NULL;
+  for (uint32_t w = tw_load_relaxed(&slab_low); w < TW_RING_SLAB / 64; w++) {
+    uint64_t used = tw_load_relaxed(&slab_used[w]);
+    while (used != UINT64_MAX) {
+      uint64_t bit = ~used & (used + 1); /* the lowest free one */
+      used = atomic_fetch_or_explicit(&slab_used[w], bit, memory_order_acquire);
+      if (!(used & bit)) {
+        if (used == UINT64_MAX - bit) { /* this word is full now: the hint may move past it */
+          uint32_t low = w;
+          atomic_compare_exchange_strong(&slab_low, &low, w + 1);
+        }
+        return (tw_ring_t *)(b + ((size_t)w * 64 + (size_t)__builtin_ctzll(bit)) *
+                                     TW_RING_FIRST_BYTES);
+      }
+    }
+  }
+  return NULL;
+}
+
+static bool slab_give(tw_ring_t *r) {
+  char *b = tw_load_relaxed(&slab);
+  if (!b || (char *)r < b || (char *)r >= b + (size_t)TW_RING_SLAB * TW_RING_FIRST_BYTES)
+    return false;
+  size_t i = (size_t)((char *)r - b) / TW_RING_FIRST_BYTES;
+  uint32_t w = (uint32_t)(i / 64);
+  atomic_fetch_and_explicit(&slab_used[w], ~(1ull << (i % 64)), memory_order_release);
+  uint32_t low = tw_load_relaxed(&slab_low);
+  while (w < low && !atomic_compare_exchange_weak(&slab_low, &low, w)) {
+  }
+  return true;
+}
+
+static tw_ring_t *ring_map(uint32_t slots) {
+  tw_ring_t *r = slots == TW_RING_FIRST_SLOTS ? slab_take() : NULL;
+  if (!r) {
+    void *m = mmap(NULL, tw_ring_bytes(slots), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    r = m;
+  }
+  tw_ring_init(r, slots);
+  return r;
+}
+
+static void ring_unmap(tw_ring_t *r) {
+  if (!slab_give(r)) munmap(r, tw_ring_bytes(tw_ring_slots(r)));
+}
+
+/* Frees the segments of a ring chain from r on; returns their drop count. */
 static uint64_t ring_chain_free(tw_ring_t *r) {
   uint64_t dropped = 0;
   while (r) {
     tw_ring_t *next = tw_load_acquire(&r->next);
     dropped += tw_ring_dropped(r);
-    munmap(r, tw_ring_bytes(tw_ring_slots(r)));
+    ring_unmap(r);
     r = next;
   }
   return dropped;
@@ -295,14 +375,6 @@ void tw_registry_set_name(pthread_t h, const char *name) {
     t->name[sizeof(t->name) - 1] = '\0';
   }
   tw_registry_unlock();
-}
-
-static tw_ring_t *ring_map(uint32_t slots) {
-  void *m = mmap(NULL, tw_ring_bytes(slots), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                 -1, 0);
-  if (m == MAP_FAILED) return NULL;
-  tw_ring_init(m, slots);
-  return m;
 }
 
 tw_ring_t *tw__ring_of(struct tw_thread *t) {
@@ -543,7 +615,7 @@ uint64_t tw_registry_drain(tw_event_fn fn, void *ctx) {
     for (tw_ring_t *r = rings[i].ring, *next; r != rings[i].now; r = next) {
       next = tw_load_relaxed(&r->next);
       t->ring_dropped += tw_ring_dropped(r);
-      munmap(r, tw_ring_bytes(tw_ring_slots(r)));
+      ring_unmap(r);
     }
     tw_store_release(&t->ring, rings[i].now);
   }

@@ -2,6 +2,7 @@
  * into a fixed array, lock-free interning into an insert-only table. */
 #include "runtime/stackdepot.h"
 
+#include <dlfcn.h>
 #include <link.h>
 #include <unwind.h>
 #include <sched.h>
@@ -39,6 +40,12 @@ static _Atomic int full_said;
 static uintptr_t self_lo, self_hi; /* threadwatch's own text, frames in it are dropped */
 static uintptr_t unw_lo, unw_hi;   /* libunwind's text */
 static uintptr_t gcc_lo, gcc_hi;   /* libgcc_s's text (its unwinder) */
+
+/* libgcc's unwinder, looked up in libgcc_s itself: libunwind exports functions of the same names
+ * (a cursor walk that masks signals twice per frame), and a plain reference could bind to those. */
+static _Unwind_Reason_Code (*gcc_backtrace)(_Unwind_Trace_Fn, void *) = _Unwind_Backtrace;
+static _Unwind_Ptr (*gcc_get_ip_info)(struct _Unwind_Context *, int *) = _Unwind_GetIPInfo;
+static _Unwind_Word (*gcc_get_cfa)(struct _Unwind_Context *) = _Unwind_GetCFA;
 
 static uint32_t hash_pcs(const uintptr_t *pcs, int n) {
   uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)n;
@@ -154,7 +161,16 @@ void tw__stack_init(void) {
   dl_iterate_phdr(find_text, &unw);
   unw_lo = unw.lo;
   unw_hi = unw.hi;
-  struct text_probe gcc = {(uintptr_t)&_Unwind_Backtrace, 0, 0};
+  void *gcc_s = dlopen("libgcc_s.so.1", RTLD_LAZY | RTLD_NOLOAD); /* a dependency: loaded */
+  void *bt = gcc_s ? dlsym(gcc_s, "_Unwind_Backtrace") : NULL;
+  void *ip = gcc_s ? dlsym(gcc_s, "_Unwind_GetIPInfo") : NULL;
+  void *cfa = gcc_s ? dlsym(gcc_s, "_Unwind_GetCFA") : NULL;
+  if (bt && ip && cfa) {
+    *(void **)&gcc_backtrace = bt;
+    *(void **)&gcc_get_ip_info = ip;
+    *(void **)&gcc_get_cfa = cfa;
+  }
+  struct text_probe gcc = {(uintptr_t)gcc_backtrace, 0, 0};
   dl_iterate_phdr(find_text, &gcc);
   gcc_lo = gcc.lo;
   gcc_hi = gcc.hi;
@@ -260,13 +276,13 @@ bool tw_stack_site(uintptr_t *pc, uintptr_t *sp, uintptr_t *bp) {
  * frames), and no per-thread memory (libunwind's unw_backtrace maps a 256 KiB cache in every
  * thread that walks, and its cursor walk masks signals twice per frame). About 0.5 us per frame:
  * the call-path cache in front of it makes repeated paths cost one compare per frame.
- * Frame i's stack pointer is the CFA of frame i - 1 (the frame it called). */
+ * Frame i's stack pointer is the CFA of frame i - 1 (the frame it called), which is what
+ * _Unwind_GetCFA says in the callback for frame i (libgcc reports a frame before it steps past it). */
 struct walk {
   uintptr_t pcs[TW_STACK_MAX_FRAMES];
   uint32_t off[TW_STACK_MAX_FRAMES];
   uintptr_t sp0;     /* the stack pointer of the first frame kept */
   uintptr_t above;   /* keep only frames whose stack pointer is above this (0: all) */
-  uintptr_t prev_cfa;
   int n;
   bool exact;        /* every frame kept is a plain call (offsets are usable for the cache) */
 };
@@ -274,9 +290,8 @@ struct walk {
 static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *p) {
   struct walk *w = p;
   int signal_frame = 0;
-  uintptr_t ip = (uintptr_t)_Unwind_GetIPInfo(ctx, &signal_frame);
-  uintptr_t sp = w->prev_cfa;
-  w->prev_cfa = (uintptr_t)_Unwind_GetCFA(ctx);
+  uintptr_t ip = (uintptr_t)gcc_get_ip_info(ctx, &signal_frame);
+  uintptr_t sp = (uintptr_t)gcc_get_cfa(ctx);
   if (ip == 0) return _URC_END_OF_STACK;
   if (tw_stack_is_self(ip) || sp == 0 || (w->above && sp <= w->above)) return _URC_NO_REASON;
   if (signal_frame) w->exact = false;
@@ -292,7 +307,7 @@ static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *p) {
  * holds the gate: then *w stays empty). */
 static void walk_here(struct walk *w) {
   if (on_foreign_stack() || !tw_unwind_enter()) return;
-  _Unwind_Backtrace(walk_frame, w);
+  gcc_backtrace(walk_frame, w);
   tw_unwind_leave();
 }
 
