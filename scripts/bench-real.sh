@@ -4,11 +4,12 @@
 # alike), several runs each, the medians and their ratio in one table. Never pass/fail: the exit
 # status is non-zero only on a usage error or when the library cannot be built.
 #
-#   scripts/bench-real.sh [-n RUNS] [--smoke] [-B BUILD_DIR] [PROGRAM...]
+#   scripts/bench-real.sh [-n RUNS] [--smoke] [-B BUILD_DIR] [-L LIB] [PROGRAM...]
 #
 #   -n RUNS     runs per program and mode (default 5)
 #   --smoke     one run each with small loads (scripts/test.sh runs this; no verdict)
 #   -B DIR      build directory holding libthreadwatch.so (default build/ at the top of the repository)
+#   -L LIB      preload this library instead of DIR/libthreadwatch.so (e.g. an older build, to compare)
 #   PROGRAM     any of: httpserver memcached redis pigz xz zstd ctest (default: all)
 #
 # The programs, as a user runs them (every one on 127.0.0.1 only, every run under `timeout`):
@@ -33,12 +34,14 @@ smoke=0
 progs=()
 all=(httpserver memcached redis pigz xz zstd ctest)
 
-usage() { sed -n '7,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '7,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+lib=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     -n) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; runs=$2; shift 2 ;;
     --smoke) smoke=1; runs=1; shift ;;
     -B) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; build=$2; shift 2 ;;
+    -L) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; lib=$(readlink -f "$2"); shift 2 ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "bench-real.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     *) progs+=("$1"); shift ;;
@@ -69,7 +72,7 @@ if [[ ! -f $build/CMakeCache.txt ]]; then
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || exit 1
 fi
 cmake --build "$build" -j2 >/dev/null || { echo "bench-real.sh: build failed" >&2; exit 1; }
-lib=$build/libthreadwatch.so
+[[ -n $lib ]] || lib=$build/libthreadwatch.so
 [[ -f $lib ]] || { echo "bench-real.sh: no $lib" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tw-bench-real.XXXXXX")
@@ -221,6 +224,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (
 
 # --- the runs -----------------------------------------------------------------------------------
 
+echo "bench-real: $lib"
 echo "bench-real: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), load average $(cut -d' ' -f1-3 /proc/loadavg) at start; $runs run(s) per mode$([[ $smoke == 1 ]] && echo ', smoke loads')"
 declare -A vals=() reps=()
 for prog in "${progs[@]}"; do

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Measures what the preload costs: runs each bench_hooks benchmark bare and preloaded; one table.
 #
-# Usage: scripts/bench.sh [-n REPS] [--quick] [-B BUILD_DIR] [BENCHMARK...]
+# Usage: scripts/bench.sh [-n REPS] [--quick] [-B BUILD_DIR] [-L LIB] [BENCHMARK...]
 #
 #   -n REPS      repetitions per benchmark and mode; the best (lowest) time is kept (default 5, or
 #                the environment variable BENCH_REPS)
 #   --quick      one repetition with 1/50 of the iterations (the CI smoke test); BENCH_QUICK=1 is
 #                the same
 #   -B DIR       build directory (default: build/ at the top of the repository)
+#   -L LIB       preload this library instead of DIR/libthreadwatch.so (an older build, to compare)
 #   BENCHMARK    names from `bench_hooks list` (default: all of them)
 #
 # If the build directory has no CMake cache it is configured (RelWithDebInfo); the library and
@@ -30,7 +31,8 @@ quick=0
 if [[ -n ${BENCH_QUICK:-} && ${BENCH_QUICK} != 0 ]]; then quick=1; fi
 names=()
 
-usage() { sed -n '4,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '4,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+lib=""
 
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -38,6 +40,7 @@ while [[ $# -gt 0 ]]; do
         -n*) reps=${1#-n}; shift ;;
         --quick) quick=1; shift ;;
         -B) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; build=$2; shift 2 ;;
+        -L) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; lib=$(readlink -f "$2"); shift 2 ;;
         -h|--help) usage; exit 0 ;;
         -*) echo "bench.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
         *) names+=("$1"); shift ;;
@@ -64,7 +67,7 @@ case $build_type in
 esac
 
 bin="$build/bench/bench_hooks"
-lib="$build/libthreadwatch.so"
+[[ -n $lib ]] || lib="$build/libthreadwatch.so"
 for f in "$bin" "$lib"; do
     [[ -e $f ]] || { echo "bench.sh: $f is missing after the build" >&2; exit 1; }
 done

@@ -91,6 +91,9 @@ static void *tw_thread_start(void *p) {
   return st.fn(st.arg);
 }
 
+/* Cost: a record (calloc) and three short sections under the registry lock, the creation stack
+ * (the call-path cache: a compare per frame when this path created a thread before, else a walk
+ * of ~0.5 us per frame), and in the new thread its stack bounds and a TSD slot. */
 TW_HOOK int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
                            void *arg) {
   struct tw_tls *t = tw_tls();
@@ -205,6 +208,8 @@ static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only
   return r;
 }
 
+/* Cost of the joins: four short sections under the registry lock (checks, lookup, begin, end), the
+ * wait state around an untimed join (a dozen stores, a clock read), and one pc interned as where. */
 #define TW_JOIN_SITE TW_CALLER_PC(), TW_CALLER_SP()
 TW_HOOK int pthread_join(pthread_t th, void **ret) {
   return join_common(th, ret, TW_CALL_JOIN, 0, 0, NULL, TW_JOIN_SITE);
@@ -220,6 +225,7 @@ TW_HOOK int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk, const 
   return join_common(th, ret, TW_CALL_CLOCKJOIN, 0, clk, ts, TW_JOIN_SITE);
 }
 
+/* Cost: three short sections under the registry lock. */
 TW_HOOK int pthread_detach(pthread_t th) {
   struct tw_tls *t = tw_tls();
   if (TW_BYPASS(t)) return TW_REAL_FN(pthread_detach)(th);
@@ -251,6 +257,7 @@ TW_HOOK int pthread_detach(pthread_t th) {
   return r;
 }
 
+/* Cost: a flag; the thread's exit work runs in our TSD destructor (on_thread_exit). */
 TW_HOOK void pthread_exit(void *ret) {
   struct tw_tls *t = tw_tls();
   if (!TW_BYPASS(t)) {
@@ -262,8 +269,10 @@ TW_HOOK void pthread_exit(void *ret) {
   __builtin_unreachable();
 }
 
+/* Cost: none (passed through). */
 TW_HOOK int pthread_cancel(pthread_t th) { return TW_REAL_FN(pthread_cancel)(th); }
 
+/* Cost: one section under the registry lock. */
 TW_HOOK int pthread_setname_np(pthread_t th, const char *name) {
   struct tw_tls *t = tw_tls();
   int r = TW_REAL_FN(pthread_setname_np)(th, name);
