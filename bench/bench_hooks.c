@@ -4,9 +4,10 @@
  * Usage: bench_hooks [--quick] [-i ITERATIONS] NAME...   (NAME may be "all"; "list" prints the
  * names)
  *
- * For each NAME it prints one line, "NAME NS_PER_OP MAXRSS_KB": the time measured on CLOCK_MONOTONIC
- * divided by the iteration count, and the process's peak resident set (getrusage) after the run
- * (each benchmark runs in a process of its own under scripts/bench.sh, so it is that benchmark's). What one "op" is depends on the benchmark (see the table below).
+ * For each NAME it prints one line, "NAME NS_PER_OP MAXRSS_KB": the time measured on
+ * CLOCK_MONOTONIC divided by the iteration count, and the process's peak resident set (getrusage)
+ * after the run (each benchmark runs in a process of its own under scripts/bench.sh, so it is that
+ * benchmark's). What one "op" is depends on the benchmark (see the table below).
  * Each benchmark first runs a warm-up of 1/20 of its iterations, so one-time work of the tool
  * (first sighting of a lock-order edge, stack capture, registry insertion) is not part of the
  * figure: it measures the steady-state cost that STYLE.md item 4 asks the hot path to keep.
@@ -444,7 +445,8 @@ static void usage(FILE *f) {
   fprintf(
       f,
       "usage: bench_hooks [--quick] [-i ITERATIONS] NAME... | all | list\n"
-      "  prints \"NAME NS_PER_OP MAXRSS_KB\" per benchmark; BENCH_QUICK=1 is the same as --quick\nnames:");
+      "  prints \"NAME NS_PER_OP MAXRSS_KB\" per benchmark; BENCH_QUICK=1 is the same as "
+      "--quick\nnames:");
   for (size_t i = 0; i < NBENCH; i++)
     fprintf(f, " %s", benches[i].name);
   fprintf(f, "\n");

@@ -50,8 +50,8 @@
  * fact per fd and direction, not one per call. A power of two. */
 #define TW_IO_SEEN_SLOTS 8
 
-/* Nesting levels of watched blocking calls (a signal handler's I/O inside a wait) whose call site is
- * kept, so that a longjmp out of them ends them. Deeper levels are rare; a jump out of one leaves
+/* Nesting levels of watched blocking calls (a signal handler's I/O inside a wait) whose call site
+ * is kept, so that a longjmp out of them ends them. Deeper levels are rare; a jump out of one leaves
  * the thread's wait state as it was. */
 #define TW_WAIT_NEST 4
 

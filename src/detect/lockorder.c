@@ -1,5 +1,5 @@
-/* Lock-order hook side, slow paths: fill the edge caches, capture the two stacks of a new edge (cached
- * per acquisition site), send it to the reporter without ever dropping it silently. */
+/* Lock-order hook side, slow paths: fill the edge caches, capture the two stacks of a new edge
+ * (cached per acquisition site), send it to the reporter without ever dropping it silently. */
 #include "detect/lockorder.h"
 
 #include <errno.h>
@@ -24,11 +24,11 @@ static void bloom_add(uintptr_t lock) {
     atomic_fetch_or_explicit(&tw__lock_bloom[bit / 64], 1ull << (bit % 64), memory_order_relaxed);
 }
 
-/* --- the process-wide table of facts already sent ---------------------------------------------- */
+/* --- the process-wide table of facts already sent -------------------------------------------- */
 
 /* Fingerprints of "this edge was sent" and "every edge from this held set into this lock was sent",
- * each mixed with the lock generation it holds for (a destroy or re-init makes them misses, as in the
- * per-thread cache). Direct-mapped, written by whichever thread sent the fact, after its event was
+ * each mixed with the lock generation it holds for (a destroy or re-init makes them misses, as in
+ * the per-thread cache). Direct-mapped, written by whichever thread sent the fact, after its event was
  * queued: a hit means the reporter will see (or saw) the edge. An overwrite only costs a re-send;
  * a false hit needs a 64-bit fingerprint collision. */
 static _Atomic uint64_t *_Atomic known;
@@ -213,7 +213,8 @@ bool tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr
     if (!walk_through(&h[i]) && ++direct >= TW_EDGE_DEPTH) break;
   }
   for (uint64_t d = 16; d < n; d *= 2)
-    if (n - 1 - d < i) all_sent &= send_edge(t, self, c, gen, lock, mode, (uint32_t)(n - 1 - d), pc, sp);
+    if (n - 1 - d < i)
+      all_sent &= send_edge(t, self, c, gen, lock, mode, (uint32_t)(n - 1 - d), pc, sp);
   if (i > 0) all_sent &= send_edge(t, self, c, gen, lock, mode, 0, pc, sp);
   if (!tw_engine_running()) tw_detect_drain_inline(); /* no consumer thread: apply them now */
   if (all_sent) known_put(set_fp);

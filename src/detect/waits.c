@@ -241,7 +241,8 @@ static enum proof asleep_in_call(const struct tw_thread_snap *s) {
       return nr == (rd ? SYS_read : SYS_write) && a0 == (unsigned long)(unsigned)w->fd ? P_ASLEEP
                                                                                       : P_NOT;
     }
-    case TW_WC_MUTEX: return futex && in_object(a0, w->obj, sizeof(pthread_mutex_t)) ? P_ASLEEP : P_NOT;
+    case TW_WC_MUTEX:
+      return futex && in_object(a0, w->obj, sizeof(pthread_mutex_t)) ? P_ASLEEP : P_NOT;
     case TW_WC_RWLOCK:
       return futex && in_object(a0, w->obj, sizeof(pthread_rwlock_t)) ? P_ASLEEP : P_NOT;
     case TW_WC_COND: /* the condvar's futex, or its mutex being taken again after the wake-up */

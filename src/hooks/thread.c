@@ -208,8 +208,8 @@ static int join_common(pthread_t th, void **ret, enum tw_call call, int try_only
   return r;
 }
 
-/* Cost of the joins: four short sections under the registry lock (checks, lookup, begin, end), the
- * wait state around an untimed join (a dozen stores, a clock read), and one pc interned as where. */
+/* Cost of the joins: four short sections under the registry lock (checks, lookup, begin, end),
+ * the wait state around an untimed join (a dozen stores, a clock read), one pc interned. */
 #define TW_JOIN_SITE TW_CALLER_PC(), TW_CALLER_SP()
 TW_HOOK int pthread_join(pthread_t th, void **ret) {
   return join_common(th, ret, TW_CALL_JOIN, 0, 0, NULL, TW_JOIN_SITE);

@@ -49,7 +49,8 @@ static struct entry *set_of(struct entry *t, uintptr_t pc0) {
 
 /* The frames of entry e match the return addresses in mem (the bytes [sp0, sp0 + len)). */
 static uint32_t check(const struct entry *e, uintptr_t pc0, const unsigned char *mem, size_t len) {
-  uint32_t s1 = tw_load_acquire(&((struct entry *)e)->seq); /* partner: release in tw_callsite_put */
+  /* partner: the release store of seq in tw_callsite_put */
+  uint32_t s1 = tw_load_acquire(&((struct entry *)e)->seq);
   if (s1 & 1) return 0;
   uint32_t stack = tw_load_relaxed(&((struct entry *)e)->stack);
   uint32_t n = tw_load_relaxed(&((struct entry *)e)->n);

@@ -13,7 +13,8 @@
  * varies, alloca, only make a lookup miss). One check per frame, no unwinding, no system call. */
 
 /* The stack starting at (pc0, sp0) on the calling thread's own stack, whose top is stack_hi (the
- * cache never reads at or above it). 0 when no cached path matches. Async-signal-safe, lock-free. */
+ * cache never reads at or above it). 0 when no cached path matches. Async-signal-safe and
+ * lock-free. */
 uint32_t tw_callsite_find_local(uintptr_t pc0, uintptr_t sp0, uintptr_t stack_hi);
 
 /* The same for a stack of another thread of this process (its memory read with one

@@ -45,7 +45,8 @@ enum {
 };
 
 /* 40 bytes: three addresses plus two stack ids, so a lock-order edge with its gate fits one event.
- * Lock events (EDGE, RESET, INIT, RANGE_GONE) carry in aux32 a process-wide sequence number: the reporter
+ * Lock events (EDGE, RESET, INIT, RANGE_GONE) carry in aux32 a process-wide sequence number: the
+ * reporter
  * applies them in that order across threads (a destroy must come after the edges made before it). */
 struct tw_event {
   uint8_t type;    /* enum tw_event_type */

@@ -78,7 +78,7 @@ struct tw_thread {
    * drain under the registry lock), `ring_prod` the one the owner pushes to (owner only). */
   tw_ring_t *_Atomic ring;
   tw_ring_t *ring_prod;
-  bool ring_growing;         /* the owner is linking a bigger segment (a signal handler's push drops) */
+  bool ring_growing;         /* the owner is linking a bigger segment (a handler's push drops) */
   uint64_t ring_dropped;     /* drops of segments already freed; registry lock */
   struct tw_thread *prev, *next; /* live or dead list, under the registry lock */
   UT_hash_handle hh;         /* by handle, while the handle can still be joined or detached */

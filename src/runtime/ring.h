@@ -12,8 +12,8 @@
 #include "base/tw.h"
 
 /* One segment of a thread's ring. A thread's first segment holds TW_RING_FIRST_SLOTS events (one
- * page); when it fills, the producer moves to a segment twice as big (up to TW_RING_SLOTS) and links
- * it from the old one, which the consumer drains and then frees (runtime/registry.c). A thread that
+ * page); when it fills, the producer moves to a segment twice as big (up to TW_RING_SLOTS) and
+ * links it from the old one, which the consumer drains and then frees (runtime/registry.c). A thread that
  * sends a few events keeps one page; a chatty one at most TW_RING_SLOTS slots. */
 typedef struct tw_ring {
   /* Written by the producer only; the release store pairs with the acquire in tw_ring_drain. */

@@ -277,7 +277,8 @@ bool tw_stack_site(uintptr_t *pc, uintptr_t *sp, uintptr_t *bp) {
  * thread that walks, and its cursor walk masks signals twice per frame). About 0.5 us per frame:
  * the call-path cache in front of it makes repeated paths cost one compare per frame.
  * Frame i's stack pointer is the CFA of frame i - 1 (the frame it called), which is what
- * _Unwind_GetCFA says in the callback for frame i (libgcc reports a frame before it steps past it). */
+ * _Unwind_GetCFA says in the callback for frame i (libgcc reports a frame before stepping past
+ * it). */
 struct walk {
   uintptr_t pcs[TW_STACK_MAX_FRAMES];
   uint32_t off[TW_STACK_MAX_FRAMES];
@@ -324,7 +325,8 @@ uint32_t tw_stack_capture(void) {
   /* Drop threadwatch's own frames wherever they are: the hooks on top, and the main() wrapper and
    * thread trampoline at the bottom (walk_frame skipped them). */
   uint32_t id = tw_depot_put(w.pcs, w.n);
-  if (id && site && w.exact && w.pcs[0] == pc && w.sp0 == sp) tw_callsite_put(pc, id, w.pcs, w.off, w.n);
+  if (id && site && w.exact && w.pcs[0] == pc && w.sp0 == sp)
+    tw_callsite_put(pc, id, w.pcs, w.off, w.n);
   return id;
 }
 

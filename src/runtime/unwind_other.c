@@ -157,8 +157,8 @@ uint32_t tw_unwind_site(uintptr_t pc, uintptr_t sp, uintptr_t bp) {
    * still be there, read again in one piece (the way the cache checks a path). */
   for (int i = 1; i < n; i++) {
     uintptr_t ra = 0;
-    if (off[i] < sizeof(ra) || tw_peek((const void *)(sp + off[i] - sizeof(ra)), &ra, sizeof(ra)) != 0 ||
-        ra != pcs[i])
+    if (off[i] < sizeof(ra) ||
+        tw_peek((const void *)(sp + off[i] - sizeof(ra)), &ra, sizeof(ra)) != 0 || ra != pcs[i])
       return 0;
   }
   id = tw_depot_put(pcs, n);

@@ -44,7 +44,8 @@ int main(void) {
   }
   long end = rss_kb();
   if (end - mid > 32 * 1024) {
-    fprintf(stderr, "RSS grew by %ld kB over the last 10,000 threads (limit 32768 kB)\n", end - mid);
+    fprintf(stderr, "RSS grew by %ld kB over the last 10,000 threads (limit 32768 kB)\n",
+            end - mid);
     return 1;
   }
   return 0;

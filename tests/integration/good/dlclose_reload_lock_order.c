@@ -4,7 +4,8 @@
  * there is no lock-order cycle; threadwatch kept the first load's edge A -> B and reported one.
  * Unloading a module must forget the locks inside its range. Must stay silent.
  * The library is compiled at run time from the source below (cc, or $CC), with a clean environment.
- * If the second load lands elsewhere 20 times in a row the bug cannot show: exit 99 (no verdict). */
+ * If the second load lands elsewhere 20 times in a row the bug cannot show: exit 99 (no
+ * verdict). */
 #include <dlfcn.h>
 #include <spawn.h>
 #include <sys/wait.h>

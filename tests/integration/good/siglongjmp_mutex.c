@@ -1,9 +1,10 @@
 /* Issue 11 item 12: the `jumper` thread waits in pthread_mutex_lock(M), which the `holder` thread
- * holds; a signal handler takes the jumper out of the wait with siglongjmp (no lock held meanwhile,
- * so no lock order is formed). The jumper then takes N and runs on (sleeping in nanosleep, no hooked
- * call), and the holder blocks in pthread_mutex_lock(N). threadwatch kept the jumper's stale wait on
- * M, which the holder holds, and the holder waits for N, which the jumper holds: a false `deadlock`
- * wait-cycle. After a second the jumper releases N and everything ends normally. Must stay silent. */
+ * holds; a signal handler takes the jumper out of the wait with siglongjmp (no lock held
+ * meanwhile, so no lock order is formed). The jumper then takes N and runs on (sleeping in
+ * nanosleep, no hooked call), and the holder blocks in pthread_mutex_lock(N). threadwatch kept the
+ * jumper's stale wait on M, which the holder holds, and the holder waits for N, which the jumper
+ * holds: a false `deadlock` wait-cycle. After a second the jumper releases N and everything ends
+ * normally. Must stay silent. */
 #include <setjmp.h>
 #include <stdatomic.h>
 

@@ -1,8 +1,8 @@
 /* Issue 11 item 12: a signal handler may leave a blocked read() with siglongjmp (read is
- * async-signal-safe, and so is jumping out of the handler that interrupted it). The thread then runs
- * on, yet threadwatch kept its read() wait state: a false `stall` after THREADWATCH_STALL (200ms in
- * the .env). The thread afterwards only sleeps in nanosleep (no hooked call), so only the reporter
- * can tell the wait is over. Must stay silent. */
+ * async-signal-safe, and so is jumping out of the handler that interrupted it). The thread then
+ * runs on, yet threadwatch kept its read() wait state: a false `stall` after THREADWATCH_STALL
+ * (200ms in the .env). The thread afterwards only sleeps in nanosleep (no hooked call), so only the
+ * reporter can tell the wait is over. Must stay silent. */
 #include <setjmp.h>
 #include <stdatomic.h>
 
