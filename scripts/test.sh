@@ -91,6 +91,9 @@ if [ $QUICK = 0 ]; then
   step "unit tests (TSan)" unit "$T"
   step "options table in README matches src/base/options.inc" bash scripts/gen-options-doc.sh --check
   step "benchmark smoke run (no timing verdict)" env BENCH_BUILD_DIR="$B" bash scripts/bench.sh --quick
+  # Real programs (python http.server, memcached, redis, pigz, xz, zstd, ctest), one run each with
+  # small loads: it installs what it needs and never fails on timing (only when it cannot run).
+  step "real-program benchmark smoke run (no verdict)" bash scripts/bench-real.sh --smoke -B "$B"
 fi
 
 echo
