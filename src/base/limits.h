@@ -13,11 +13,12 @@
 /* Per-thread cache of lock-order edges already sent (direct-mapped) and of acquisition sites whose
  * stack was captured: TW_EDGE_CACHE_FIRST_SLOTS at first, doubled when entries keep being evicted,
  * up to TW_EDGE_CACHE_SLOTS (88 bytes a slot: 11 KiB per thread at most). Behind it, one table for
- * the whole process of TW_EDGE_KNOWN_SLOTS fingerprints (8 bytes each, touched as used). A miss in
+ * the whole process of TW_EDGE_KNOWN_SLOTS fingerprints in buckets of 4 (8 bytes each, 1 MiB of
+ * address space, touched as used). A miss in
  * both costs one event; an eviction only re-sends an edge. Powers of two. */
 #define TW_EDGE_CACHE_FIRST_SLOTS 16u
 #define TW_EDGE_CACHE_SLOTS 128u
-#define TW_EDGE_KNOWN_SLOTS (1u << 16)
+#define TW_EDGE_KNOWN_SLOTS (1u << 17)
 
 /* Held locks an acquisition sends a direct lock-order edge from (the innermost ones; lockdep's
  * chain depth is 48). Locks further down are reached through the edges sent when the locks above

@@ -63,14 +63,37 @@ static _Atomic uint64_t *known_table(bool create) {
   return (_Atomic uint64_t *)m;
 }
 
+/* Buckets of 4 slots (32 bytes: one cache line probe), so that facts whose buckets collide do
+ * not evict each other at once (memcached's 4,096 item locks, each under several others, make
+ * tens of thousands of facts). */
+#define KNOWN_WAYS 4u
+
+static _Atomic uint64_t *known_bucket(_Atomic uint64_t *k, uint64_t fp) {
+  return &k[((fp >> 20) & (TW_EDGE_KNOWN_SLOTS / KNOWN_WAYS - 1)) * KNOWN_WAYS];
+}
+
 static bool known_has(uint64_t fp) {
   _Atomic uint64_t *k = known_table(false);
-  return k && tw_load_relaxed(&k[(fp >> 20) & (TW_EDGE_KNOWN_SLOTS - 1)]) == fp;
+  if (!k) return false;
+  _Atomic uint64_t *b = known_bucket(k, fp);
+  for (uint32_t i = 0; i < KNOWN_WAYS; i++)
+    if (tw_load_relaxed(&b[i]) == fp) return true;
+  return false;
 }
 
 static void known_put(uint64_t fp) {
   _Atomic uint64_t *k = known_table(true);
-  if (k) tw_store_relaxed(&k[(fp >> 20) & (TW_EDGE_KNOWN_SLOTS - 1)], fp);
+  if (!k) return;
+  _Atomic uint64_t *b = known_bucket(k, fp);
+  for (uint32_t i = 0; i < KNOWN_WAYS; i++) {
+    uint64_t v = tw_load_relaxed(&b[i]);
+    if (v == fp) return;
+    if (v == 0) { /* two threads may fill it at once: one fact is lost, which costs a re-send */
+      tw_store_relaxed(&b[i], fp);
+      return;
+    }
+  }
+  tw_store_relaxed(&b[(fp >> 8) & (KNOWN_WAYS - 1)], fp);
 }
 
 #define FACT_EDGE 0x6564676500000000ull

@@ -5,9 +5,18 @@
 void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call call, uintptr_t obj,
                       uintptr_t obj2, int fd, uint32_t aux_stack, uintptr_t site_pc,
                       uintptr_t site_sp, uintptr_t site_bp) {
-  struct tw_wait_snap w = {.call = call, .fd = fd, .obj = obj, .obj2 = obj2, .aux_stack = aux_stack,
-                           .site_pc = site_pc, .site_sp = site_sp, .site_bp = site_bp};
-  bool cond = tw_call_class(call) == TW_WC_COND;
+  struct tw_wait_snap w; /* only what tw_wait_begin reads is set (this runs on every wait) */
+  w.call = call;
+  w.fd = fd;
+  w.obj = obj;
+  w.obj2 = obj2;
+  w.aux_stack = aux_stack;
+  w.site_pc = site_pc;
+  w.site_sp = site_sp;
+  w.site_bp = site_bp;
+  w.nheld = 0;
+  enum tw_wait_class cls = tw_call_class(call);
+  bool cond = cls == TW_WC_COND;
   /* The innermost locks first: they are the likeliest to matter to a wait that just began. */
   for (uint32_t i = t->nheld; i-- > 0 && w.nheld < TW_WAIT_HELD;) {
     if (cond && t->held[i].lock == obj2) continue; /* released for the duration of the wait */
@@ -17,7 +26,7 @@ void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call cal
   tw_wait_begin(self, &w);
   /* The reporter watches blocked threads. fd waits do not start it: read/write may run in a signal
    * handler, where creating a thread is not safe; pipe()/eventfd() start it instead. */
-  if (tw_call_class(call) != TW_WC_FD) tw_reporter_ensure_started();
+  if (cls != TW_WC_FD) tw_reporter_ensure_started();
 }
 
 void tw__wait_cancel_cleanup(void *p) {

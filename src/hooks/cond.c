@@ -143,7 +143,8 @@ static uint32_t site_key(uintptr_t c, uintptr_t pc, uint32_t *slot) {
 }
 
 static uint32_t nowaiter_stack(pthread_cond_t *c, uintptr_t pc, uintptr_t sp, uint64_t now) {
-  uint32_t exact = tw_callsite_find_local(pc, sp, tw_tls()->stack_hi);
+  const struct tw_tls *t = tw_tls();
+  uint32_t exact = tw_callsite_find_local(pc, sp, t->stack_lo, t->stack_hi);
   if (exact) return exact;
   uint32_t slot, key = site_key((uintptr_t)c, pc, &slot);
   uint64_t ks = tw_load_relaxed(&nowaiter_sites[slot].key_stack);

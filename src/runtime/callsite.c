@@ -69,9 +69,10 @@ static uint32_t check(const struct entry *e, uintptr_t pc0, const unsigned char 
   return tw_load_relaxed(&((struct entry *)e)->seq) == s1 ? stack : 0;
 }
 
-uint32_t tw_callsite_find_local(uintptr_t pc0, uintptr_t sp0, uintptr_t stack_hi) {
+uint32_t tw_callsite_find_local(uintptr_t pc0, uintptr_t sp0, uintptr_t stack_lo,
+                                uintptr_t stack_hi) {
   struct entry *t = get_table(false);
-  if (!t || !pc0 || !sp0 || stack_hi <= sp0) return 0;
+  if (!t || !pc0 || !stack_hi || sp0 <= stack_lo || sp0 >= stack_hi) return 0;
   struct entry *set = set_of(t, pc0);
   for (uint32_t w = 0; w < WAYS; w++) {
     uint32_t span = tw_load_relaxed(&set[w].span);

@@ -12,10 +12,11 @@
  * frame is the same function called from the same place: the stack is the same (frames whose size
  * varies, alloca, only make a lookup miss). One check per frame, no unwinding, no system call. */
 
-/* The stack starting at (pc0, sp0) on the calling thread's own stack, whose top is stack_hi (the
- * cache never reads at or above it). 0 when no cached path matches. Async-signal-safe and
- * lock-free. */
-uint32_t tw_callsite_find_local(uintptr_t pc0, uintptr_t sp0, uintptr_t stack_hi);
+/* The stack starting at (pc0, sp0) on the calling thread's own stack [stack_lo, stack_hi) (the cache
+ * never reads at or above stack_hi). 0 when no cached path matches, when the bounds are unknown (0),
+ * or when sp0 is not inside them (an alternate signal stack). Async-signal-safe and lock-free. */
+uint32_t tw_callsite_find_local(uintptr_t pc0, uintptr_t sp0, uintptr_t stack_lo,
+                                uintptr_t stack_hi);
 
 /* The same for a stack of another thread of this process (its memory read with one
  * process_vm_readv, which fails cleanly on unmapped memory). Reporter side. */

@@ -37,7 +37,7 @@ static _Atomic uint64_t arena_used; /* bytes handed out; ids are offset / 8 + 1 
 static _Atomic uint32_t count;
 static _Atomic int full_said;
 
-static uintptr_t self_lo, self_hi; /* threadwatch's own text, frames in it are dropped */
+uintptr_t tw__self_lo, tw__self_hi; /* threadwatch's own text, frames in it are dropped */
 static uintptr_t unw_lo, unw_hi;   /* libunwind's text */
 static uintptr_t gcc_lo, gcc_hi;   /* libgcc_s's text (its unwinder) */
 
@@ -155,8 +155,8 @@ void tw__stack_init(void) {
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
   struct text_probe self = {(uintptr_t)&tw__stack_init, 0, 0};
   dl_iterate_phdr(find_text, &self);
-  self_lo = self.lo;
-  self_hi = self.hi;
+  tw__self_lo = self.lo;
+  tw__self_hi = self.hi;
   struct text_probe unw = {(uintptr_t)&unw_backtrace, 0, 0};
   dl_iterate_phdr(find_text, &unw);
   unw_lo = unw.lo;
@@ -234,7 +234,7 @@ void tw_unwind_fork_done(bool child, bool walks_done) {
   atomic_store(&forking, 0);
 }
 
-bool tw_stack_is_self(uintptr_t pc) { return pc >= self_lo && pc < self_hi; }
+bool tw_stack_is_self(uintptr_t pc) { return tw_pc_is_self(pc); }
 
 /* Whether this thread runs on a stack other than its own, an alternate signal stack (glibc's
  * SIGSTKSZ is 8 KiB here): a walk there (libunwind's context and cursor, a few KiB, on top of the
@@ -247,28 +247,6 @@ static bool on_foreign_stack(void) {
   if (tw_likely(t->stack_hi != 0 && sp > t->stack_lo && sp <= t->stack_hi)) return false;
   stack_t ss;
   return sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
-}
-
-bool tw_stack_site(uintptr_t *pc, uintptr_t *sp, uintptr_t *bp) {
-  const struct tw_tls *t = tw_tls();
-  uintptr_t *fp = (uintptr_t *)__builtin_frame_address(0);
-  uintptr_t hi = t->stack_hi ? t->stack_hi : UINTPTR_MAX;
-  /* Our own frames all keep frame pointers (TW_LIB_FLAGS): fp[0] is the caller's frame pointer,
-   * fp[1] the return address. The first return address outside our code is the application's
-   * call into a hook; the frames walked are only ours, so no foreign rbp is ever followed. */
-  for (int hops = 0; hops < 16; hops++) {
-    uintptr_t ret = fp[1];
-    if (!tw_stack_is_self(ret)) {
-      *pc = ret;
-      *sp = (uintptr_t)(fp + 2);
-      *bp = fp[0];
-      return ret != 0;
-    }
-    uintptr_t *up = (uintptr_t *)fp[0];
-    if (up <= fp || (uintptr_t)up - (uintptr_t)fp > (1u << 20) || (uintptr_t)up >= hi) break;
-    fp = up;
-  }
-  return false;
 }
 
 /* A walk with libgcc's unwinder (_Unwind_Backtrace): no system call and no lock (glibc 2.35+
@@ -317,7 +295,7 @@ uint32_t tw_stack_capture(void) {
   const struct tw_tls *t = tw_tls();
   bool site = tw_stack_site(&pc, &sp, &bp);
   if (site) {
-    uint32_t id = tw_callsite_find_local(pc, sp, t->stack_hi);
+    uint32_t id = tw_callsite_find_local(pc, sp, t->stack_lo, t->stack_hi);
     if (id) return id;
   }
   struct walk w = {.exact = true};
@@ -332,7 +310,7 @@ uint32_t tw_stack_capture(void) {
 
 uint32_t tw_stack_capture_earlier(uintptr_t pc, uintptr_t sp) {
   const struct tw_tls *t = tw_tls();
-  uint32_t id = tw_callsite_find_local(pc, sp, t->stack_hi);
+  uint32_t id = tw_callsite_find_local(pc, sp, t->stack_lo, t->stack_hi);
   if (id) return id;
   /* A frame whose stack pointer is at or below sp was not there when the earlier call was made
    * (it is the function that made it, now elsewhere, or something it called since). */
