@@ -27,7 +27,10 @@ struct target {
 
 int tw_peek(const void *addr, void *out, size_t len) {
   struct iovec local = {out, len}, remote = {(void *)addr, len};
-  ssize_t r = syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0);
+  /* Every argument as a long: syscall() reads six longs, and an int passed in the stack slot of the
+   * sixth (flags) may leave garbage in its upper half (clang -O0 does): EINVAL, and no remote walk
+   * ever got past its first frame in that build. */
+  ssize_t r = syscall(SYS_process_vm_readv, (long)getpid(), &local, 1L, &remote, 1L, 0L);
   if (r == (ssize_t)len) return 0;
   return r < 0 ? -errno : -EFAULT;
 }
