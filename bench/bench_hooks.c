@@ -4,8 +4,10 @@
  * Usage: bench_hooks [--quick] [-i ITERATIONS] NAME...   (NAME may be "all"; "list" prints the
  * names)
  *
- * For each NAME it prints one line, "NAME NS_PER_OP", with the time measured on CLOCK_MONOTONIC and
- * divided by the iteration count. What one "op" is depends on the benchmark (see the table below).
+ * For each NAME it prints one line, "NAME NS_PER_OP MAXRSS_KB": the time measured on
+ * CLOCK_MONOTONIC divided by the iteration count, and the process's peak resident set (getrusage)
+ * after the run (each benchmark runs in a process of its own under scripts/bench.sh, so it is that
+ * benchmark's). What one "op" is depends on the benchmark (see the table below).
  * Each benchmark first runs a warm-up of 1/20 of its iterations, so one-time work of the tool
  * (first sighting of a lock-order edge, stack capture, registry insertion) is not part of the
  * figure: it measures the steady-state cost that STYLE.md item 4 asks the hot path to keep.
@@ -26,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -350,6 +354,110 @@ static void run_buckets1m_first(long n) {
   }
 }
 
+
+/* ---------------------------------------------------------------------------------------------- */
+
+/* Herds: N threads (64 KiB stacks) each block once, in a condvar wait or a pipe read, and are all
+ * released at once; one op is one whole herd (create N, all blocked, release, join N). They show
+ * what each thread's first blocking call costs (time and memory per live thread). */
+#define HERD_STACK (64 * 1024)
+
+struct herd {
+  pthread_mutex_t m;
+  pthread_cond_t cv, all_in;
+  int waiting, go, n;
+  int pfd[2];
+  _Atomic int entered;
+};
+
+static void *cond_herd_thread(void *arg) {
+  struct herd *h = arg;
+  pthread_mutex_lock(&h->m);
+  if (++h->waiting == h->n) pthread_cond_signal(&h->all_in);
+  while (!h->go) pthread_cond_wait(&h->cv, &h->m);
+  pthread_mutex_unlock(&h->m);
+  return NULL;
+}
+
+static void *pipe_herd_thread(void *arg) {
+  struct herd *h = arg;
+  char c;
+  h->entered++;
+  if (read(h->pfd[0], &c, 1) != 1) fail("read (herd)", errno);
+  return NULL;
+}
+
+static void run_herd(long n, int threads, int pipe_mode) {
+  pthread_t *t = malloc(sizeof(*t) * (size_t)threads);
+  if (!t) fail("malloc", ENOMEM);
+  pthread_attr_t a;
+  CHECK0(pthread_attr_init(&a));
+  CHECK0(pthread_attr_setstacksize(&a, HERD_STACK));
+  char *bytes = calloc((size_t)threads, 1);
+  if (!bytes) fail("calloc", ENOMEM);
+  for (long i = 0; i < n; i++) {
+    struct herd h = {.n = threads};
+    CHECK0(pthread_mutex_init(&h.m, NULL));
+    CHECK0(pthread_cond_init(&h.cv, NULL));
+    CHECK0(pthread_cond_init(&h.all_in, NULL));
+    if (pipe_mode) CHECK0(pipe(h.pfd));
+    for (int k = 0; k < threads; k++)
+      CHECK0(pthread_create(&t[k], &a, pipe_mode ? pipe_herd_thread : cond_herd_thread, &h));
+    if (pipe_mode) {
+      while (h.entered < threads) sched_yield();
+      if (write(h.pfd[1], bytes, (size_t)threads) != threads) fail("write (herd)", errno);
+    } else {
+      pthread_mutex_lock(&h.m);
+      while (h.waiting < threads) pthread_cond_wait(&h.all_in, &h.m);
+      h.go = 1; /* every thread is in its wait: they released the mutex there */
+      pthread_cond_broadcast(&h.cv);
+      pthread_mutex_unlock(&h.m);
+    }
+    for (int k = 0; k < threads; k++) CHECK0(pthread_join(t[k], NULL));
+    if (pipe_mode) {
+      close(h.pfd[0]);
+      close(h.pfd[1]);
+    }
+    pthread_cond_destroy(&h.cv);
+    pthread_cond_destroy(&h.all_in);
+    pthread_mutex_destroy(&h.m);
+  }
+  pthread_attr_destroy(&a);
+  free(bytes);
+  free(t);
+}
+
+static void run_cond_herd1k(long n) { run_herd(n, 1000, 0); }
+static void run_cond_herd10k(long n) { run_herd(n, 10000, 0); }
+static void run_pipe_herd1k(long n) { run_herd(n, 1000, 1); }
+static void run_pipe_herd10k(long n) { run_herd(n, 10000, 1); }
+
+/* held1k: one thread takes 1,000 mutexes in a fixed order, holding them all, then releases them
+ * in reverse; one op is one round (1,000 locks and 1,000 unlocks). After the warm-up every
+ * lock-order edge is known. held1k_first: each round re-initialises the mutexes first, so every
+ * acquisition is the first sighting of its edges (no warm-up). */
+#define HELD 1000
+static pthread_mutex_t g_held[HELD];
+
+static void held_round(void) {
+  for (int i = 0; i < HELD; i++) pthread_mutex_lock(&g_held[i]);
+  for (int i = HELD; i-- > 0;) pthread_mutex_unlock(&g_held[i]);
+}
+
+static void run_held1k(long n) {
+  static int inited;
+  if (!inited++)
+    for (int i = 0; i < HELD; i++) pthread_mutex_init(&g_held[i], NULL);
+  for (long i = 0; i < n; i++) held_round();
+}
+
+static void run_held1k_first(long n) {
+  for (long i = 0; i < n; i++) {
+    for (int k = 0; k < HELD; k++) pthread_mutex_init(&g_held[k], NULL);
+    held_round();
+  }
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 
 /* The *_mt variants run the same loop while a second, idle thread exists. glibc locks a mutex
@@ -518,6 +626,12 @@ static const struct bench benches[] = {
     {"spin_lock_mt", run_spin_lock, 20000000, 0, 1},
     {"socketpair_pingpong", run_socketpair_pingpong, 25000, 0, 0},
     {"epoll_pingpong", run_epoll_pingpong, 25000, 0, 0},
+    {"cond_herd1k", run_cond_herd1k, 20, 0, 0},
+    {"cond_herd10k", run_cond_herd10k, 3, 0, 0},
+    {"pipe_herd1k", run_pipe_herd1k, 20, 0, 0},
+    {"pipe_herd10k", run_pipe_herd10k, 3, 0, 0},
+    {"held1k", run_held1k, 5000, 0, 0},
+    {"held1k_first", run_held1k_first, 50, -1, 0},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 
@@ -525,7 +639,8 @@ static void usage(FILE *f) {
   fprintf(
       f,
       "usage: bench_hooks [--quick] [-i ITERATIONS] NAME... | all | list\n"
-      "  prints \"NAME NS_PER_OP\" per benchmark; BENCH_QUICK=1 is the same as --quick\nnames:");
+      "  prints \"NAME NS_PER_OP MAXRSS_KB\" per benchmark; BENCH_QUICK=1 is the same as "
+      "--quick\nnames:");
   for (size_t i = 0; i < NBENCH; i++)
     fprintf(f, " %s", benches[i].name);
   fprintf(f, "\n");
@@ -550,7 +665,9 @@ static void run_one(const struct bench *b, long iterations) {
     pthread_mutex_unlock(&g_idle_mu);
     CHECK0(pthread_join(idle, NULL));
   }
-  printf("%s %.1f\n", b->name, (t1 - t0) / (double)iterations);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  printf("%s %.1f %ld\n", b->name, (t1 - t0) / (double)iterations, ru.ru_maxrss);
   fflush(stdout);
 }
 

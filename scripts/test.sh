@@ -6,13 +6,15 @@
 # asked for their threads), `threadwatch attach` tests (hung processes without the preload, stopped
 # for a moment with ptrace), profile tests (pprof files read back by `go tool pprof`), CLI tests
 # (every command and flag, SARIF validated by Microsoft's sarif-multitool, JUnit, install into a
-# prefix, the CI examples run locally, the .deb installed and removed), and a benchmark smoke run
-# (never pass/fail on timing). On a fresh Debian machine, run as root, it installs what it needs
-# first: Debian packages, and the SARIF multitool from npm into .cache/sarif-multitool.
+# prefix, the CI examples run locally, the .deb installed and removed), a stress run
+# (scripts/stress.sh: fork, signals, cancellation, longjmp, dlopen, thread churn, a soak; bare vs
+# preloaded), and benchmark smoke runs (never pass/fail on timing). On a fresh Debian machine, run
+# as root, it installs what it needs first: Debian packages, and the SARIF multitool from npm into
+# .cache/sarif-multitool.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh --quick    one build (gcc), unit + integration (+ shell) + fidelity + dump + api + process + attach
-#                              + profile + cli
+#                              + profile + cli + a short stress run
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -95,6 +97,13 @@ step "process tests (gcc build)" bash tests/process/run.sh "$B"
 step "attach tests (gcc build)" bash tests/attach/run.sh "$B"
 step "profile tests (gcc build)" bash tests/profile/run.sh "$B"
 step "cli tests: SARIF, JUnit, install, CI examples, .deb (gcc build)" bash tests/cli/run.sh "$B"
+# Stress: every scenario bare and preloaded, then a soak (crashes, hangs and differences from the
+# bare run fail; never a timing verdict). --quick runs a tenth of it with a 10 s soak.
+if [ $QUICK = 1 ]; then
+  step "stress (scale 0.1, 10 s soak)" bash scripts/stress.sh "$B" --scale 0.1 --duration 10
+else
+  step "stress (60 s soak)" bash scripts/stress.sh "$B" --duration 60
+fi
 
 if [ $QUICK = 0 ]; then
   # The same verdicts, with file:line in every frame that has debug info, for programs built by
@@ -113,6 +122,9 @@ if [ $QUICK = 0 ]; then
   step "unit tests (TSan)" unit "$T"
   step "options table in README matches src/base/options.inc" bash scripts/gen-options-doc.sh --check
   step "benchmark smoke run (no timing verdict)" env BENCH_BUILD_DIR="$B" bash scripts/bench.sh --quick
+  # Real programs (python http.server, memcached, redis, pigz, xz, zstd, ctest), one run each with
+  # small loads: it installs what it needs and never fails on timing (only when it cannot run).
+  step "real-program benchmark smoke run (no verdict)" bash scripts/bench-real.sh --smoke -B "$B"
 fi
 
 echo

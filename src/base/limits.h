@@ -2,16 +2,28 @@
 #ifndef TW_LIMITS_H
 #define TW_LIMITS_H
 
-/* Events per thread ring. A power of two. 4096 x 40 bytes = 160 KiB of address space per thread
- * that ever sends an event (mapped on its first event, touched as it fills). A full ring nudges the
+/* Events per thread ring. Powers of two. A thread's ring starts with TW_RING_FIRST_SLOTS (one page
+ * with the header, mapped on its first event) and doubles each time it fills, up to TW_RING_SLOTS
+ * (160 KiB): a thread that sends few events costs one page. A full ring at its largest nudges the
  * reporter and waits at most TW_RING_FULL_WAIT_NS, then drops (counted); it never blocks longer. */
+#define TW_RING_FIRST_SLOTS 64u
 #define TW_RING_SLOTS 4096u
 #define TW_RING_FULL_WAIT_NS (2ull * 1000 * 1000)
 
 /* Per-thread cache of lock-order edges already sent (direct-mapped) and of acquisition sites whose
- * stack was captured. A miss costs one event; an eviction only re-sends an edge. */
-#define TW_EDGE_CACHE_SLOTS 1024u
-#define TW_SITE_CACHE_SLOTS 256u
+ * stack was captured: TW_EDGE_CACHE_FIRST_SLOTS at first, doubled when entries keep being evicted,
+ * up to TW_EDGE_CACHE_SLOTS (88 bytes a slot: 11 KiB per thread at most). Behind it, one table for
+ * the whole process of TW_EDGE_KNOWN_SLOTS fingerprints in buckets of 4 (8 bytes each, 1 MiB of
+ * address space, touched as used). A miss in
+ * both costs one event; an eviction only re-sends an edge. Powers of two. */
+#define TW_EDGE_CACHE_FIRST_SLOTS 16u
+#define TW_EDGE_CACHE_SLOTS 128u
+#define TW_EDGE_KNOWN_SLOTS (1u << 17)
+
+/* Held locks an acquisition sends a direct lock-order edge from (the innermost ones; lockdep's
+ * chain depth is 48). Locks further down are reached through the edges sent when the locks above
+ * them were taken, plus "skip" edges from 2^k deep, so an acquisition costs O(this + log held). */
+#define TW_EDGE_DEPTH 8u
 
 /* Bits of the filter that says which lock addresses ever appeared in a lock-order edge (a destroy or
  * re-init of such a lock retires its graph node). 2^20 bits = 128 KiB. */
@@ -37,6 +49,15 @@
 /* Semaphores and futex addresses whose posters/wakers are remembered (runtime/feeders.h). Past
  * this many, the oldest object's facts are forgotten (its waits then count as "anyone could"). */
 #define TW_FEEDERS_MAX 4096
+/* Tracked fds per thread whose reads and writes were already told to the reporter (a direct-mapped
+ * set by fd number): a thread that alternates reads and writes, or serves a few pipes, sends one
+ * fact per fd and direction, not one per call. A power of two. */
+#define TW_IO_SEEN_SLOTS 8
+
+/* Nesting levels of watched blocking calls (a signal handler's I/O inside a wait) whose call site
+ * is kept, so that a longjmp out of them ends them. Deeper levels are rare; a jump out of one leaves
+ * the thread's wait state as it was. */
+#define TW_WAIT_NEST 4
 
 /* Held locks published with a blocking wait (the wait-for graph needs the rwlocks a blocked thread
  * holds; reports list them). A thread holding more publishes its innermost ones. */

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/select.h>

@@ -22,7 +22,9 @@ static void fdfacts_on_event(const struct tw_event *ev, uint64_t thread) {
 const struct tw_detector tw__detectors[] = {
     /* name             events, ordered, on_event, tick, after_fork, at_exit */
     {"lock-order",
-     TW_EV_BIT(TW_EV_LOCK_EDGE) | TW_EV_BIT(TW_EV_LOCK_RESET) | TW_EV_BIT(TW_EV_LOCK_INIT), true,
+     TW_EV_BIT(TW_EV_LOCK_EDGE) | TW_EV_BIT(TW_EV_LOCK_RESET) | TW_EV_BIT(TW_EV_LOCK_INIT) |
+         TW_EV_BIT(TW_EV_LOCK_RANGE_GONE),
+     true,
      tw_locks_on_event, NULL, tw_locks_after_fork_child, tw_locks_at_exit},
     {"fd-facts", TW_EV_BIT(TW_EV_FD_IO), false, fdfacts_on_event, NULL, tw_fdfacts_after_fork_child,
      NULL},
@@ -33,7 +35,8 @@ const struct tw_detector tw__detectors[] = {
     {"leaks", 0, false, NULL, tw_leaks_tick, tw_leaks_after_fork_child, tw_leaks_check_exit},
     {"growth", 0, false, NULL, tw_growth_tick, tw_growth_after_fork_child, NULL},
     {"summary", 0, false, NULL, tw_summary_tick, NULL, NULL},
-    {"waits", TW_EV_BIT(TW_EV_COND_NOWAITER), false, tw_waits_on_event, tw_waits_tick,
+    {"waits", TW_EV_BIT(TW_EV_COND_NOWAITER) | TW_EV_BIT(TW_EV_LOCK_RANGE_GONE), false,
+     tw_waits_on_event, tw_waits_tick,
      tw_waits_after_fork_child, NULL},
     /* Last: the contention table follows the exit reports; the profile files are written then. */
     {"profiles", 0, false, NULL, NULL, NULL, tw_profiles_at_exit},

@@ -13,8 +13,8 @@
  * not reported.
  *
  * Memory: a node is 64 bytes (two edges of each direction inline) plus 12-24 bytes of hash table;
- * an edge is 48 bytes plus 4 bytes in each endpoint's adjacency list once it outgrows the inline
- * slots. Edges are found through the shorter adjacency list, not a hash table.
+ * an edge is 48 bytes plus 12-24 bytes of hash table (edges are found by (from, to) in one probe)
+ * plus 4 bytes in each endpoint's adjacency list once it outgrows the inline slots.
  */
 #include "detect/lockgraph.h"
 
@@ -209,6 +209,7 @@ struct tw_lockgraph {
   uint32_t nedges, capedges;
   struct vec free_edges;
   struct map node_of;   /* addr | mode -> node */
+  struct map edge_of;   /* edge_key(from, to) -> edge */
   struct map reported;  /* cycle signature -> 1 */
   struct map name_of;   /* addr -> index into names */
   struct lock_name *names;
@@ -231,6 +232,7 @@ void tw_lockgraph_free(struct tw_lockgraph *g) {
   vec_free(&g->free_nodes);
   vec_free(&g->free_edges);
   map_free(&g->node_of);
+  map_free(&g->edge_of);
   map_free(&g->reported);
   map_free(&g->name_of);
   free(g->names);
@@ -527,18 +529,21 @@ static uint32_t edge_new(struct tw_lockgraph *g) {
   return g->nedges++;
 }
 
-/* The edge from -> to, found through the shorter of from's out-list and to's in-list (no hash table:
- * a lock taken under one of many bucket locks has a one-entry in-list). */
+/* Node indices are small and dense: mixed (a bijection), so that the address-friendly slot hash
+ * spreads them. A key that happens to be one of the map's two marks is moved: a clash of two such
+ * keys only costs a wrong miss (the edge is added again). */
+static uint64_t edge_key(uint32_t from, uint32_t to) {
+  uint64_t k = mix((uint64_t)from << 32 | to);
+  return k == MAP_EMPTY || k == MAP_TOMB ? 1 : k;
+}
+
+/* The edge from -> to: one probe of the edge map. (A scan of the shorter adjacency list made one
+ * thread holding N locks cost O(N^3) over a run.) */
 static uint32_t edge_find(struct tw_lockgraph *g, uint32_t from, uint32_t to) {
-  struct lg_node *f = &g->nodes[from], *t = &g->nodes[to];
-  bool use_out = f->out.n <= t->in.n;
-  const struct vec *list = use_out ? &f->out : &t->in;
-  const uint32_t *v = vec_data((struct vec *)list);
-  for (uint32_t i = 0; i < list->n; i++) {
-    const struct lg_edge *e = &g->edges[v[i]];
-    if (e->from == from && e->to == to) return v[i];
-  }
-  return NONE;
+  uint32_t ei = map_get(&g->edge_of, edge_key(from, to));
+  return ei != NONE && g->edges[ei].alive && g->edges[ei].from == from && g->edges[ei].to == to
+             ? ei
+             : NONE;
 }
 
 static bool add_one(struct tw_lockgraph *g, uint32_t from, uint32_t to, const struct tw_edge_obs *o,
@@ -560,6 +565,7 @@ static bool add_one(struct tw_lockgraph *g, uint32_t from, uint32_t to, const st
                                   .seen = 1, .alive = 1, .to_mode = o->to_mode};
   vec_push(&g->nodes[from].out, ei);
   vec_push(&g->nodes[to].in, ei);
+  map_put(&g->edge_of, edge_key(from, to), ei);
   g->live_edges++;
   return try_insert(g, ei, r);
 }
@@ -584,6 +590,7 @@ static void edge_drop(struct tw_lockgraph *g, uint32_t ei) {
   struct lg_edge *e = &g->edges[ei];
   vec_remove(&g->nodes[e->from].out, ei);
   vec_remove(&g->nodes[e->to].in, ei);
+  map_del(&g->edge_of, edge_key(e->from, e->to));
   e->alive = e->in_dag = 0;
   vec_push(&g->free_edges, ei);
   g->live_edges--;
@@ -601,6 +608,13 @@ void tw_lockgraph_forget(struct tw_lockgraph *g, uintptr_t addr) {
     map_del(&g->node_of, key);
     vec_push(&g->free_nodes, n);
     g->live_nodes--;
+  }
+}
+
+void tw_lockgraph_forget_range(struct tw_lockgraph *g, uintptr_t lo, uintptr_t hi) {
+  for (uint32_t i = 0; i < g->nnodes; i++) {
+    const struct lg_node *nd = &g->nodes[i];
+    if (nd->alive && nd->addr >= lo && nd->addr < hi) tw_lockgraph_forget(g, nd->addr);
   }
 }
 
@@ -629,5 +643,6 @@ void tw_lockgraph_stats(const struct tw_lockgraph *g, struct tw_lockgraph_stats 
   }
   s->bytes = (uint64_t)g->capnodes * sizeof(struct lg_node) +
              (uint64_t)g->capedges * sizeof(struct lg_edge) +
-             (uint64_t)g->node_of.cap * (sizeof(uint64_t) + sizeof(uint32_t)) + adj;
+             (uint64_t)g->node_of.cap * (sizeof(uint64_t) + sizeof(uint32_t)) +
+             (uint64_t)g->edge_of.cap * (sizeof(uint64_t) + sizeof(uint32_t)) + adj;
 }

@@ -34,6 +34,10 @@ bool tw_lockgraph_add(struct tw_lockgraph *g, const struct tw_edge_obs *e, struc
 /* The lock at `addr` was destroyed or re-initialised: its nodes and their edges are retired. */
 void tw_lockgraph_forget(struct tw_lockgraph *g, uintptr_t addr);
 
+/* Every lock whose address is in [lo, hi) is gone (an unloaded module's data): as
+ * tw_lockgraph_forget for each. One pass over the nodes. */
+void tw_lockgraph_forget_range(struct tw_lockgraph *g, uintptr_t lo, uintptr_t hi);
+
 /* Names a lock in reports (threadwatch_name_lock); NULL forgets. */
 void tw_lockgraph_name(struct tw_lockgraph *g, uintptr_t addr, const char *name);
 

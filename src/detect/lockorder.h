@@ -1,5 +1,7 @@
 /* The hook side of lock-order checking: a per-thread cache of edges already sent, so an acquisition
- * whose edges are all known touches only thread-local state; never-seen edges go to the reporter. */
+ * whose edges are all known touches only thread-local state, behind it a process-wide table of the
+ * same facts (a new thread, or one whose working set outgrew its cache, does not send again what
+ * another thread sent); never-seen edges go to the reporter. */
 #ifndef TW_LOCKORDER_H
 #define TW_LOCKORDER_H
 
@@ -30,10 +32,16 @@ struct tw_site_slot {
   uint32_t stack;
 };
 
+/* Direct-mapped tables that start at TW_EDGE_CACHE_FIRST_SLOTS and double (up to
+ * TW_EDGE_CACHE_SLOTS) when valid entries keep being replaced: a thread with two nested locks keeps
+ * about 2 KiB, one that cycles through many held sets at most TW_EDGE_CACHE_SLOTS x 88 bytes. */
 struct tw_edge_cache {
-  struct tw_set_slot set[TW_EDGE_CACHE_SLOTS];
-  struct tw_edge_slot edge[TW_EDGE_CACHE_SLOTS];
-  struct tw_site_slot site[TW_SITE_CACHE_SLOTS];
+  uint32_t mask;      /* slots - 1 of set[] and edge[] */
+  uint32_t site_mask; /* slots - 1 of site[] */
+  uint32_t evicted;   /* valid entries replaced since the tables last grew */
+  struct tw_set_slot *set;
+  struct tw_edge_slot *edge;
+  struct tw_site_slot *site;
 };
 
 /* Bumped when a lock that is in the graph is destroyed or re-initialised: every cache entry made
@@ -45,16 +53,17 @@ extern _Atomic uint32_t tw__lock_seq;
 /* Lock addresses that ever appeared in a sent edge (a Bloom filter of one hash). */
 extern _Atomic uint64_t tw__lock_bloom[TW_LOCK_BLOOM_BITS / 64];
 
-static inline uint32_t tw_edge_slot_of(uintptr_t from, uintptr_t to, uintptr_t gate) {
+static inline uint32_t tw_edge_slot_of(uintptr_t from, uintptr_t to, uintptr_t gate,
+                                       uint32_t mask) {
   uint64_t h = (uint64_t)from * 0x9E3779B97F4A7C15ull ^ (uint64_t)to * 0xC2B2AE3D27D4EB4Full ^
                (uint64_t)gate * 0x165667B19E3779F9ull;
-  return (uint32_t)(h >> 44) & (TW_EDGE_CACHE_SLOTS - 1);
+  return (uint32_t)(h >> 44) & mask;
 }
 
 /* sig is already well mixed (tw_held_hash), and names the outer lock too. */
-static inline uint32_t tw_set_slot_of(uint64_t sig, uintptr_t to) {
+static inline uint32_t tw_set_slot_of(uint64_t sig, uintptr_t to, uint32_t mask) {
   uint64_t h = sig ^ (uint64_t)to * 0xC2B2AE3D27D4EB4Full;
-  return (uint32_t)(h >> 44) & (TW_EDGE_CACHE_SLOTS - 1);
+  return (uint32_t)(h >> 44) & mask;
 }
 
 /* The gate of the edge from held lock i: the outermost other held lock (0 if none). */
@@ -76,10 +85,13 @@ static inline bool tw_lockorder_known(const struct tw_tls *t, uintptr_t lock, ui
   if (tw_unlikely(c == NULL)) return false;
   uintptr_t to = lock | mode, outer = t->held[0].lock;
   uint64_t sig = tw_held_sig(t);
-  const struct tw_set_slot *s = &c->set[tw_set_slot_of(sig, to)];
+  const struct tw_set_slot *s = &c->set[tw_set_slot_of(sig, to, c->mask)];
   return s->sig == sig && s->to == to && s->outer == outer &&
          s->gen == tw_load_relaxed(&tw__lock_gen);
 }
+
+/* Frees the calling thread's edge cache (at thread exit). */
+void tw__lockorder_thread_exit(struct tw_tls *t);
 
 /* `lock` was initialised at return address pc (lock classes only). The caller is adopted. */
 void tw__lockorder_init_site(uintptr_t lock, uintptr_t pc);

@@ -251,6 +251,16 @@ void tw_locks_on_event(const struct tw_event *ev, uint64_t thread) {
       if (graph) tw_lockgraph_forget(graph, (uintptr_t)ev->a);
       forget_class((uintptr_t)ev->a);
       break;
+    case TW_EV_LOCK_RANGE_GONE: { /* an unloaded module's locks (hooks/dl.c) */
+      if (graph) tw_lockgraph_forget_range(graph, (uintptr_t)ev->a, (uintptr_t)ev->b);
+      struct lock_class *c, *tmp;
+      HASH_ITER(hh, class_of_lock, c, tmp) {
+        if (c->lock < ev->a || c->lock >= ev->b) continue;
+        HASH_DEL(class_of_lock, c);
+        free(c);
+      }
+      break;
+    }
     default: break;
   }
 }

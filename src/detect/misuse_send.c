@@ -33,7 +33,7 @@ static bool still_held(const struct tw_held *h, int32_t tid) {
 /* Robust mutexes are left out: a thread that ends holding one is what they are for (the next
  * locker gets EOWNERDEAD and makes the data consistent). */
 static bool counts(const struct tw_held *h, int32_t tid) {
-  return h->plain != TW_HELD_ROBUST && still_held(h, tid);
+  return !(h->plain & TW_HELD_ROBUST) && still_held(h, tid);
 }
 
 int tw_misuse_push_exit_holding(struct tw_tls *t, struct tw_thread *self, bool ends_process) {

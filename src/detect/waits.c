@@ -17,7 +17,9 @@
  * rule some non-stuck thread can satisfy, repeat. Cycles among stuck threads are `wait-cycle`
  * deadlocks; a thread relocking its own mutex is `self-relock`; every thread stuck is `all-asleep`.
  * Threads seen blocked may be leaving their waits at that moment, so a deadlock is reported only when
- * a second look TW_DEADLOCK_CONFIRM_NS later finds the same threads in the same wait episodes. */
+ * a second look TW_DEADLOCK_CONFIRM_NS later finds the same threads in the same wait episodes, and
+ * the kernel shows each of them asleep in its call on its object (prove_stuck). A stall needs the
+ * same kernel proof, and a join stall a target that made no progress. */
 #include "detect/waits.h"
 
 #include <dirent.h>
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <semaphore.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,6 +97,11 @@ struct seen {
   uint32_t stall_episode, dead_episode, checked_episode;
   bool stalled, dead, checked; /* checked: confirmed stuck (reported or deliberately not) */
   bool alive; /* seen in this scan (records of reaped threads are dropped) */
+  /* A join's target making progress (running, runnable, or using CPU) restarts the join's stall
+   * clock: a join of a thread that is still working is slow, not stuck. */
+  bool join_tracked;
+  uint32_t join_episode;
+  uint64_t target_cpu_ns, progress_ns;
   UT_hash_handle hh;
 };
 static struct seen *seen_tab;
@@ -109,6 +117,16 @@ static struct seen *seen_of(uint64_t id) {
 }
 
 void tw_waits_on_event(const struct tw_event *ev, uint64_t thread) {
+  if (ev->type == TW_EV_LOCK_RANGE_GONE) { /* an unloaded module's condvars: no evidence left */
+    struct nowaiter *w, *tmp;
+    HASH_ITER(hh, nowaiters, w, tmp) {
+      if (w->cond < ev->a || w->cond >= ev->b) continue;
+      HASH_DEL(nowaiters, w);
+      free(w);
+      nnowaiters--;
+    }
+    return;
+  }
   if (ev->type != TW_EV_COND_NOWAITER) return;
   uintptr_t cond = (uintptr_t)ev->a;
   struct nowaiter *w = NULL;
@@ -194,6 +212,65 @@ static bool signal_handlers_installed(void) {
       return true;
   }
   return false;
+}
+
+/* The kernel's word that a thread is asleep inside the very call its wait state names.
+ * /proc/self/task/TID/syscall reads "running" for a task on a CPU or runnable, and for a sleeping
+ * one the system call number and its arguments. A wait state is published before the real call
+ * and cleared after it returns, so a thread preempted in either window (for tens of ms beside busy
+ * threads), or one that left the call by siglongjmp, has a wait state but is not asleep in the
+ * call: it can still act (write the pipe its partner reads), and no deadlock or stall may rest on
+ * it. Our own thread group's entries need no ptrace permission. One small read, made only when a
+ * deadlock or stall is about to be reported. */
+enum proof { P_ASLEEP, P_NOT, P_UNKNOWN };
+
+static bool in_object(unsigned long addr, uintptr_t obj, size_t size) {
+  return obj && addr >= obj && addr < obj + size;
+}
+
+static enum proof asleep_in_call(const struct tw_thread_snap *s) {
+  const struct tw_wait_snap *w = &s->wait;
+  enum tw_wait_class cls = tw_call_class(w->call);
+  /* A spinlock waiter is never asleep: it spins on a CPU ("running"). Its proof is the rest: the
+   * same wait episode after the second look, and a holder that is itself stuck. */
+  if (cls == TW_WC_SPIN) return P_UNKNOWN;
+  char path[64], buf[256];
+  snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", s->tid);
+  FILE *f = fopen(path, "re");
+  if (!f) return P_UNKNOWN;
+  bool got = fgets(buf, sizeof(buf), f) != NULL;
+  fclose(f);
+  if (!got) return P_UNKNOWN;
+  if (strncmp(buf, "running", 7) == 0) return P_NOT;
+  long nr = -1;
+  unsigned long a0 = 0;
+  if (sscanf(buf, "%ld %lx", &nr, &a0) != 2) return P_UNKNOWN;
+  bool futex = nr == SYS_futex;
+  switch (cls) {
+    case TW_WC_FD: { /* glibc's eventfd_read/_write and __read_chk are read and write */
+      bool rd = w->call == TW_CALL_READ || w->call == TW_CALL_EVENTFD_READ;
+      return nr == (rd ? SYS_read : SYS_write) && a0 == (unsigned long)(unsigned)w->fd ? P_ASLEEP
+                                                                                      : P_NOT;
+    }
+    case TW_WC_MUTEX:
+      return futex && in_object(a0, w->obj, sizeof(pthread_mutex_t)) ? P_ASLEEP : P_NOT;
+    case TW_WC_RWLOCK:
+      return futex && in_object(a0, w->obj, sizeof(pthread_rwlock_t)) ? P_ASLEEP : P_NOT;
+    case TW_WC_COND: /* the condvar's futex, or its mutex being taken again after the wake-up */
+      return futex && (in_object(a0, w->obj, sizeof(pthread_cond_t)) ||
+                       in_object(a0, w->obj2, sizeof(pthread_mutex_t)))
+                 ? P_ASLEEP
+                 : P_NOT;
+    case TW_WC_JOIN: /* the target's tid word, in its struct pthread (which pthread_t points to) */
+      return futex && in_object(a0, w->obj, 4096) ? P_ASLEEP : P_NOT;
+    case TW_WC_SEM:
+      return futex && in_object(a0, w->obj, sizeof(sem_t)) ? P_ASLEEP : P_NOT;
+    case TW_WC_BARRIER:
+      return futex && in_object(a0, w->obj, sizeof(pthread_barrier_t)) ? P_ASLEEP : P_NOT;
+    case TW_WC_FUTEX: /* the word itself (a requeue moves a waiter to another: then not proven) */
+      return futex && in_object(a0, w->obj, 4) ? P_ASLEEP : P_NOT;
+    default: return P_UNKNOWN; /* a kind of wait this proof does not know: the old treatment */
+  }
 }
 
 /* --- the graph ------------------------------------------------------------------------------- */
@@ -885,7 +962,55 @@ struct stall_key {
 
 static bool same_stall(const struct node *a, const struct node *b) {
   return a->s.wait.call == b->s.wait.call && a->s.wait.stack == b->s.wait.stack &&
-         a->s.wait.obj == b->s.wait.obj && a->s.wait.fd == b->s.wait.fd;
+         a->s.wait.site_pc == b->s.wait.site_pc && a->s.wait.obj == b->s.wait.obj &&
+         a->s.wait.fd == b->s.wait.fd;
+}
+
+/* The state letter and CPU time so far of thread `tid` (/proc/self/task/TID/stat and schedstat).
+ * False when it cannot be read (gone). */
+static bool task_progress(int32_t tid, char *state, uint64_t *cpu_ns) {
+  char path[64], buf[512];
+  snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+  FILE *f = fopen(path, "re");
+  if (!f) return false;
+  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *p = strrchr(buf, ')'); /* the state follows the command name, which may hold ')' */
+  if (!p || p[1] != ' ') return false;
+  *state = p[2];
+  snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
+  unsigned long long cpu = 0;
+  if ((f = fopen(path, "re"))) {
+    if (fscanf(f, "%llu", &cpu) != 1) cpu = 0;
+    fclose(f);
+  }
+  *cpu_ns = cpu;
+  return true;
+}
+
+/* Once per scan, for every join wait: did its target make progress since the last scan (it is
+ * running or runnable, or used more than 1 ms of CPU)? Two small /proc reads per joiner. */
+static void track_join_progress(struct graph *g, uint64_t now) {
+  for (size_t i = 0; i < g->count; i++) {
+    struct node *nd = &g->n[i];
+    if (tw_call_class(nd->s.wait.call) != TW_WC_JOIN) continue;
+    int32_t t = index_of_handle(g, nd->s.wait.obj);
+    struct seen *e = seen_of(nd->s.id);
+    if (!e) continue;
+    char st = 0;
+    uint64_t cpu = 0;
+    bool got = t >= 0 && g->n[t].s.tid > 0 && task_progress(g->n[t].s.tid, &st, &cpu);
+    if (!e->join_tracked || e->join_episode != nd->s.wait.episode) {
+      e->join_tracked = true;
+      e->join_episode = nd->s.wait.episode;
+      e->progress_ns = got && st == 'R' ? now : nd->s.wait.since_ns;
+      e->target_cpu_ns = cpu;
+      continue;
+    }
+    if (got && (st == 'R' || cpu - e->target_cpu_ns > 1000 * 1000)) e->progress_ns = now;
+    e->target_cpu_ns = cpu;
+  }
 }
 
 static void report_stalls(struct graph *g, uint64_t now) {
@@ -902,6 +1027,13 @@ static void report_stalls(struct graph *g, uint64_t now) {
     if (dead_reported(nd)) continue; /* a deadlock report explains it */
     struct seen *e = seen_of(nd->s.id);
     if (!e || (e->stalled && e->stall_episode == w->episode)) continue;
+    /* A join is stuck only as long as its target makes no progress. */
+    if (tw_call_class(w->call) == TW_WC_JOIN && e->join_tracked && e->join_episode == w->episode &&
+        now - e->progress_ns < limit)
+      continue;
+    /* Not asleep in its call right now (preempted around it, or it left it by siglongjmp): looked
+     * at again next tick. */
+    if (asleep_in_call(&nd->s) == P_NOT) continue;
     e->stalled = true;
     e->stall_episode = w->episode;
     due[ndue++] = (uint32_t)i;
@@ -1007,6 +1139,32 @@ static void check_cond_mutexes(const struct graph *g) {
   free(idx);
 }
 
+/* A deadlock needs a proof, not a race lost on a loaded machine: every member must be seen by the
+ * kernel asleep in its very call on its very object (asleep_in_call), and still be in the wait
+ * episode of the snapshot afterwards (the proofs are read after it: a member that moved on may be
+ * asleep in a later call). A member without the proof may act, so it is treated as running: taken
+ * out of the candidates, and the rest solved again, until the stuck set is stable. */
+static void prove_stuck(struct graph *g, bool *keep) {
+  for (bool again = true; again;) {
+    again = false;
+    for (size_t i = 0; i < g->count; i++) {
+      if (!g->n[i].wf.stuck || asleep_in_call(&g->n[i].s) != P_NOT) continue;
+      keep[i] = false;
+      again = true;
+    }
+    for (size_t i = 0; i < g->count && !again; i++) {
+      struct tw_thread_snap now_s;
+      if (!g->n[i].wf.stuck) continue;
+      if (tw_registry_snap_by_id(g->n[i].s.id, &now_s) &&
+          now_s.wait.episode == g->n[i].s.wait.episode)
+        continue;
+      keep[i] = false;
+      again = true;
+    }
+    if (again) tw_waitfor_solve(g->n, g->count, sizeof(*g->n), g->alive, g->untracked, keep);
+  }
+}
+
 static void scan_once(uint64_t now_ns) {
   if (!analyse(&g1, NULL)) return;
   if (!any_blocked(&g1)) {
@@ -1015,6 +1173,7 @@ static void scan_once(uint64_t now_ns) {
   }
   check_cond_mutexes(&g1);
   if (!needs_confirm(&g1)) { /* nothing new is stuck: only stalls can be due */
+    track_join_progress(&g1, now_ns);
     report_stalls(&g1, now_ns);
     forget_gone_threads(&g1);
     return;
@@ -1032,10 +1191,12 @@ static void scan_once(uint64_t now_ns) {
   build_rules(&g2);
   g2.untracked = any_others_rule(&g2) && has_untracked_threads(g2.alive);
   tw_waitfor_solve(g2.n, g2.count, sizeof(*g2.n), g2.alive, g2.untracked, keep);
+  prove_stuck(&g2, keep);
   free(keep);
   now_ns = tw__now_ns();
   report_deadlocks(&g2, now_ns);
   mark_checked(&g2);
+  track_join_progress(&g2, now_ns);
   report_stalls(&g2, now_ns);
   forget_gone_threads(&g2);
 }

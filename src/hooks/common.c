@@ -8,20 +8,21 @@
 #include "runtime/ring.h"
 #include "runtime/stackdepot.h"
 
-static void publish(struct tw_tls *t, struct tw_thread *self, enum tw_call call, uintptr_t obj,
-                    uintptr_t obj2, int fd, uint32_t aux_stack, uint32_t stack) {
-  /* Only the fields tw_wait_begin reads are set (the held arrays up to nheld): a wait that begins
-   * at every ping of a ping-pong should not zero 100 bytes each time. */
-  struct tw_wait_snap w;
+void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call call, uintptr_t obj,
+                      uintptr_t obj2, int fd, uint32_t aux_stack, uintptr_t site_pc,
+                      uintptr_t site_sp, uintptr_t site_bp) {
+  struct tw_wait_snap w; /* only what tw_wait_begin reads is set (this runs on every wait) */
   w.call = call;
   w.fd = fd;
   w.obj = obj;
   w.obj2 = obj2;
   w.aux_stack = aux_stack;
-  w.stack = stack;
+  w.site_pc = site_pc;
+  w.site_sp = site_sp;
+  w.site_bp = site_bp;
   w.nheld = 0;
-  enum tw_wait_class k = tw_call_class(call);
-  bool cond = k == TW_WC_COND;
+  enum tw_wait_class cls = tw_call_class(call);
+  bool cond = cls == TW_WC_COND;
   /* The innermost locks first: they are the likeliest to matter to a wait that just began. */
   for (uint32_t i = t->nheld; i-- > 0 && w.nheld < TW_WAIT_HELD;) {
     if (cond && t->held[i].lock == obj2) continue; /* released for the duration of the wait */
@@ -33,24 +34,8 @@ static void publish(struct tw_tls *t, struct tw_thread *self, enum tw_call call,
   /* The reporter watches blocked threads. fd, socket, poll and sleep waits do not start it: those
    * calls may run in a signal handler, where creating a thread is not safe; pipe(), eventfd(),
    * socketpair() and epoll_create() start it instead (a sleep never needs it). */
-  if (k != TW_WC_FD && k != TW_WC_SOCK && k != TW_WC_POLL && k != TW_WC_SLEEP)
+  if (cls != TW_WC_FD && cls != TW_WC_SOCK && cls != TW_WC_POLL && cls != TW_WC_SLEEP)
     tw_reporter_ensure_started();
-}
-
-void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call call, uintptr_t obj,
-                      uintptr_t obj2, int fd, uint32_t aux_stack) {
-  publish(t, self, call, obj, obj2, fd, aux_stack, 0);
-}
-
-void tw__wait_publish_at(struct tw_tls *t, struct tw_thread *self, enum tw_call call, uintptr_t obj,
-                         uintptr_t obj2, int fd, uintptr_t pc, uintptr_t sp) {
-  uint32_t stack = 0;
-  for (unsigned i = 0; i < TW_ARRAY_LEN(t->wait_site) && !stack; i++)
-    if (t->wait_site[i].pc == pc && t->wait_site[i].sp == sp) stack = t->wait_site[i].stack;
-  if (!stack && (stack = tw_stack_capture()) != 0)
-    t->wait_site[t->wait_site_next++ % TW_ARRAY_LEN(t->wait_site)] =
-        (struct tw_wait_site){pc, sp, stack};
-  publish(t, self, call, obj, obj2, fd, 0, stack);
 }
 
 void tw__wait_cancel_cleanup(void *p) {

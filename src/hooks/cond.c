@@ -8,6 +8,7 @@
 
 #include "hooks/hooks.h"
 #include "race/hook.h"
+#include "runtime/callsite.h"
 #include "runtime/ring.h"
 #include "runtime/stackdepot.h"
 
@@ -174,6 +175,9 @@ static TW_NOINLINE int cond_wait_common(pthread_cond_t *c, pthread_mutex_t *m, e
   return r;
 }
 
+/* Cost of the three waits: a held-lock lookup of the mutex (the top entry, usually), the wait
+ * state (the call site from our frame pointers, a dozen stores, a clock read; no stack walk: the
+ * reporter unwinds a waiter only when it reports it) and its end after the real call. */
 TW_HOOK int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
   struct tw_tls *t = tw_tls();
   if (TW_BYPASS(t)) return TW_REAL_FN(pthread_cond_wait)(c, m);
@@ -197,9 +201,48 @@ TW_HOOK int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clocki
 /* A signal that finds no waiter is a no-op; if a thread then waits without checking a predicate, the
  * wakeup is lost. Such signals are told to the reporter (it names them when a waiter stalls), at most
  * once per condvar and call site every TW_NOWAITER_REFRESH_NS per thread: a correct program may
- * signal an empty condvar at a high rate. glibc's own test is the same: no waiter references in
- * __wrefs (bits 3 and up). */
+ * signal an empty condvar at a high rate (CPython signals its GIL condvar on every release).
+ * glibc's own test is the same: no waiter references in __wrefs (bits 3 and up).
+ *
+ * Cost: a signal with no waiter costs a clock read and two compares. When an event is due, the
+ * signaller's stack comes from the call-path cache (the same path seen before: a compare per
+ * frame), else from the last capture at the same condvar and call site if it is less than
+ * TW_NOWAITER_STACK_NS old (the same innermost frame; outer frames may be another call's: a
+ * thread-per-connection Python server would otherwise walk 30 interpreter frames in every new
+ * thread), else from a stack walk. The thread and the time are always this signal's own. */
 #define TW_NOWAITER_REFRESH_NS (100ull * 1000 * 1000)
+#define TW_NOWAITER_STACK_NS (1000ull * 1000 * 1000)
+
+/* Recent no-waiter stacks by (condvar, call site): a key hash and the stack id in one word, so a
+ * reader never pairs a key with another entry's stack; the capture time beside it. */
+#define TW_NOWAITER_SITES 64u
+static struct {
+  _Atomic uint64_t key_stack;
+  _Atomic uint64_t when;
+} nowaiter_sites[TW_NOWAITER_SITES];
+
+static uint32_t site_key(uintptr_t c, uintptr_t pc, uint32_t *slot) {
+  uint64_t h = (uint64_t)c * 0x9E3779B97F4A7C15ull ^ (uint64_t)pc * 0xC2B2AE3D27D4EB4Full;
+  *slot = (uint32_t)(h >> 58) & (TW_NOWAITER_SITES - 1);
+  return (uint32_t)(h >> 16) | 1;
+}
+
+static uint32_t nowaiter_stack(pthread_cond_t *c, uintptr_t pc, uintptr_t sp, uint64_t now) {
+  const struct tw_tls *t = tw_tls();
+  uint32_t exact = tw_callsite_find_local(pc, sp, t->stack_lo, t->stack_hi);
+  if (exact) return exact;
+  uint32_t slot, key = site_key((uintptr_t)c, pc, &slot);
+  uint64_t ks = tw_load_relaxed(&nowaiter_sites[slot].key_stack);
+  uint64_t when = tw_load_relaxed(&nowaiter_sites[slot].when);
+  if ((uint32_t)(ks >> 32) == key && (uint32_t)ks && now - when < TW_NOWAITER_STACK_NS)
+    return (uint32_t)ks;
+  uint32_t stack = tw_stack_capture_earlier(pc, sp);
+  if (stack) {
+    tw_store_relaxed(&nowaiter_sites[slot].key_stack, (uint64_t)key << 32 | stack);
+    tw_store_relaxed(&nowaiter_sites[slot].when, now);
+  }
+  return stack;
+}
 
 static TW_NOINLINE void note_no_waiter(struct tw_tls *t, pthread_cond_t *c, uintptr_t pc,
                                        uintptr_t sp, int broadcast) {
@@ -215,9 +258,8 @@ static TW_NOINLINE void note_no_waiter(struct tw_tls *t, pthread_cond_t *c, uint
   t->nowaiter_pc = pc;
   t->nowaiter_ns = now;
   struct tw_event ev = {.type = TW_EV_COND_NOWAITER, .aux = (uint16_t)broadcast, .a = (uintptr_t)c,
-                        .c = now, .stack = tw_stack_capture_earlier(pc, sp)};
-  tw_ring_t *r = tw__ring_of(self);
-  if (r) tw_ring_push(r, &ev); /* evidence only: a full ring drops it (counted), never waits */
+                        .c = now, .stack = nowaiter_stack(c, pc, sp, now)};
+  tw_thread_push(self, &ev); /* evidence only: a full ring drops it (counted), never waits */
   tw_guard_leave(t);
   TW_ERRNO_RESTORE();
 }
@@ -234,6 +276,8 @@ static TW_NOINLINE void signal_checks(struct tw_tls *t, pthread_cond_t *c, uintp
   else note_no_waiter(t, c, pc, sp, broadcast);
 }
 
+/* Cost of signal and broadcast: one load of the condvar when a thread waits on it; with no waiter,
+ * note_no_waiter (above): a clock read, and an event at most every 100 ms per thread and site. */
 TW_HOOK int pthread_cond_signal(pthread_cond_t *c) {
   struct tw_tls *t = tw_tls();
   if (tw_unlikely(signal_unusual(c)) && !TW_BYPASS(t))
@@ -250,6 +294,7 @@ TW_HOOK int pthread_cond_broadcast(pthread_cond_t *c) {
   return TW_REAL_FN(pthread_cond_broadcast)(c);
 }
 
+/* Cost: a load of one slot of the destroyed-condvar table. */
 TW_HOOK int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a) {
   int r = TW_REAL_FN(pthread_cond_init)(c, a);
   if (r == 0) tw_race_destroyed(c);
@@ -284,6 +329,7 @@ static TW_NOINLINE void destroy_checks(struct tw_tls *t, pthread_cond_t *c, uint
   TW_ERRNO_RESTORE();
 }
 
+/* Cost: a load of the condvar and three stores to the destroyed-condvar table. */
 TW_HOOK int pthread_cond_destroy(pthread_cond_t *c) {
   struct tw_tls *t = tw_tls();
   bool watched = !TW_BYPASS(t);

@@ -20,25 +20,24 @@
  * parent's (shared memory): only the tracked-fd slow paths and pipe creation ask. */
 static TW_NOINLINE bool fd_table_ours(void) { return !tw_fork_in_shared_child(); }
 
-/* Tells the reporter that this thread reads/writes `fd`, unless that fact is one of the thread's
- * latest four (a memo: an evicted fact is only sent again). */
+/* Tells the reporter that this thread reads/writes `fd`, once per fd, generation and direction
+ * (a small per-thread set: a request/response loop that alternates read and write on one pipe
+ * sent one event per call before, and flooded its ring). Cost when already told: a TLS compare. */
 static void note_io(struct tw_tls *t, struct tw_thread *self, int fd, unsigned dir) {
   uint32_t gen = tw_load_relaxed(&tw__fdgen[fd]);
-  for (unsigned i = 0; i < TW_ARRAY_LEN(t->io); i++)
-    if (t->io[i].fd == fd && t->io[i].gen == gen && t->io[i].dir == dir) return;
+  __typeof__(t->io_seen[0]) *seen = &t->io_seen[(unsigned)fd & (TW_IO_SEEN_SLOTS - 1)];
+  if (seen->fd != fd || seen->gen != gen) *seen = (__typeof__(*seen)){fd, gen, 0};
+  if (seen->dirs & dir) return;
   /* The reporter is not started for this: fd facts are only drained when it runs (it starts with
    * the first thread, and the exit path drains everything), and this push never waits. A forked
    * child that writes to a pipe and execs thus never gets a thread of ours. */
-  tw_ring_t *r = tw__ring_of(self);
-  if (!r) return;
   struct tw_event ev = {.type = TW_EV_FD_IO, .aux = (uint16_t)dir, .a = (uint64_t)fd,
                         .b = self->id, .c = tw_load_relaxed(&tw__fdobj[fd]), .aux32 = gen};
-  if (tw_ring_push(r, &ev)) /* else the fact is sent again next time */
-    t->io[t->io_next++ % TW_ARRAY_LEN(t->io)] = (struct tw_io_fact){fd, gen, dir};
+  if (tw_thread_push(self, &ev)) seen->dirs |= dir; /* else the fact is retried next time */
 }
 
 TW_NOINLINE struct tw_thread *tw__io_enter(struct tw_tls *t, int fd, uint8_t kind, unsigned dir,
-                                           enum tw_call call, uintptr_t pc, uintptr_t sp) {
+                                           enum tw_call call) {
   TW_ERRNO_SAVE();
   struct tw_thread *self = tw_self(t);
   /* Who reads and writes what: the facts of pipes, eventfds and socketpairs (a socket to another
@@ -55,12 +54,17 @@ TW_NOINLINE struct tw_thread *tw__io_enter(struct tw_tls *t, int fd, uint8_t kin
     /* read and write on a socket are socket waits (their rules and stall names are a socket's). */
     if (tw_fd_kind_socket(kind) && (call == TW_CALL_READ || call == TW_CALL_WRITE))
       call = call == TW_CALL_READ ? TW_CALL_SOCK_READ : TW_CALL_SOCK_WRITE;
-    self = tw_wait_enter_at(t, call, 0, 0, fd, pc, sp);
+    self = tw_wait_enter(t, call, 0, 0, fd);
   }
   TW_ERRNO_RESTORE();
   return self;
 }
 
+/* Cost of read, __read_chk, write, eventfd_read and eventfd_write: one byte load of the fd table
+ * for an fd that is not a tracked pipe or eventfd (every other fd). On a tracked one: the fd fact
+ * (a per-thread compare; one event the first time per fd and direction) and, unless the fd is
+ * non-blocking, the wait state around the real call (the call site from our frame pointers, a
+ * dozen stores, a clock read; no stack walk). */
 TW_HOOK ssize_t read(int fd, void *buf, size_t n) {
   uint8_t kind = tw_fd_get(fd);
   if (tw_likely(kind == 0) || tw_fd_passive(kind)) return TW_REAL_FN(read)(fd, buf, n);
@@ -135,6 +139,8 @@ static int pipe_common(int fds[2], int flags) {
   return r;
 }
 
+/* Cost of pipe, pipe2 and eventfd: two (one) stores to the fd table, and the reporter thread is
+ * started if it is not running. */
 TW_HOOK int pipe(int fds[2]) { return pipe_common(fds, 0); }
 
 TW_HOOK int pipe2(int fds[2], int flags) { return pipe_common(fds, flags); }
@@ -147,6 +153,7 @@ TW_HOOK int eventfd(unsigned int initval, int flags) {
   return fd;
 }
 
+/* Cost of close, dup*, fcntl: one or two byte loads of the fd table; a store when tracked. */
 TW_HOOK int close(int fd) {
   /* Untracked first: once the real close returns, the number may already name another file. */
   if (tw_unlikely(tw_fd_get(fd) != 0) && fd_table_ours()) tw_fd_untrack(fd);

@@ -32,6 +32,7 @@
 #include "runtime/fdtrack.h"
 #include "runtime/feeders.h"
 #include "runtime/registry.h"
+#include "runtime/stackdepot.h"
 #include "runtime/tls.h"
 
 #define TW_HOOK TW_EXPORT
@@ -80,36 +81,27 @@ static inline void tw_hook_lock_init_site(uintptr_t lock, uintptr_t pc) {
  * signal handler's I/O inside a condvar wait leaves the condvar wait in place). The wait publishes
  * the locks the thread holds (but not a condvar wait's mutex, which it does not hold meanwhile). */
 void tw__wait_publish(struct tw_tls *t, struct tw_thread *self, enum tw_call call, uintptr_t obj,
-                      uintptr_t obj2, int fd, uint32_t aux_stack);
-/* The same for a call made at return address pc with caller stack pointer sp: the stack captured
- * the last time a wait began at that (pc, sp) is used again (a 4-entry memo per thread), so a loop
- * that blocks at one place (a ping-pong over a socket or a semaphore) unwinds once. The frames
- * above the call site are those of that first time (as for lock-order stacks). */
-void tw__wait_publish_at(struct tw_tls *t, struct tw_thread *self, enum tw_call call, uintptr_t obj,
-                         uintptr_t obj2, int fd, uintptr_t pc, uintptr_t sp);
+                      uintptr_t obj2, int fd, uint32_t aux_stack, uintptr_t site_pc,
+                      uintptr_t site_sp, uintptr_t site_bp);
+/* Cost: the call site from threadwatch's frame pointers (a few loads), a dozen stores of the wait
+ * state, one clock read; no unwinding, no allocation, no system call. Also records where each
+ * nesting level's call was made (t->wait_sp), so a longjmp out of it ends it (hooks/jmp.c). */
 static inline struct tw_thread *tw_wait_enter_aux(struct tw_tls *t, enum tw_call call,
                                                   uintptr_t obj, uintptr_t obj2, int fd,
                                                   uint32_t aux_stack) {
   struct tw_thread *self = tw_self(t);
+  uintptr_t pc = 0, sp = 0, bp = 0;
+  if (!tw_stack_site(&pc, &sp, &bp)) sp = (uintptr_t)__builtin_frame_address(0);
+  if (t->in_wait < TW_WAIT_NEST) t->wait_sp[t->in_wait] = sp;
   if (t->in_wait++ != 0 || !self) return NULL;
   tw_guard_enter(t);
-  tw__wait_publish(t, self, call, obj, obj2, fd, aux_stack);
+  tw__wait_publish(t, self, call, obj, obj2, fd, aux_stack, pc, sp, bp);
   tw_guard_leave(t);
   return self;
 }
 static inline struct tw_thread *tw_wait_enter(struct tw_tls *t, enum tw_call call, uintptr_t obj,
                                               uintptr_t obj2, int fd) {
   return tw_wait_enter_aux(t, call, obj, obj2, fd, 0);
-}
-static inline struct tw_thread *tw_wait_enter_at(struct tw_tls *t, enum tw_call call, uintptr_t obj,
-                                                 uintptr_t obj2, int fd, uintptr_t pc,
-                                                 uintptr_t sp) {
-  struct tw_thread *self = tw_self(t);
-  if (t->in_wait++ != 0 || !self) return NULL;
-  tw_guard_enter(t);
-  tw__wait_publish_at(t, self, call, obj, obj2, fd, pc, sp);
-  tw_guard_leave(t);
-  return self;
 }
 
 /* A misuse seen by a hook, before the real call (misuse.h): sends it and waits until it is reported.
@@ -176,8 +168,7 @@ static inline void tw_wait_leave(struct tw_tls *t, struct tw_thread *self) {
 void tw__wait_cancel_cleanup(void *self);
 
 /* A blocking call `expr` bracketed by a wait state (call, obj, obj2, fd), a cancellation point
- * (hazard 4): the hooks of sleeps, multiplexers and other calls that wait on no fd's kind alone.
- * Expanded in the exported hook itself (TW_CALLER_PC/SP name its caller). */
+ * (hazard 4): the hooks of sleeps, multiplexers and other calls that wait on no fd's kind alone. */
 #define TW_WAIT_CALL(call, obj, obj2, fd, expr)                                     \
   __extension__({                                                                   \
     struct tw_tls *t_ = tw_tls();                                                   \
@@ -187,7 +178,7 @@ void tw__wait_cancel_cleanup(void *self);
     } else {                                                                        \
       TW_ERRNO_SAVE();                                                              \
       struct tw_thread *self_ =                                                     \
-          tw_wait_enter_at(t_, call, obj, obj2, fd, TW_CALLER_PC(), TW_CALLER_SP()); \
+          tw_wait_enter(t_, call, obj, obj2, fd);                                   \
       TW_ERRNO_RESTORE();                                                           \
       pthread_cleanup_push(tw__wait_cancel_cleanup, self_);                         \
       r_ = (expr);                                                                  \
@@ -203,13 +194,12 @@ void tw__wait_cancel_cleanup(void *self);
  * socketpair (once per thread and fd in a row), and the wait state unless the fd is non-blocking.
  * `dir` is TW_EV_IO_READ or TW_EV_IO_WRITE. Async-signal-safe but for a thread's first hook. */
 struct tw_thread *tw__io_enter(struct tw_tls *t, int fd, uint8_t kind, unsigned dir,
-                               enum tw_call call, uintptr_t pc, uintptr_t sp);
+                               enum tw_call call);
 static inline void tw_io_leave(struct tw_tls *t, uint8_t kind, struct tw_thread *self) {
   if (!(kind & TW_FD_NONBLOCK)) tw_wait_leave(t, self);
 }
 
-/* The I/O of a tracked fd, bracketed by the wait state (cancellation point: hazard 4). Expanded in
- * the exported hook itself (TW_CALLER_PC/SP name its caller). */
+/* The I/O of a tracked fd, bracketed by the wait state (cancellation point: hazard 4). */
 #define TW_TRACKED_IO(fd, kind, dir, call, expr)                         \
   __extension__({                                                        \
     struct tw_tls *t_ = tw_tls();                                        \
@@ -218,7 +208,7 @@ static inline void tw_io_leave(struct tw_tls *t, uint8_t kind, struct tw_thread 
       r_ = (expr);                                                       \
     } else {                                                             \
       struct tw_thread *self_ =                                          \
-          tw__io_enter(t_, fd, kind, dir, call, TW_CALLER_PC(), TW_CALLER_SP()); \
+          tw__io_enter(t_, fd, kind, dir, call);                           \
       pthread_cleanup_push(tw__wait_cancel_cleanup, self_);              \
       r_ = (expr);                                                       \
       pthread_cleanup_pop(0);                                            \

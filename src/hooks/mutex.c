@@ -17,10 +17,12 @@
 #include "runtime/contention.h"
 
 /* Hot path (uncontended lock taken with no other lock held): TLS load, guard test, one load of the
- * mutex word, the real lock, a held-lock push (four stores and a hash). With other locks held and
- * every lock-order edge already known: plus one probe of a thread-local table. The unlock: a compare
- * with the top entry, a pop, the loads of the race and profile switches, the real unlock (a tail
- * call). No allocation, no unwinding, no shared write, no syscall, no clock read.
+ * mutex word, the real lock, a held-lock push (five stores and a hash). With other locks held and
+ * every lock-order edge already known: plus one compare with the mutex's memo (or one probe of a
+ * thread-local table). The unlock: a compare with the top entry, a pop, the loads of the race and
+ * profile switches, the real unlock (a tail call). No allocation, no unwinding, no shared write, no
+ * syscall, no clock read. Measured (callgrind, bench_hooks lock): 144 instructions per lock/unlock
+ * pair against 67 bare.
  *
  * Whether the lock will have to wait is told by peeking at the mutex word (glibc's __data.__lock,
  * part of the x86-64 ABI layout of pthread_mutex_t): 0 means free. A free mutex goes straight to the
@@ -170,7 +172,7 @@ static inline int mutex_acquire(struct tw_tls *t, pthread_mutex_t *m, enum tw_ca
     tw_held_push(t, (uintptr_t)m, pc, sp, TW_HELD_MUTEX);
     struct tw_held *top = &t->held[t->nheld - 1];
     if (plain && top->lock == (uintptr_t)m && top->count == 1) top->plain = TW_HELD_PLAIN;
-    else if (robust_kind(m) && top->lock == (uintptr_t)m) top->plain = TW_HELD_ROBUST;
+    else if (robust_kind(m) && top->lock == (uintptr_t)m) top->plain |= TW_HELD_ROBUST;
     tw_race_mutex_locked(m);
   }
   return r;
@@ -208,6 +210,7 @@ TW_HOOK int pthread_mutex_lock(pthread_mutex_t *m) {
   return mutex_lock_slow(t, m, TW_CALLER_PC(), TW_CALLER_SP());
 }
 
+/* Cost: a load of the mutex (destroyed?) and, when taken, a held-lock push. */
 TW_HOOK int pthread_mutex_trylock(pthread_mutex_t *m) {
   struct tw_tls *t = tw_tls();
   if (tw_unlikely(destroyed(m)) && !TW_BYPASS(t)) use_after_destroy(t, m, TW_CALLER_PC(), TW_CALLER_SP());
@@ -216,12 +219,15 @@ TW_HOOK int pthread_mutex_trylock(pthread_mutex_t *m) {
   if (!TW_BYPASS(t) && acquired(r) && !tw_pc_in_unwinder(TW_CALLER_PC())) {
     tw_held_push(t, (uintptr_t)m, TW_CALLER_PC(), TW_CALLER_SP(), TW_HELD_MUTEX);
     struct tw_held *top = &t->held[t->nheld - 1];
-    if (robust_kind(m) && top->lock == (uintptr_t)m) top->plain = TW_HELD_ROBUST;
+    if (robust_kind(m) && top->lock == (uintptr_t)m) top->plain |= TW_HELD_ROBUST;
+    tw_held_mark_trylock(t, (uintptr_t)m);
   }
   if (acquired(r)) tw_race_mutex_locked(m);
   return r;
 }
 
+/* Cost of timedlock and clocklock: as pthread_mutex_lock's slow path (the lock-order probe, a
+ * held-lock push; a contended mutex adds the wait state: a dozen stores and a clock read). */
 TW_HOOK int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts) {
   struct tw_tls *t = tw_tls();
   if (TW_BYPASS(t)) return TW_REAL_FN(pthread_mutex_timedlock)(m, ts);
@@ -263,6 +269,7 @@ static TW_NOINLINE int mutex_unlock_slow(struct tw_tls *t, pthread_mutex_t *m, u
   return r;
 }
 
+/* Cost: four loads and a compare, the held-lock pop, then the real call as a tail call. */
 TW_HOOK int pthread_mutex_unlock(pthread_mutex_t *m) {
   struct tw_tls *t = tw_tls();
   /* Fast path: the plain mutex this thread took last, once (the lock path marked it plain): its
@@ -280,7 +287,8 @@ TW_HOOK int pthread_mutex_unlock(pthread_mutex_t *m) {
   return mutex_unlock_slow(t, m, TW_CALLER_PC(), TW_CALLER_SP(), false);
 }
 
-/* init and destroy retire the lock's graph node (a new lock may take the address). */
+/* init and destroy retire the lock's graph node (a new lock may take the address). Cost: one bit
+ * of a Bloom filter for a lock that never ordered anything; else one event. */
 TW_HOOK int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a) {
   int r = TW_REAL_FN(pthread_mutex_init)(m, a);
   if (r == 0) {

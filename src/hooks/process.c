@@ -17,7 +17,7 @@ __attribute__((constructor)) static void tw_constructor(void) {
 }
 
 /* Spawned processes inherit the pipes that are not close-on-exec: from now on a blocked reader of
- * one of them may be fed from outside the process. */
+ * one of them may be fed from outside the process. Cost: one store. */
 TW_HOOK int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                         const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
   tw_fd_note_fork();

@@ -74,9 +74,18 @@ void tw__profile_wait_done(struct tw_tls *t, struct tw_thread *self) {
                                     : tw_load_relaxed(&self->wait.obj);
   uint64_t delay = now > since ? now - since : 0;
   if (t->prof_lockwait) tw_lockwait_end(t->prof_lockwait, t->prof_since);
-  if (call != TW_CALL_NONE && (c != TW_WC_FD || delay >= TW_PROFILE_FD_MIN_NS))
-    tw_contention_add(TW_PROF_BLOCK, (uint8_t)c, obj, tw_load_relaxed(&self->wait.stack), delay,
-                      t->prof_weight);
+  if (call != TW_CALL_NONE && (c != TW_WC_FD || delay >= TW_PROFILE_FD_MIN_NS)) {
+    /* The waiter's stack: a wait records only its call site (no walk when it begins); a sampled
+     * one is unwound here, on its own thread, still inside the hook (the call-path cache makes a
+     * wait at a known place a compare per frame). */
+    uint32_t stack = tw_load_relaxed(&self->wait.stack);
+    if (!stack) {
+      tw_guard_enter(t);
+      stack = tw_stack_capture();
+      tw_guard_leave(t);
+    }
+    tw_contention_add(TW_PROF_BLOCK, (uint8_t)c, obj, stack, delay, t->prof_weight);
+  }
   t->prof_weight = 0;
   t->prof_lockwait = 0;
   TW_ERRNO_RESTORE();
@@ -85,20 +94,14 @@ void tw__profile_wait_done(struct tw_tls *t, struct tw_thread *self) {
 void tw__profile_unlocked(struct tw_tls *t, enum tw_wait_class c, uintptr_t lock, uint64_t delay,
                           uintptr_t pc, uintptr_t sp) {
   TW_ERRNO_SAVE();
-  /* The unlock's stack (frame 0: the program's call of the unlock), once per call site: the memo
-   * of the blocking call sites (tw_wait_enter_at) by return address and stack pointer, since a
-   * contended lock is released from the same few places over and over. */
-  uint32_t stack = 0;
-  for (unsigned i = 0; i < TW_ARRAY_LEN(t->wait_site) && !stack; i++)
-    if (t->wait_site[i].pc == pc && t->wait_site[i].sp == sp) stack = t->wait_site[i].stack;
-  if (!stack) {
-    tw_guard_enter(t);
-    stack = tw_stack_capture();
-    tw_guard_leave(t);
-    if (stack)
-      t->wait_site[t->wait_site_next++ % TW_ARRAY_LEN(t->wait_site)] =
-          (struct tw_wait_site){pc, sp, stack};
-  }
+  /* The unlock's stack (frame 0: the program's call of the unlock): a contended lock is released
+   * from the same few places over and over, which the call-path cache finds again by a compare
+   * per frame. */
+  (void)pc;
+  (void)sp;
+  tw_guard_enter(t);
+  uint32_t stack = tw_stack_capture();
+  tw_guard_leave(t);
   tw_contention_add(TW_PROF_MUTEX, (uint8_t)c, lock, stack, delay,
                     __atomic_load_n(&tw__profile_rate, __ATOMIC_RELAXED));
   TW_ERRNO_RESTORE();

@@ -132,7 +132,7 @@ static TW_NOINLINE int wait_slow(struct tw_tls *t, sem_t *s, enum tw_call call, 
                                  const struct timespec *ts, uintptr_t pc, uintptr_t sp) {
   if (destroyed(s)) use_after_destroy(t, s, pc, sp);
   TW_ERRNO_SAVE();
-  struct tw_thread *self = tw_wait_enter_at(t, call, (uintptr_t)s, 0, -1, pc, sp);
+  struct tw_thread *self = tw_wait_enter(t, call, (uintptr_t)s, 0, -1);
   TW_ERRNO_RESTORE();
   int r;
   pthread_cleanup_push(tw__wait_cancel_cleanup, self);

@@ -32,6 +32,7 @@ static void on_thread_exit(void *p) {
   if (t->nheld) tw__misuse_exit_holding(t); /* before the record says it has exited */
   tw_registry_exited(self);
   if (t->held && t->held != t->inline_held) free(t->held);
+  tw__lockorder_thread_exit(t); /* the edge cache (it was never freed: ~20 KB per exited thread) */
   t->held = NULL;
   t->nheld = t->cap = 0;
   t->self = NULL;
@@ -154,6 +155,9 @@ static void create_end(struct tw_tls *t, struct tw_start *st, struct tw_thread *
   errno = saved;
 }
 
+/* Cost: a record (calloc) and three short sections under the registry lock, the creation stack
+ * (the call-path cache: a compare per frame when this path created a thread before, else a walk
+ * of ~0.5 us per frame), and in the new thread its stack bounds and a TSD slot. */
 TW_HOOK int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
                            void *arg) {
   struct tw_tls *t = tw_tls();
@@ -282,6 +286,8 @@ static TW_NOINLINE int lifecycle_while_leaving(struct tw_tls *t, pthread_t th, v
   return r;
 }
 
+/* Cost of the joins: four short sections under the registry lock (checks, lookup, begin, end),
+ * the wait state around an untimed join (a dozen stores, a clock read), one pc interned. */
 #define TW_JOIN_SITE TW_CALLER_PC(), TW_CALLER_SP()
 TW_HOOK int pthread_join(pthread_t th, void **ret) {
   struct tw_tls *t = tw_tls();
@@ -304,7 +310,8 @@ TW_HOOK int thrd_join(thrd_t th, int *res) {
   return join_common(th, (void **)res, TW_CALL_THRD_JOIN, 0, 0, NULL, TW_JOIN_SITE);
 }
 
-/* pthread_detach and thrd_detach (both return 0 on success). */
+/* pthread_detach and thrd_detach (both return 0 on success). Cost: three short sections under the
+ * registry lock. */
 static int detach_common(pthread_t th, int (*real)(pthread_t), uintptr_t pc, uintptr_t sp) {
   struct tw_tls *t = tw_tls();
   if (tw_unlikely(t->gone) && !t->guard) return lifecycle_while_leaving(t, th, NULL, false, real);
@@ -356,6 +363,7 @@ static void note_exit(void) {
   }
 }
 
+/* Cost: a flag; the thread's exit work runs in our TSD destructor (on_thread_exit). */
 TW_HOOK void pthread_exit(void *ret) {
   note_exit();
   TW_REAL_FN(pthread_exit)(ret);
@@ -369,8 +377,10 @@ TW_HOOK void thrd_exit(int res) {
   __builtin_unreachable();
 }
 
+/* Cost: none (passed through). */
 TW_HOOK int pthread_cancel(pthread_t th) { return TW_REAL_FN(pthread_cancel)(th); }
 
+/* Cost: one section under the registry lock. */
 TW_HOOK int pthread_setname_np(pthread_t th, const char *name) {
   struct tw_tls *t = tw_tls();
   int r = TW_REAL_FN(pthread_setname_np)(th, name);

@@ -154,8 +154,7 @@ int tw__race_my_slot(void) {
 static void send_pair(struct tw_tls *t, uint32_t idx, uint32_t gen) {
   struct tw_event ev = {.type = TW_EV_RACE_ACCESS, .a = idx, .b = gen};
   if (t->self) { /* the caller knows the trap came from outside tool code */
-    tw_ring_t *r = tw__ring_of(t->self);
-    if (r && tw_ring_push(r, &ev)) {
+    if (tw_thread_push(t->self, &ev)) {
       tw_ring_nudge();
       return;
     }
@@ -172,12 +171,11 @@ static void send_pair(struct tw_tls *t, uint32_t idx, uint32_t gen) {
 /* Pending pairs, sent from a hook (guard held by the caller: the push is ordinary tool code). */
 void tw__race_flush_pending(struct tw_tls *t) {
   if (!tw__race_tls.npending || !t->self) return;
-  tw_ring_t *r = tw__ring_of(t->self);
   int kept = 0;
   for (int i = 0; i < tw__race_tls.npending; i++) {
     struct tw_event ev = {.type = TW_EV_RACE_ACCESS, .a = tw__race_tls.pending[i],
                           .b = tw__race_tls.pending_gen[i]};
-    if (r && tw_ring_push(r, &ev)) continue;
+    if (tw_thread_push(t->self, &ev)) continue;
     tw__race_tls.pending[kept] = tw__race_tls.pending[i];
     tw__race_tls.pending_gen[kept++] = tw__race_tls.pending_gen[i];
   }

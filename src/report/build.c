@@ -152,6 +152,9 @@ void tw_report_thread_from_snap(struct tw_report_thread *rt, const struct tw_thr
     rt->wait = s->wait;
     rt->wait_ns = now_ns > s->wait.since_ns ? now_ns - s->wait.since_ns : 0;
     rt->stack = s->wait.stack;
+    /* Unwound now, from the call site the wait recorded (no stack was taken when it began). */
+    if (!rt->stack && s->wait.site_pc)
+      rt->stack = tw_unwind_site(s->wait.site_pc, s->wait.site_sp, s->wait.site_bp);
     describe_wait(rt);
   } else {
     rt->state = TW_TS_RUNNING;

@@ -33,6 +33,9 @@ enum tw_event_type {
   TW_EV_FEED,
   /* A semaphore was (re)initialised or destroyed: a = the object, aux32 = sequence number. */
   TW_EV_FEED_RESET,
+  /* A module was unloaded (dlclose): every lock and condvar in [a, b) is gone. A lock event
+   * (aux32 = sequence number). */
+  TW_EV_LOCK_RANGE_GONE,
   TW_EV_TYPE_COUNT
 };
 
@@ -49,7 +52,8 @@ enum {
 };
 
 /* 40 bytes: three addresses plus two stack ids, so a lock-order edge with its gate fits one event.
- * Lock events (EDGE, RESET, INIT) carry in aux32 a process-wide sequence number: the reporter
+ * Lock events (EDGE, RESET, INIT, RANGE_GONE) carry in aux32 a process-wide sequence number: the
+ * reporter
  * applies them in that order across threads (a destroy must come after the edges made before it). */
 struct tw_event {
   uint8_t type;    /* enum tw_event_type */

@@ -8,7 +8,7 @@
 #define MADV_WIPEONFORK 18 /* Linux 4.14 */
 #endif
 
-_Atomic uint64_t *tw__fork_mark;
+_Atomic uint64_t *_Atomic tw__fork_mark;
 static _Atomic pid_t own_pid; /* the process whose tool state this memory holds */
 static void (*reset_fn)(bool consistent);
 static _Atomic int resetting;

@@ -17,7 +17,7 @@
 /* The mark: 1 in a process whose tool state is its own; 0 in a copied child not yet reset. NULL
  * before tw_fork_mark_init (or where the kernel has no MADV_WIPEONFORK: then only forks through
  * the atfork handlers are seen). */
-extern _Atomic uint64_t *tw__fork_mark;
+extern _Atomic uint64_t *_Atomic tw__fork_mark;
 
 /* Maps the page and sets the mark (once, at initialisation). */
 void tw_fork_mark_init(void);

@@ -61,12 +61,100 @@ static void graveyard_add(const struct tw_thread *t) {
   g->wait.call = TW_CALL_NONE;
 }
 
-static void record_free(struct tw_thread *t) {
-  tw_ring_t *r = tw_load_acquire(&t->ring);
-  if (r) {
-    reaped_dropped += tw_ring_dropped(r);
-    munmap(r, sizeof(*r));
+/* First segments come from one slab reserved at the first use (address space only: a page is
+ * resident once a thread has used it, and stays so for the next thread), with a bitmap of the ones
+ * in use. A thread-per-request program would otherwise map and unmap a page per thread, and every
+ * munmap in a process with many threads is a TLB shootdown on every CPU. Lock-free (a bit is taken
+ * and given back with one atomic operation), so that a push from a signal handler can take one.
+ * Past TW_RING_SLAB first segments alive at once, and for the bigger segments, mmap and munmap. */
+#define TW_RING_SLAB 16384u
+#define TW_RING_FIRST_BYTES 4096u /* tw_ring_bytes(TW_RING_FIRST_SLOTS), rounded to a page */
+_Static_assert(sizeof(tw_ring_t) + sizeof(struct tw_event) * TW_RING_FIRST_SLOTS <=
+                   TW_RING_FIRST_BYTES, "a first ring segment fits one page");
+static char *_Atomic slab;
+static _Atomic uint64_t slab_used[TW_RING_SLAB / 64];
+/* No word below this one has a free bit (a hint, kept low: the lowest free segments are taken
+ * first, so the pages ever touched are as many as the most rings alive at once). */
+static _Atomic uint32_t slab_low;
+
+static char *slab_base(void) {
+  char *b = tw_load_acquire(&slab); /* partner: the release CAS below */
+  if (tw_likely(b != NULL)) return b;
+  void *m = mmap(NULL, (size_t)TW_RING_SLAB * TW_RING_FIRST_BYTES, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) return NULL;
+  char *expected = NULL;
+  if (!atomic_compare_exchange_strong(&slab, &expected, (char *)m)) {
+    munmap(m, (size_t)TW_RING_SLAB * TW_RING_FIRST_BYTES); /* another thread won */
+    return expected;
   }
+  return (char *)m;
+}
+
+static tw_ring_t *slab_take(void) {
+  char *b = slab_base();
+  if (!b) return NULL;
+  for (uint32_t w = tw_load_relaxed(&slab_low); w < TW_RING_SLAB / 64; w++) {
+    uint64_t used = tw_load_relaxed(&slab_used[w]);
+    while (used != UINT64_MAX) {
+      uint64_t bit = ~used & (used + 1); /* the lowest free one */
+      used = atomic_fetch_or_explicit(&slab_used[w], bit, memory_order_acquire);
+      if (!(used & bit)) {
+        if (used == UINT64_MAX - bit) { /* this word is full now: the hint may move past it */
+          uint32_t low = w;
+          atomic_compare_exchange_strong(&slab_low, &low, w + 1);
+        }
+        return (tw_ring_t *)(b + ((size_t)w * 64 + (size_t)__builtin_ctzll(bit)) *
+                                     TW_RING_FIRST_BYTES);
+      }
+    }
+  }
+  return NULL;
+}
+
+static bool slab_give(tw_ring_t *r) {
+  char *b = tw_load_relaxed(&slab);
+  if (!b || (char *)r < b || (char *)r >= b + (size_t)TW_RING_SLAB * TW_RING_FIRST_BYTES)
+    return false;
+  size_t i = (size_t)((char *)r - b) / TW_RING_FIRST_BYTES;
+  uint32_t w = (uint32_t)(i / 64);
+  atomic_fetch_and_explicit(&slab_used[w], ~(1ull << (i % 64)), memory_order_release);
+  uint32_t low = tw_load_relaxed(&slab_low);
+  while (w < low && !atomic_compare_exchange_weak(&slab_low, &low, w)) {
+  }
+  return true;
+}
+
+static tw_ring_t *ring_map(uint32_t slots) {
+  tw_ring_t *r = slots == TW_RING_FIRST_SLOTS ? slab_take() : NULL;
+  if (!r) {
+    void *m = mmap(NULL, tw_ring_bytes(slots), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    r = m;
+  }
+  tw_ring_init(r, slots);
+  return r;
+}
+
+static void ring_unmap(tw_ring_t *r) {
+  if (!slab_give(r)) munmap(r, tw_ring_bytes(tw_ring_slots(r)));
+}
+
+/* Frees the segments of a ring chain from r on; returns their drop count. */
+static uint64_t ring_chain_free(tw_ring_t *r) {
+  uint64_t dropped = 0;
+  while (r) {
+    tw_ring_t *next = tw_load_acquire(&r->next);
+    dropped += tw_ring_dropped(r);
+    ring_unmap(r);
+    r = next;
+  }
+  return dropped;
+}
+
+static void record_free(struct tw_thread *t) {
+  reaped_dropped += t->ring_dropped + ring_chain_free(tw_load_acquire(&t->ring));
   free(t);
 }
 
@@ -290,20 +378,43 @@ void tw_registry_set_name(pthread_t h, const char *name) {
 }
 
 tw_ring_t *tw__ring_of(struct tw_thread *t) {
-  tw_ring_t *r = tw_load_relaxed(&t->ring);
+  tw_ring_t *r = t->ring_prod;
   if (tw_likely(r != NULL)) return r;
-  void *m = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (m == MAP_FAILED) return NULL;
-  r = m;
-  tw_ring_init(r);
+  if (!(r = ring_map(TW_RING_FIRST_SLOTS))) return NULL;
+  t->ring_prod = r;
   tw_store_release(&t->ring, r); /* partner: acquire load in tw_registry_drain */
   return r;
 }
 
-bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev) {
+/* Queues ev, growing the ring when it is full; false (nothing counted) when it is full at its
+ * largest. The new segment gets ev first, then is linked from the old one: the consumer drains the
+ * old one to its end before it moves on, so the order is kept. */
+static bool push_or_grow(struct tw_thread *t, const struct tw_event *ev) {
   tw_ring_t *r = tw__ring_of(t);
   if (!r) return false;
   if (tw_likely(tw_ring_has_room(r))) return tw_ring_push(r, ev);
+  if (tw_ring_slots(r) >= TW_RING_SLOTS || t->ring_growing) return false;
+  t->ring_growing = true; /* a signal handler pushing meanwhile must not link a second one */
+  tw_ring_t *n = ring_map(tw_ring_slots(r) * 2);
+  if (n) {
+    tw_ring_push(n, ev);
+    t->ring_prod = n;
+    tw_store_release(&r->next, n); /* partner: the acquire load in tw_registry_drain */
+  }
+  t->ring_growing = false;
+  return n != NULL;
+}
+
+bool tw_thread_push(struct tw_thread *t, const struct tw_event *ev) {
+  if (tw_likely(push_or_grow(t, ev))) return true;
+  if (t->ring_prod) tw_ring_count_drop(t->ring_prod);
+  return false;
+}
+
+bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev) {
+  if (tw_likely(push_or_grow(t, ev))) return true;
+  tw_ring_t *r = t->ring_prod;
+  if (!r) return false;
   uint64_t deadline = tw__now_ns() + TW_RING_FULL_WAIT_NS;
   do {
     tw_ring_nudge();
@@ -316,11 +427,15 @@ bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev) {
 
 void tw_wait_begin(struct tw_thread *t, const struct tw_wait_snap *in) {
   struct tw_wait *w = &t->wait;
-  uint32_t stack = in->stack ? in->stack : tw_stack_capture();
+  /* No stack walk here (it cost each thread's first wait 256 KiB and up to 3 ms with libunwind,
+   * and every later one a walk): the call site is enough to unwind the waiting thread later. */
   uint32_t seq = tw_load_relaxed(&w->seq);
   tw_store_relaxed(&w->seq, seq + 1);
   tw_fence_release(); /* partner: the acquire fence in tw_wait_read */
-  tw_store_relaxed(&w->stack, stack);
+  tw_store_relaxed(&w->stack, 0);
+  tw_store_relaxed(&w->site_pc, in->site_pc);
+  tw_store_relaxed(&w->site_sp, in->site_sp);
+  tw_store_relaxed(&w->site_bp, in->site_bp);
   tw_store_relaxed(&w->fd, in->fd);
   tw_store_relaxed(&w->obj, in->obj);
   tw_store_relaxed(&w->obj2, in->obj2);
@@ -357,6 +472,9 @@ void tw_wait_read(const struct tw_wait *cw, struct tw_wait_snap *out) {
     out->obj2 = tw_load_relaxed(&w->obj2);
     out->since_ns = tw_load_relaxed(&w->since_ns);
     out->aux_stack = tw_load_relaxed(&w->aux_stack);
+    out->site_pc = tw_load_relaxed(&w->site_pc);
+    out->site_sp = tw_load_relaxed(&w->site_sp);
+    out->site_bp = tw_load_relaxed(&w->site_bp);
     uint32_t n = tw_load_relaxed(&w->nheld);
     out->nheld = n < TW_WAIT_HELD ? n : TW_WAIT_HELD;
     for (uint32_t i = 0; i < out->nheld; i++) {
@@ -431,7 +549,8 @@ struct tw_thread_snap *tw_registry_snapshot_all(size_t *n) {
 }
 
 struct ring_ref {
-  tw_ring_t *ring;
+  tw_ring_t *ring, *now; /* the oldest segment at the start of the drain, and after it */
+  struct tw_thread *rec;
   uint64_t id;
 };
 
@@ -472,16 +591,36 @@ uint64_t tw_registry_drain(tw_event_fn fn, void *ctx) {
         rings = bigger;
         cap *= 2;
       }
-      rings[n++] = (struct ring_ref){r, t->id};
+      rings[n++] = (struct ring_ref){r, r, t, t->id};
     }
   }
   tw_registry_unlock();
   for (size_t i = 0; i < n; i++) {
     struct drain_ctx d = {fn, ctx, rings[i].id};
-    total += tw_ring_drain(rings[i].ring, drain_one, &d);
+    tw_ring_t *r = rings[i].ring;
+    for (;;) {
+      total += tw_ring_drain(r, drain_one, &d);
+      tw_ring_t *next = tw_load_acquire(&r->next); /* partner: release store in push_or_grow */
+      if (!next) break;
+      total += tw_ring_drain(r, drain_one, &d); /* what was pushed before the link */
+      r = next;
+    }
+    rings[i].now = r;
+  }
+  tw_registry_lock();
+  /* Segments drained and left by their producer are freed here, under the lock, so that
+   * tw_registry_dropped can walk the chains. Records are freed only below. */
+  for (size_t i = 0; i < n; i++) {
+    if (rings[i].now == rings[i].ring) continue;
+    struct tw_thread *t = rings[i].rec;
+    for (tw_ring_t *r = rings[i].ring, *next; r != rings[i].now; r = next) {
+      next = tw_load_relaxed(&r->next);
+      t->ring_dropped += tw_ring_dropped(r);
+      ring_unmap(r);
+    }
+    tw_store_release(&t->ring, rings[i].now);
   }
   if (rings != stack_rings) free(rings);
-  tw_registry_lock();
   for (struct tw_thread *t = dead, *next; t; t = next) {
     next = t->next;
     if (t->creating) { /* its creator still holds it: next time */
@@ -528,14 +667,12 @@ uint64_t tw_registry_dropped(void) {
   uint64_t d;
   tw_registry_lock();
   d = reaped_dropped;
-  for (struct tw_thread *t = live_head; t; t = t->next) {
-    tw_ring_t *r = tw_load_acquire(&t->ring);
-    if (r) d += tw_ring_dropped(r);
-  }
-  for (struct tw_thread *t = dead_head; t; t = t->next) {
-    tw_ring_t *r = tw_load_acquire(&t->ring);
-    if (r) d += tw_ring_dropped(r);
-  }
+  for (int pass = 0; pass < 2; pass++)
+    for (struct tw_thread *t = pass ? dead_head : live_head; t; t = t->next) {
+      d += t->ring_dropped;
+      for (tw_ring_t *r = tw_load_acquire(&t->ring); r; r = tw_load_acquire(&r->next))
+        d += tw_ring_dropped(r);
+    }
   tw_registry_unlock();
   return d;
 }
@@ -573,8 +710,11 @@ void tw_registry_after_fork_child(struct tw_thread *self, bool consistent) {
     self->list = TW_LIST_NONE;
     self->in_hash = false;
     self->creating = false;
-    tw_ring_t *r = tw_load_relaxed(&self->ring);
-    if (r) tw_ring_init(r);
+    ring_chain_free(tw_load_relaxed(&self->ring)); /* what the parent's reporter had not drained */
+    tw_store_relaxed(&self->ring, NULL);
+    self->ring_prod = NULL;
+    self->ring_growing = false;
+    self->ring_dropped = 0;
     list_push(&live_head, self);
     n_live = 1;
   }

@@ -19,12 +19,16 @@
 struct tw_wait {
   _Atomic uint32_t seq;
   _Atomic uint32_t call;  /* enum tw_call; TW_CALL_NONE when not waiting */
-  _Atomic uint32_t stack; /* depot id of the stack at the call */
+  _Atomic uint32_t stack; /* depot id of the stack at the call, when known at once (else 0) */
   _Atomic int32_t fd;
   _Atomic uintptr_t obj;  /* lock/condvar address, pthread_t of a join target */
   _Atomic uintptr_t obj2; /* the mutex of a condvar wait */
   _Atomic uint64_t since_ns;
   _Atomic uint32_t aux_stack; /* self-relock: where the lock was first taken */
+  /* Where the application called the hook: the return address, its stack pointer and frame
+   * pointer there. The stack is unwound from them only when a report needs it (the frames above
+   * the call do not change while the thread waits in it): report/build.c. */
+  _Atomic uintptr_t site_pc, site_sp, site_bp;
   _Atomic uint32_t nheld;     /* locks held during the wait (published: the wait-for graph) */
   _Atomic uintptr_t held[TW_WAIT_HELD];
   _Atomic uint8_t held_mode[TW_WAIT_HELD]; /* enum tw_held_mode (tls.h) */
@@ -39,6 +43,7 @@ struct tw_wait_snap {
   uint64_t since_ns;
   uint32_t episode;   /* changes with every wait the thread enters: tells wait episodes apart */
   uint32_t aux_stack;
+  uintptr_t site_pc, site_sp, site_bp; /* the call site (struct tw_wait) */
   uint32_t nheld;
   uintptr_t held[TW_WAIT_HELD];
   uint8_t held_mode[TW_WAIT_HELD];
@@ -68,7 +73,13 @@ struct tw_thread {
   uint64_t join_by;          /* the thread that joined or detached it; registry lock */
   char name[16];             /* under the registry lock */
   struct tw_wait wait;
-  tw_ring_t *_Atomic ring;   /* allocated by the owner on its first event; partner: reporter drain */
+  /* The event ring, a chain of segments (ring.h): `ring` is the oldest segment not yet drained and
+   * freed (set by the owner on its first event, partner: the reporter's drain; then advanced by the
+   * drain under the registry lock), `ring_prod` the one the owner pushes to (owner only). */
+  tw_ring_t *_Atomic ring;
+  tw_ring_t *ring_prod;
+  bool ring_growing;         /* the owner is linking a bigger segment (a handler's push drops) */
+  uint64_t ring_dropped;     /* drops of segments already freed; registry lock */
   _Atomic uintptr_t tls;     /* its struct tw_tls (held locks, read by the dump), 0 until known */
   struct tw_thread *prev, *next; /* live or dead list, under the registry lock */
   UT_hash_handle hh;         /* by handle, while the handle can still be joined or detached */
@@ -133,17 +144,22 @@ struct tw_handle_fact {
 void tw_registry_handle_fact(pthread_t h, struct tw_handle_fact *out);
 void tw_registry_set_name(pthread_t h, const char *name);
 
-/* The owner's ring, mapped on its first event. Owner thread only; async-signal-safe. NULL if no
- * memory could be had (the event is then dropped and counted by the caller). */
+/* The segment the owner pushes to, mapped on its first event. Owner thread only; async-signal-safe.
+ * NULL if no memory could be had. */
 tw_ring_t *tw__ring_of(struct tw_thread *t);
 
-/* Queues ev on the thread's ring. A full ring nudges the reporter and waits for room at most
+/* Queues ev on the thread's ring, moving to a segment twice as big when this one is full (up to
+ * TW_RING_SLOTS). Never waits: past that, the event is dropped and counted. Returns true if queued.
+ * Owner thread only; async-signal-safe (mmap). */
+bool tw_thread_push(struct tw_thread *t, const struct tw_event *ev);
+
+/* The same, but a ring full at its largest nudges the reporter and waits for room at most
  * TW_RING_FULL_WAIT_NS; then the event is dropped and counted. Returns true if queued. */
 bool tw_ring_push_wait(struct tw_thread *t, const struct tw_event *ev);
 
-/* Wait-state writers: only the owning thread calls them. `w` gives call, fd, obj, obj2, aux_stack
- * and the held locks, and the stack when it is known (else it is captured here); the start time is
- * taken here. */
+/* Wait-state writers: only the owning thread calls them. `w` gives call, fd, obj, obj2, aux_stack,
+ * the call site (site_pc/sp/bp) and the held locks; the start time is taken here. No unwinding: a
+ * dozen stores, one clock read. */
 void tw_wait_begin(struct tw_thread *t, const struct tw_wait_snap *w);
 void tw_wait_end(struct tw_thread *t);
 void tw_wait_read(const struct tw_wait *w, struct tw_wait_snap *out);

@@ -9,16 +9,18 @@
 
 static _Atomic uint32_t nudge_word; /* futex word: 1 once a producer asked for a drain */
 
-void tw_ring_init(tw_ring_t *r) {
+void tw_ring_init(tw_ring_t *r, uint32_t slots) {
   tw_store_relaxed(&r->head, 0);
   tw_store_relaxed(&r->tail, 0);
   tw_store_relaxed(&r->dropped, 0);
+  tw_store_relaxed(&r->next, NULL);
+  r->mask = slots - 1;
 }
 
 uint64_t tw_ring_drain(tw_ring_t *r, void (*fn)(const struct tw_event *ev, void *ctx), void *ctx) {
   uint64_t tail = tw_load_relaxed(&r->tail);
   uint64_t head = tw_load_acquire(&r->head); /* partner: release store of head in tw_ring_push */
-  for (uint64_t i = tail; i != head; i++) fn(&r->slot[i & (TW_RING_SLOTS - 1)], ctx);
+  for (uint64_t i = tail; i != head; i++) fn(&r->slot[i & r->mask], ctx);
   tw_store_release(&r->tail, head); /* partner: acquire load of tail in tw_ring_push */
   return head - tail;
 }

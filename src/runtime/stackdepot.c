@@ -1,7 +1,10 @@
-/* Stack depot: libunwind capture into a fixed array, lock-free interning into an insert-only table. */
+/* Stack depot: capture of the calling thread's stack (the call-path cache, else libgcc's unwinder)
+ * into a fixed array, lock-free interning into an insert-only table. */
 #include "runtime/stackdepot.h"
 
+#include <dlfcn.h>
 #include <link.h>
+#include <unwind.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -15,6 +18,7 @@
 #include "base/atomic.h"
 #include "base/limits.h"
 #include "base/msg.h"
+#include "runtime/callsite.h"
 #include "runtime/fork.h"
 #include "runtime/tls.h"
 #include "base/tw.h"
@@ -33,8 +37,15 @@ static _Atomic uint64_t arena_used; /* bytes handed out; ids are offset / 8 + 1 
 static _Atomic uint32_t count;
 static _Atomic int full_said;
 
-static uintptr_t self_lo, self_hi; /* threadwatch's own text, frames in it are dropped */
+uintptr_t tw__self_lo, tw__self_hi; /* threadwatch's own text, frames in it are dropped */
 static uintptr_t unw_lo, unw_hi;   /* libunwind's text */
+static uintptr_t gcc_lo, gcc_hi;   /* libgcc_s's text (its unwinder) */
+
+/* libgcc's unwinder, looked up in libgcc_s itself: libunwind exports functions of the same names
+ * (a cursor walk that masks signals twice per frame), and a plain reference could bind to those. */
+static _Unwind_Reason_Code (*gcc_backtrace)(_Unwind_Trace_Fn, void *) = _Unwind_Backtrace;
+static _Unwind_Ptr (*gcc_get_ip_info)(struct _Unwind_Context *, int *) = _Unwind_GetIPInfo;
+static _Unwind_Word (*gcc_get_cfa)(struct _Unwind_Context *) = _Unwind_GetCFA;
 
 static uint32_t hash_pcs(const uintptr_t *pcs, int n) {
   uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)n;
@@ -139,19 +150,35 @@ static int find_text(struct dl_phdr_info *info, size_t size, void *data) {
 }
 
 void tw__stack_init(void) {
-  /* Per-thread caches keep unw_backtrace free of global locks (it can run inside signal handlers). */
+  /* The race trap handler (race/trap.c) walks with libunwind's unw_backtrace: per-thread caches
+   * keep it free of global locks (it runs inside a signal handler). */
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
   struct text_probe self = {(uintptr_t)&tw__stack_init, 0, 0};
   dl_iterate_phdr(find_text, &self);
-  self_lo = self.lo;
-  self_hi = self.hi;
+  tw__self_lo = self.lo;
+  tw__self_hi = self.hi;
   struct text_probe unw = {(uintptr_t)&unw_backtrace, 0, 0};
   dl_iterate_phdr(find_text, &unw);
   unw_lo = unw.lo;
   unw_hi = unw.hi;
+  void *gcc_s = dlopen("libgcc_s.so.1", RTLD_LAZY | RTLD_NOLOAD); /* a dependency: loaded */
+  void *bt = gcc_s ? dlsym(gcc_s, "_Unwind_Backtrace") : NULL;
+  void *ip = gcc_s ? dlsym(gcc_s, "_Unwind_GetIPInfo") : NULL;
+  void *cfa = gcc_s ? dlsym(gcc_s, "_Unwind_GetCFA") : NULL;
+  if (bt && ip && cfa) {
+    *(void **)&gcc_backtrace = bt;
+    *(void **)&gcc_get_ip_info = ip;
+    *(void **)&gcc_get_cfa = cfa;
+  }
+  struct text_probe gcc = {(uintptr_t)gcc_backtrace, 0, 0};
+  dl_iterate_phdr(find_text, &gcc);
+  gcc_lo = gcc.lo;
+  gcc_hi = gcc.hi;
 }
 
-bool tw_pc_in_unwinder(uintptr_t pc) { return pc >= unw_lo && pc < unw_hi; }
+bool tw_pc_in_unwinder(uintptr_t pc) {
+  return (pc >= unw_lo && pc < unw_hi) || (pc >= gcc_lo && pc < gcc_hi);
+}
 
 /* fork() must not happen while an application thread is inside libunwind: libunwind's own mutexes
  * would stay locked in the child, whose first stack capture then hangs (seen: good/fork_work, a
@@ -207,7 +234,7 @@ void tw_unwind_fork_done(bool child, bool walks_done) {
   atomic_store(&forking, 0);
 }
 
-bool tw_stack_is_self(uintptr_t pc) { return pc >= self_lo && pc < self_hi; }
+bool tw_stack_is_self(uintptr_t pc) { return tw_pc_is_self(pc); }
 
 /* Whether this thread runs on a stack other than its own, an alternate signal stack (glibc's
  * SIGSTKSZ is 8 KiB here): a walk there (libunwind's context and cursor, a few KiB, on top of the
@@ -222,40 +249,76 @@ static bool on_foreign_stack(void) {
   return sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
 }
 
-uint32_t tw_stack_capture(void) {
-  void *buf[TW_STACK_MAX_FRAMES + 16];
-  if (on_foreign_stack() || !tw_unwind_enter()) return 0; /* "stack unavailable" */
-  int n = unw_backtrace(buf, (int)TW_ARRAY_LEN(buf));
+/* A walk with libgcc's unwinder (_Unwind_Backtrace): no system call and no lock (glibc 2.35+
+ * _dl_find_object finds the unwind tables; libgcc takes its one mutex only when a JIT registered
+ * frames), and no per-thread memory (libunwind's unw_backtrace maps a 256 KiB cache in every
+ * thread that walks, and its cursor walk masks signals twice per frame). About 0.5 us per frame:
+ * the call-path cache in front of it makes repeated paths cost one compare per frame.
+ * Frame i's stack pointer is the CFA of frame i - 1 (the frame it called), which is what
+ * _Unwind_GetCFA says in the callback for frame i (libgcc reports a frame before stepping past
+ * it). */
+struct walk {
+  uintptr_t pcs[TW_STACK_MAX_FRAMES];
+  uint32_t off[TW_STACK_MAX_FRAMES];
+  uintptr_t sp0;     /* the stack pointer of the first frame kept */
+  uintptr_t above;   /* keep only frames whose stack pointer is above this (0: all) */
+  int n;
+  bool exact;        /* every frame kept is a plain call (offsets are usable for the cache) */
+};
+
+static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *p) {
+  struct walk *w = p;
+  int signal_frame = 0;
+  uintptr_t ip = (uintptr_t)gcc_get_ip_info(ctx, &signal_frame);
+  uintptr_t sp = (uintptr_t)gcc_get_cfa(ctx);
+  if (ip == 0) return _URC_END_OF_STACK;
+  if (tw_stack_is_self(ip) || sp == 0 || (w->above && sp <= w->above)) return _URC_NO_REASON;
+  if (signal_frame) w->exact = false;
+  if (w->n == 0 && !w->above) w->sp0 = sp;
+  uintptr_t from = w->above ? w->above : w->sp0;
+  if (sp < from || sp - from > UINT32_MAX) w->exact = false;
+  w->off[w->n] = (uint32_t)(sp - from);
+  w->pcs[w->n++] = ip;
+  return w->n < TW_STACK_MAX_FRAMES ? _URC_NO_REASON : _URC_END_OF_STACK;
+}
+
+/* Walks the calling thread's stack into *w (not on an alternate signal stack, not while a fork
+ * holds the gate: then *w stays empty). */
+static void walk_here(struct walk *w) {
+  if (on_foreign_stack() || !tw_unwind_enter()) return;
+  gcc_backtrace(walk_frame, w);
   tw_unwind_leave();
+}
+
+uint32_t tw_stack_capture(void) {
+  uintptr_t pc = 0, sp = 0, bp = 0;
+  const struct tw_tls *t = tw_tls();
+  bool site = tw_stack_site(&pc, &sp, &bp);
+  if (site) {
+    uint32_t id = tw_callsite_find_local(pc, sp, t->stack_lo, t->stack_hi);
+    if (id) return id;
+  }
+  struct walk w = {.exact = true};
+  walk_here(&w);
   /* Drop threadwatch's own frames wherever they are: the hooks on top, and the main() wrapper and
-   * thread trampoline at the bottom. */
-  int k = 0;
-  for (int i = 0; i < n; i++)
-    if (!tw_stack_is_self((uintptr_t)buf[i])) buf[k++] = buf[i];
-  return tw_depot_put((const uintptr_t *)buf, k);
+   * thread trampoline at the bottom (walk_frame skipped them). */
+  uint32_t id = tw_depot_put(w.pcs, w.n);
+  if (id && site && w.exact && w.pcs[0] == pc && w.sp0 == sp)
+    tw_callsite_put(pc, id, w.pcs, w.off, w.n);
+  return id;
 }
 
 uint32_t tw_stack_capture_earlier(uintptr_t pc, uintptr_t sp) {
-  uintptr_t frames[TW_STACK_MAX_FRAMES];
-  int k = 0;
-  frames[k++] = pc;
-  unw_context_t uc;
-  unw_cursor_t c;
-  if (on_foreign_stack() || !tw_unwind_enter()) return tw_depot_put(frames, k);
-  if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0) {
-    tw_unwind_leave();
-    return tw_depot_put(frames, k);
-  }
-  while (k < TW_STACK_MAX_FRAMES && unw_step(&c) > 0) {
-    unw_word_t ip = 0, fsp = 0;
-    unw_get_reg(&c, UNW_REG_IP, &ip);
-    unw_get_reg(&c, UNW_REG_SP, &fsp);
-    if (tw_stack_is_self((uintptr_t)ip)) continue;
-    /* A frame whose stack pointer is at or below sp was not there when the earlier call was made
-     * (it is the function that made it, now elsewhere, or something it called since). */
-    if ((uintptr_t)fsp <= sp) continue;
-    frames[k++] = (uintptr_t)ip;
-  }
-  tw_unwind_leave();
-  return tw_depot_put(frames, k);
+  const struct tw_tls *t = tw_tls();
+  uint32_t id = tw_callsite_find_local(pc, sp, t->stack_lo, t->stack_hi);
+  if (id) return id;
+  /* A frame whose stack pointer is at or below sp was not there when the earlier call was made
+   * (it is the function that made it, now elsewhere, or something it called since). */
+  struct walk w = {.above = sp, .exact = true, .n = 1};
+  w.pcs[0] = pc;
+  w.off[0] = 0;
+  walk_here(&w);
+  id = tw_depot_put(w.pcs, w.n);
+  if (id && w.exact) tw_callsite_put(pc, id, w.pcs, w.off, w.n);
+  return id;
 }

@@ -32,7 +32,9 @@ struct tw_held {
   uint32_t since;   /* tw__coarse_tick when it was taken (0: unknown): the dump's "since 3.20s" */
 };
 
-enum { TW_HELD_PLAIN = 1, TW_HELD_ROBUST = 2 };
+/* `plain` bits. TW_HELD_BY_TRYLOCK: taken by a trylock, which cannot block, so no lock-order edge
+ * leads into it (detect/lockorder.c walks past such an entry to the locks below it). */
+enum { TW_HELD_PLAIN = 1, TW_HELD_ROBUST = 2, TW_HELD_BY_TRYLOCK = 4 };
 
 /* A clock of 100 ms ticks, advanced by the reporter thread on each of its ticks (0 until it runs):
  * what a lock acquisition stores for the dump at the cost of one load of a line that changes ten
@@ -50,12 +52,13 @@ struct tw_tls {
   bool gone;                /* the thread has left (our TSD destructor ran): hooks pass through */
   struct tw_thread *self;   /* NULL until the thread's first hook */
   uint32_t in_wait;         /* > 0 inside a watched blocking call (a signal handler's I/O nests) */
-  struct tw_io_fact {       /* the latest (fd, life, direction) facts this thread reported: */
-    int32_t fd;             /* TW_EV_FD_IO is sent once per entry (a ping-pong that writes one fd */
-    uint32_t gen;           /* and reads another, or both ways on a socketpair, sends nothing */
-    uint32_t dir;           /* after its first round) */
-  } io[4];
-  uint32_t io_next;
+  uintptr_t wait_sp[TW_WAIT_NEST]; /* per nesting level, the caller's stack pointer at the call: a
+                                    * longjmp to a frame at or above it leaves that call */
+  struct {                  /* tracked fds this thread reported I/O on (dedups TW_EV_FD_IO): */
+    int32_t fd;             /* a small set by fd number, each with the fd's generation and the */
+    uint32_t gen;           /* directions already sent (TW_EV_IO_READ | TW_EV_IO_WRITE bits) */
+    uint32_t dirs;
+  } io_seen[TW_IO_SEEN_SLOTS];
   uintptr_t nowaiter_cond;  /* the last condvar signal sent as "found no waiter", and its site */
   uintptr_t nowaiter_pc;
   uint64_t nowaiter_ns;
@@ -68,11 +71,6 @@ struct tw_tls {
   uint64_t prof_since;    /*   and when that wait began */
   uintptr_t stack_lo, stack_hi; /* the thread's own stack (0: unknown): a capture on another one,
                                  * an alternate signal stack, may not fit (stackdepot.c) */
-  struct tw_wait_site {     /* stacks of the latest blocking call sites (hooks.h tw_wait_enter_at) */
-    uintptr_t pc, sp;
-    uint32_t stack;
-  } wait_site[4];
-  uint32_t wait_site_next;
   uintptr_t fed[4];         /* semaphores/futex words this thread told the reporter it fed */
   uint32_t fed_gen;         /* tw__feed_gen when `fed` was valid (runtime/feeders.h) */
   uint32_t fed_next;        /* the memo slot to replace next */
@@ -120,6 +118,12 @@ static inline const struct tw_held *tw_held_find(const struct tw_tls *t, uintptr
   for (uint32_t i = t->nheld; i-- > 0;)
     if (t->held[i].lock == lock && (mode < 0 || t->held[i].mode == (uint32_t)mode)) return &t->held[i];
   return NULL;
+}
+
+/* Marks the entry just pushed for `lock` as taken by a trylock (see TW_HELD_BY_TRYLOCK). */
+static inline void tw_held_mark_trylock(struct tw_tls *t, uintptr_t lock) {
+  struct tw_held *top = t->nheld ? &t->held[t->nheld - 1] : NULL;
+  if (top && top->lock == lock && top->count == 1) top->plain |= TW_HELD_BY_TRYLOCK;
 }
 
 /* Pops `lock` (searching from the top: locks are not always released in LIFO order).

@@ -18,16 +18,18 @@
 #include <unistd.h>
 
 #include "base/limits.h"
+#include "runtime/callsite.h"
 #include "runtime/stackdepot.h"
 
 struct target {
-  unw_word_t sp, pc;
+  unw_word_t sp, pc, bp;
 };
 
 int tw_peek(const void *addr, void *out, size_t len) {
   struct iovec local = {out, len}, remote = {(void *)addr, len};
-  /* Every argument a long: a 6th int would leave garbage in the upper half of its stack slot,
-   * which syscall() reads whole (clang -O0 stores 4 bytes there). */
+  /* Every argument as a long: syscall() reads six longs, and an int passed in the stack slot of the
+   * sixth (flags) may leave garbage in its upper half (clang -O0 does): EINVAL, and no remote walk
+   * ever got past its first frame in that build. */
   ssize_t r = syscall(SYS_process_vm_readv, (long)getpid(), &local, 1L, &remote, 1L, 0L);
   if (r == (ssize_t)len) return 0;
   return r < 0 ? -errno : -EFAULT;
@@ -48,6 +50,7 @@ static int acc_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int w
   if (write) return -UNW_EREADONLYREG;
   if (reg == UNW_X86_64_RIP) *val = t->pc;
   else if (reg == UNW_X86_64_RSP) *val = t->sp;
+  else if (reg == UNW_X86_64_RBP) *val = t->bp;
   else if (reg >= 0 && reg < UNW_X86_64_RIP) *val = 0;
   else return -UNW_EBADREG;
   return 0;
@@ -107,7 +110,7 @@ static int where_stopped(int tid, long *nr, unw_word_t *sp, unw_word_t *pc) {
 }
 
 uint32_t tw_unwind_other(int tid, long *syscall_nr) {
-  struct target t;
+  struct target t = {0};
   long nr = -1;
   *syscall_nr = -1;
   if (where_stopped(tid, &nr, &t.sp, &t.pc) != 0) return 0;
@@ -130,4 +133,38 @@ uint32_t tw_unwind_other(int tid, long *syscall_nr) {
       again.pc != t.pc)
     return 0;
   return n ? tw_depot_put(pcs, n) : 0;
+}
+
+uint32_t tw_unwind_site(uintptr_t pc, uintptr_t sp, uintptr_t bp) {
+  if (!pc || !sp) return 0;
+  uint32_t id = tw_callsite_find_remote(pc, sp);
+  if (id) return id;
+  struct target t = {.sp = sp, .pc = pc, .bp = bp};
+  unw_addr_space_t as = address_space();
+  if (!as) return 0;
+  unw_cursor_t c;
+  if (unw_init_remote(&c, as, &t) < 0) return 0;
+  uintptr_t pcs[TW_STACK_MAX_FRAMES];
+  uint32_t off[TW_STACK_MAX_FRAMES];
+  int n = 0;
+  do {
+    unw_word_t ip = 0, fsp = 0;
+    if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0) break;
+    if (unw_get_reg(&c, UNW_REG_SP, &fsp) < 0 || fsp < sp || fsp - sp > UINT32_MAX) break;
+    if (ours((uintptr_t)ip)) continue; /* main's wrapper, the thread trampoline */
+    off[n] = (uint32_t)(fsp - sp);
+    pcs[n++] = (uintptr_t)ip;
+  } while (n < TW_STACK_MAX_FRAMES && unw_step(&c) > 0);
+  if (n == 0 || pcs[0] != pc) return 0;
+  /* The walk read the stack word by word while the thread may have moved on: what it found must
+   * still be there, read again in one piece (the way the cache checks a path). */
+  for (int i = 1; i < n; i++) {
+    uintptr_t ra = 0;
+    if (off[i] < sizeof(ra) ||
+        tw_peek((const void *)(sp + off[i] - sizeof(ra)), &ra, sizeof(ra)) != 0 || ra != pcs[i])
+      return 0;
+  }
+  id = tw_depot_put(pcs, n);
+  if (off[n - 1] <= TW_CALLSITE_REMOTE_SPAN) tw_callsite_put(pc, id, pcs, off, n);
+  return id;
 }

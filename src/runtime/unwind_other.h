@@ -15,4 +15,11 @@ int tw_peek(const void *addr, void *out, size_t len);
  * process_vm_readv per word read): for reports only. */
 uint32_t tw_unwind_other(int tid, long *syscall_nr);
 
+/* The stack of a thread blocked in a watched call, from the call site its wait recorded: the return
+ * address into the application, the caller's stack pointer and frame pointer there (registry.h).
+ * The frames above the site do not change while the thread stays in the call; the path is checked
+ * against the stack after the walk, and cached (callsite.h): a thousand threads blocked at one
+ * place cost one walk. 0 when it cannot be read. Reporter side. */
+uint32_t tw_unwind_site(uintptr_t pc, uintptr_t sp, uintptr_t bp);
+
 #endif

@@ -30,6 +30,7 @@
 #define _GNU_SOURCE
 #endif
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -43,6 +44,7 @@
 #include <threads.h>
 #include <limits.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -2449,6 +2451,81 @@ static void test_futex_sleep(void) {
 
 /* ---------------------------------------------------------------------------------------------- */
 
+/* ---------------------------------------------------------------------------------------------- */
+/* longjmp and siglongjmp (hooked: a jump out of a watched blocking call ends its wait) and dlclose
+ * (hooked: the locks of an unloaded module are forgotten) */
+
+static jmp_buf g_jb;
+static sigjmp_buf g_sjb;
+
+static void on_jump_signal(int sig) {
+  (void)sig;
+  siglongjmp(g_sjb, 7);
+}
+
+struct kicker_arg {
+  pid_t tid;
+  pthread_t target;
+};
+
+static void *kicker_main(void *p) {
+  struct kicker_arg *k = p;
+  wait_in_syscall(k->tid, SYS_read);
+  pthread_kill(k->target, SIGUSR2);
+  return NULL;
+}
+
+static void test_jmp_dl(void) {
+  volatile int v;
+  errno = SENTINEL;
+  v = setjmp(g_jb);
+  if (v == 0)
+    longjmp(g_jb, 5);
+  check("longjmp", num(v), errno, "", "5", SENTINEL, "");
+  errno = SENTINEL;
+  v = sigsetjmp(g_sjb, 1);
+  if (v == 0)
+    siglongjmp(g_sjb, 0); /* 0 becomes 1 */
+  check("siglongjmp.zero", num(v), errno, "", "1", SENTINEL, "");
+
+  /* Out of a read blocked on a pipe, from the handler of a signal that interrupted it. */
+  int p[2];
+  if (pipe(p) != 0)
+    die("pipe");
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_jump_signal;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGUSR2, &sa, NULL) != 0)
+    die("sigaction");
+  static struct kicker_arg k;
+  k.tid = (pid_t)syscall(SYS_gettid);
+  k.target = pthread_self();
+  static volatile pthread_t kt; /* set between sigsetjmp and the jump: not in a register */
+  errno = SENTINEL;
+  v = sigsetjmp(g_sjb, 1);
+  if (v == 0) {
+    kt = spawn(kicker_main, &k);
+    char c;
+    errno = SENTINEL;
+    (void)!read(p[0], &c, 1); /* blocks until the signal's handler jumps out */
+    v = -1;
+  }
+  check("siglongjmp.out_of_read", num(v), errno, "", "7", SENTINEL, "");
+  join(kt);
+  signal(SIGUSR2, SIG_DFL);
+  char c = 'x';
+  (void)!write(p[1], &c, 1);
+  RCALL(g, read(p[0], &c, 1));
+  rep_sys("read.after_siglongjmp", g, 1, SENTINEL, "", "");
+  close(p[0]);
+  close(p[1]);
+
+  void *h = dlopen("libm.so.6", RTLD_NOW);
+  RCALL(g, h ? dlclose(h) : -2);
+  rep_sys("dlclose", g, 0, ANY, "", "");
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   signal(SIGPIPE, SIG_IGN);
@@ -2487,6 +2564,7 @@ int main(int argc, char **argv) {
       {"socket", test_socket},
       {"mux", test_mux},
       {"futex_sleep", test_futex_sleep},
+      {"jmp_dl", test_jmp_dl},
   };
   const size_t nsections = sizeof sections / sizeof sections[0];
   if (argc > 1 && strcmp(argv[1], "--list") == 0) {

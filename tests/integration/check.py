@@ -38,7 +38,7 @@ STALL_CALLS = {"mutex": ("pthread_mutex_", "mtx_"), "rwlock": ("pthread_rwlock_"
 MAX_LISTED_THREADS = 8
 
 # Keys that describe how to run the program (used by run.sh; accepted and ignored here).
-RUN_KEYS = {"program", "env", "args", "timeout"}
+RUN_KEYS = {"program", "env", "args", "timeout", "needs_lib"}
 # Keys checked once per test.
 TEST_KEYS = {"exit", "hangs", "reports", "json_files", "stdout", "stdout_not", "stderr",
              "stderr_not", "stderr_lines", "log", "log_re", "logfile", "no_file", "no_report",

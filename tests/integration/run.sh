@@ -39,6 +39,10 @@
 #     args: A B ...          program arguments, split on blanks
 #     timeout: SECONDS       default 30 (then multiplied by TW_TEST_TIMEOUT_MULT); a hang test
 #                            gives a short one (3-5 s), far above its THREADWATCH_STALL
+#     needs_lib: SONAME      the built program must load SONAME (ldd), else the test is skipped,
+#                            with the reason: for a behaviour of one runtime (libgomp never joins
+#                            its workers; clang's libomp joins them at exit, so its build has
+#                            nothing to report)
 #   The process
 #     exit: N                expected exit status (default 66 in bad/, 0 in good/); a program that
 #                            aborts (THREADWATCH_ON_DEADLOCK=abort) exits 134 (128 + SIGABRT)
@@ -129,8 +133,9 @@
 # "==PID== threadwatch: KIND: MESSAGE" in the text report (the logfile:, or stderr when
 # THREADWATCH_LOG is not set or stderr, stdout when it is stdout).
 #
-# Output: PASS/FAIL per test (a failure prints what was expected, what came, the JSON, the text log
-# and stderr), then exactly `integration: N passed, M failed`. Exit status 1 when any test failed.
+# Output: PASS/FAIL/SKIP per test (a failure prints what was expected, what came, the JSON, the text
+# log and stderr), then exactly `integration: N passed, M failed` (`, K skipped` added when a
+# needs_lib: test was skipped). Exit status 1 when any test failed.
 
 set -uo pipefail
 
@@ -274,6 +279,15 @@ run_test() {
     return 1
   fi
 
+  local need
+  need=$(expect_values "$expect" needs_lib "$tmp" "$dir" | head -n1)
+  if [[ -n $need ]] && ! ldd "$bin" 2>/dev/null | grep -q "^[[:space:]]*$need "; then
+    local by=$cc
+    [[ $src == *.cpp ]] && by=$cxx
+    echo "  the program built by $by does not load $need"
+    return 3
+  fi
+
   local json="$tmp/out.jsonl" log_env="" secs line
   local -a envs=() args=()
   while IFS= read -r line; do
@@ -316,12 +330,18 @@ elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1fs", b - a }
 
 passed=0
 failed=0
+skipped=0
 failed_names=()
 for t in "${selected[@]}"; do
   start=$(date +%s.%N)
-  if out=$(run_test "$t" 2>&1); then
+  rc=0
+  out=$(run_test "$t" 2>&1) || rc=$?
+  if [[ $rc == 0 ]]; then
     passed=$((passed + 1))
     printf 'PASS  %-45s %s\n' "$t" "$(elapsed "$start")"
+  elif [[ $rc == 3 ]]; then
+    skipped=$((skipped + 1))
+    printf 'SKIP  %-45s %s\n' "$t" "${out#  }"
   else
     failed=$((failed + 1))
     failed_names+=("$t")
@@ -332,5 +352,9 @@ done
 if [[ $failed -gt 0 ]]; then
   echo "failed: ${failed_names[*]}"
 fi
-echo "integration: $passed passed, $failed failed"
+if [[ $skipped -gt 0 ]]; then
+  echo "integration: $passed passed, $failed failed, $skipped skipped"
+else
+  echo "integration: $passed passed, $failed failed"
+fi
 [[ $failed -eq 0 ]]

@@ -16,10 +16,10 @@
 
 
 static tw_ring_t *new_ring(void) {
-  tw_ring_t *r = aligned_alloc(64, sizeof(tw_ring_t));
+  tw_ring_t *r = aligned_alloc(64, tw_ring_bytes(TW_RING_SLOTS));
   assert_non_null(r);
-  memset(r, 0xa5, sizeof(*r)); /* garbage: tw_ring_init must set everything that matters */
-  tw_ring_init(r);
+  memset(r, 0xa5, tw_ring_bytes(TW_RING_SLOTS)); /* garbage: tw_ring_init must set what matters */
+  tw_ring_init(r, TW_RING_SLOTS);
   return r;
 }
 
