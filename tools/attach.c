@@ -2,7 +2,8 @@
  * moment (PTRACE_SEIZE + PTRACE_INTERRUPT, never a SIGSTOP), reads what the analysis needs while
  * they are stopped (registers, the system call each is in, its stack, the memory around the object
  * it waits on, the fd table), lets them go, then reads their waits (attach_wait.c) and prints the
- * dump and the verdict (attach_print.c). docs/attach.md describes the output and the limits.
+ * dump and the verdict (attach_print.c), or writes them as a thread profile (attach_profile.c:
+ * --pprof, --folded). docs/attach.md describes the output and the limits.
  *
  * Read-only: nothing is written to the process (no PTRACE_POKE*, no register set, no code run in
  * it). If this tool dies at any moment, the kernel detaches it and every stopped thread runs on. */
