@@ -27,7 +27,7 @@ JOBS=${JOBS:-2}
 # libdw's client (which libdw loads when it is installed) stays off unless THREADWATCH_DEBUGINFOD=1.
 # GLib, libuv, TBB, LLVM's OpenMP: the runtime-pool tests. libgtest-dev: examples/goleak_gtest;
 # dpkg-dev: cpack's dpkg-shlibdeps for the .deb; npm: the SARIF multitool below. zlib: the pprof
-# writer gzips. golang-go: the profile tests read the pprof files with `go tool pprof`.
+# writer gzips. golang-go: the profile and attach tests read the pprof files with `go tool pprof`.
 PKGS="build-essential cmake pkg-config clang libunwind-dev uthash-dev libcmocka-dev libdw-dev zlib1g-dev python3 strace libdebuginfod1 libglib2.0-dev libuv1-dev libtbb-dev libomp-dev
       libgtest-dev dpkg-dev golang-go"
 # The SARIF validator the tests run (tests/cli/run.sh): Microsoft's, from npm, kept in the tree.

@@ -2,7 +2,8 @@
  * moment (PTRACE_SEIZE + PTRACE_INTERRUPT, never a SIGSTOP), reads what the analysis needs while
  * they are stopped (registers, the system call each is in, its stack, the memory around the object
  * it waits on, the fd table), lets them go, then reads their waits (attach_wait.c) and prints the
- * dump and the verdict (attach_print.c). docs/attach.md describes the output and the limits.
+ * dump and the verdict (attach_print.c), or writes them as a thread profile (attach_profile.c:
+ * --pprof, --folded). docs/attach.md describes the output and the limits.
  *
  * Read-only: nothing is written to the process (no PTRACE_POKE*, no register set, no code run in
  * it). If this tool dies at any moment, the kernel detaches it and every stopped thread runs on. */
@@ -30,6 +31,7 @@
 #include "attach.h"
 #include "cli.h"
 #include "base/demangle.h"
+#include "report/profile.h"
 #include "report/symbolize.h"
 
 /* How long the threads get to stop. A thread in an uninterruptible sleep (D: disk, NFS) stops
@@ -729,44 +731,8 @@ static bool maps_have(pid_t pid, const char *what, int *lines) {
 
 /* --- the command ------------------------------------------------------------------------------ */
 
-int cmd_attach(int argc, char **argv) {
-  enum { O_HOLD = 0x3000, O_PPROF, O_FOLDED };
-  static const struct option longopts[] = {{"all", no_argument, NULL, 'a'},
-                                           {"json", no_argument, NULL, 'j'},
-                                           {"hold-for-test", no_argument, NULL, O_HOLD},
-                                           {"pprof", optional_argument, NULL, O_PPROF},
-                                           {"folded", optional_argument, NULL, O_FOLDED},
-                                           {"help", no_argument, NULL, CLI_OPT_HELP},
-                                           {"version", no_argument, NULL, CLI_OPT_VERSION},
-                                           {NULL, 0, NULL, 0}};
-  bool all = false, json = false, hold = false;
-  int c;
-  optind = 0;
-  while ((c = getopt_long(argc, argv, "ajh", longopts, NULL)) != -1) {
-    switch (c) {
-      case 'a': all = true; break;
-      case 'j': json = true; break;
-      case O_HOLD: hold = true; break; /* tests/attach: see run.sh */
-      case O_PPROF:
-      case O_FOLDED:
-        fprintf(stderr, "threadwatch: attach %s is not supported yet (profiles come with the "
-                        "profile issue); use --json for the stacks\n",
-                c == O_PPROF ? "--pprof" : "--folded");
-        return 2;
-      case CLI_OPT_HELP: return cli_help("attach", stdout);
-      case CLI_OPT_VERSION: return cli_version();
-      default:
-        fprintf(stderr, "usage: threadwatch attach [-a|--all] [-j|--json] PID\n");
-        return 2;
-    }
-  }
-  if (optind >= argc) return cli_misuse("attach", "no PID given");
-  if (optind + 1 < argc) return cli_misuse("attach", "one PID only (got '%s' too)", argv[optind + 1]);
-  const char *pid_arg = argv[optind];
-  char *end = NULL;
-  long lpid = strtol(pid_arg, &end, 10);
-  if (*end != '\0' || end == pid_arg || lpid <= 0 || lpid > 0x3fffffff)
-    return cli_misuse("attach", "'%s' is not a process id", pid_arg);
+/* Takes the snapshot of process lpid and solves it: 0, or the exit status of an error (said). */
+static int take(long lpid, bool hold, struct at_snapshot *out) {
   long tgid = tw_cli_tgid(lpid);
   if (tgid > 0 && tgid != lpid)
     return fail("%ld is a thread of process %ld, not a process: threadwatch attach %ld", lpid, tgid,
@@ -864,7 +830,123 @@ int cmd_attach(int argc, char **argv) {
   }
   at_verdict(&s);
   s.took_ns = now_ns() - t0;
-  int rc = at_print(&s, all, json);
+  *out = s;
+  return 0;
+}
+
+/* Whether the --pprof file was made by this attach (it is removed when the attach fails). */
+static bool pprof_created;
+
+/* Opens the --pprof file before the process is touched (an unwritable file is said at once);
+ * it is emptied only when the profile is written. Returns the fd, or -1 (said). */
+static int pprof_open(const char *path) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  pprof_created = fd >= 0;
+  if (fd < 0 && errno == EEXIST) fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail("attach: cannot write %s: %s", path, strerror(errno));
+  return fd;
+}
+
+/* Closes the --pprof file: kept when the profile is in it, else removed if this attach made it.
+ * 0 or -errno (close can report a write that failed). */
+static int pprof_close(int fd, const char *path, bool written) {
+  int rc = close(fd) == 0 ? 0 : -errno;
+  if ((!written || rc) && pprof_created) unlink(path);
+  return rc;
+}
+
+/* A deadlock the chosen output does not show is said on stderr (the exit status is 66). */
+static void deadlock_note(const struct at_snapshot *s) {
+  if (s->nreports)
+    fprintf(stderr, "threadwatch: %zu deadlock%s found in process %d (the report: threadwatch "
+                    "attach %d)\n", s->nreports, s->nreports == 1 ? "" : "s", s->pid, s->pid);
+}
+
+int cmd_attach(int argc, char **argv) {
+  enum { O_HOLD = 0x3000, O_PPROF, O_FOLDED };
+  static const struct option longopts[] = {{"all", no_argument, NULL, 'a'},
+                                           {"json", no_argument, NULL, 'j'},
+                                           {"hold-for-test", no_argument, NULL, O_HOLD},
+                                           {"pprof", required_argument, NULL, O_PPROF},
+                                           {"folded", no_argument, NULL, O_FOLDED},
+                                           {"help", no_argument, NULL, CLI_OPT_HELP},
+                                           {"version", no_argument, NULL, CLI_OPT_VERSION},
+                                           {NULL, 0, NULL, 0}};
+  bool all = false, json = false, hold = false, folded = false;
+  const char *pprof = NULL;
+  int c;
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "ajh", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'a': all = true; break;
+      case 'j': json = true; break;
+      case O_HOLD: hold = true; break; /* tests/attach: see run.sh */
+      case O_PPROF: pprof = optarg; break;
+      case O_FOLDED: folded = true; break;
+      case CLI_OPT_HELP: return cli_help("attach", stdout);
+      case CLI_OPT_VERSION: return cli_version();
+      default:
+        fprintf(stderr, "usage: threadwatch attach [-a|--all] [-j|--json] [--pprof FILE] "
+                        "[--folded] PID\n");
+        return 2;
+    }
+  }
+  bool pprof_stdout = pprof && !strcmp(pprof, "-");
+  if (pprof && !pprof[0]) return cli_misuse("attach", "--pprof takes a file name (- for stdout)");
+  if (folded && (all || json))
+    return cli_misuse("attach", "--folded prints folded stacks instead of the dump: not with "
+                                "--all or --json");
+  if (pprof_stdout && (all || json || folded))
+    return cli_misuse("attach", "--pprof - writes the profile to stdout instead of the dump: not "
+                                "with --all, --json or --folded");
+  if (optind >= argc) return cli_misuse("attach", "no PID given");
+  if (optind + 1 < argc) return cli_misuse("attach", "one PID only (got '%s' too)", argv[optind + 1]);
+  const char *pid_arg = argv[optind];
+  char *end = NULL;
+  long lpid = strtol(pid_arg, &end, 10);
+  if (*end != '\0' || end == pid_arg || lpid <= 0 || lpid > 0x3fffffff)
+    return cli_misuse("attach", "'%s' is not a process id", pid_arg);
+  if (pprof_stdout && isatty(STDOUT_FILENO)) {
+    fprintf(stderr, "threadwatch: not writing a binary pprof profile to a terminal; redirect it "
+                    "(threadwatch attach --pprof - %ld > threads.pb.gz)\n", lpid);
+    return 2;
+  }
+  int pfd = pprof_stdout ? STDOUT_FILENO : pprof ? pprof_open(pprof) : -1;
+  if (pprof && pfd < 0) return 1;
+
+  struct at_snapshot s;
+  int rc = take(lpid, hold, &s);
+  if (rc != 0) {
+    if (pfd >= 0 && !pprof_stdout) pprof_close(pfd, pprof, false);
+    return rc;
+  }
+  rc = s.nreports ? 66 : 0;
+  struct tw_profile prof;
+  bool want_prof = pprof || folded;
+  int err = want_prof ? at_profile(&s, &prof) : 0;
+  if (err) rc = fail("attach: cannot make the thread profile: %s", strerror(-err));
+  else if (folded) {
+    fflush(stdout);
+    if ((err = at_profile_folded(&prof, STDOUT_FILENO)) != 0)
+      rc = fail("attach: writing the folded stacks: %s", strerror(-err));
+  } else if (!pprof_stdout) rc = at_print(&s, all, json);
+  if (pprof && !err) {
+    fflush(stdout);
+    struct stat fst; /* a regular file is emptied first; a pipe or a device is written as it is */
+    if (!pprof_stdout && fstat(pfd, &fst) == 0 && S_ISREG(fst.st_mode) && ftruncate(pfd, 0) != 0)
+      err = -errno;
+    if (!err) err = at_profile_pprof(&s, &prof, pfd);
+    if (!err && !pprof_stdout) {
+      err = pprof_close(pfd, pprof, true);
+      pfd = -1;
+    }
+    if (err)
+      rc = fail("attach: cannot write %s: %s", pprof_stdout ? "the profile to stdout" : pprof,
+                strerror(-err));
+  }
+  if (pfd >= 0 && !pprof_stdout && err) pprof_close(pfd, pprof, false);
+  if (rc == 66 && (folded || pprof_stdout)) deadlock_note(&s);
+  if (want_prof) tw_profile_free(&prof);
   free(s.t);
   free(s.fds);
   free(s.nodes);

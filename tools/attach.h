@@ -1,6 +1,7 @@
 /* `threadwatch attach PID`: the snapshot of a process that is not under the preload, shared by the
  * files that take it (attach.c: ptrace, registers, stacks, memory, fds), read its waits and solve
- * them (attach_wait.c), and print it (attach_print.c). docs/attach.md describes the whole. */
+ * them (attach_wait.c), print it (attach_print.c) and make it a thread profile (attach_profile.c).
+ * docs/attach.md describes the whole. */
 #ifndef TW_TOOLS_ATTACH_H
 #define TW_TOOLS_ATTACH_H
 
@@ -160,5 +161,18 @@ bool at_is_libc(const char *module);
 /* --- attach_print.c --- */
 /* Prints the dump and the verdict. Returns the exit status: 0 no deadlock, 66 a deadlock. */
 int at_print(struct at_snapshot *s, bool all, bool json);
+/* Index of the first frame shown of a thread's stack: a blocked thread's from the program's call
+ * into the C library on (its frame 0), a running thread's all. */
+int at_first_shown(const struct at_thread *t);
+
+/* --- attach_profile.c --- */
+struct tw_profile;
+/* The snapshot as the library's thread profile (docs/profiles.md): one sample per thread, value 1,
+ * the frames attach prints, labels state, wait, object, name, thread, tid. 0 or -ENOMEM. */
+int at_profile(const struct at_snapshot *s, struct tw_profile *p);
+/* The profile as gzipped pprof (symbols and mappings of the target) written to fd. 0 or -errno. */
+int at_profile_pprof(const struct at_snapshot *s, const struct tw_profile *p, int fd);
+/* The profile as folded stacks written to fd. 0 or -errno. */
+int at_profile_folded(const struct tw_profile *p, int fd);
 
 #endif

@@ -73,7 +73,7 @@ static void json_str(const char *s) {
 
 /* The frames shown: a blocked thread's from the program's call into the C library on (like the
  * library's reports: frame 0 is the program's call), a running thread's all. */
-static int first_shown(const struct at_thread *t) {
+int at_first_shown(const struct at_thread *t) {
   return t->wait != AT_W_NONE && t->first_app < t->npcs ? t->first_app : 0;
 }
 
@@ -83,7 +83,7 @@ static void text_stack(const struct at_thread *t, const char *indent) {
     return;
   }
   int num = 0;
-  for (int i = first_shown(t); i < t->npcs; i++) {
+  for (int i = at_first_shown(t); i < t->npcs; i++) {
     struct tw_frame f[TW_MAX_INLINE];
     int nf = tw_symbolize(t->pcs[i], f, TW_MAX_INLINE);
     for (int j = 0; j < nf; j++) {
@@ -103,7 +103,7 @@ static void text_stack(const struct at_thread *t, const char *indent) {
 static void json_stack(const struct at_thread *t) {
   putchar('[');
   int num = 0;
-  for (int i = first_shown(t); i < t->npcs; i++) {
+  for (int i = at_first_shown(t); i < t->npcs; i++) {
     struct tw_frame f[TW_MAX_INLINE];
     int nf = tw_symbolize(t->pcs[i], f, TW_MAX_INLINE);
     for (int j = 0; j < nf; j++) {
@@ -157,7 +157,7 @@ static int key_cmp(const struct at_thread *x, const struct at_thread *y) {
   if (blocked(x) != blocked(y)) return blocked(x) ? 1 : -1;
   int c = strcmp(x->call ? x->call : "", y->call ? y->call : "");
   if (c) return c;
-  int fx = first_shown(x), fy = first_shown(y);
+  int fx = at_first_shown(x), fy = at_first_shown(y);
   if (x->npcs - fx != y->npcs - fy) return x->npcs - fx < y->npcs - fy ? -1 : 1;
   for (int i = 0; i < x->npcs - fx; i++)
     if (x->pcs[fx + i] != y->pcs[fy + i]) return x->pcs[fx + i] < y->pcs[fy + i] ? -1 : 1;

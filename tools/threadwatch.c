@@ -101,12 +101,19 @@ static const struct command commands[] = {
      "      --profile KIND       the profile to print (with --format)\n"
      "      --format FORMAT      text (default), json, pprof or folded\n"
      "      --contention         the contention table (THREADWATCH_PROFILE), text or --json"},
-    {"attach", cmd_attach, "attach [-a|--all] [-j|--json] PID",
+    {"attach", cmd_attach, "attach [-a|--all] [-j|--json] [--pprof FILE] [--folded] PID",
      "Stops the threads of any PID for a moment (ptrace), prints their stacks and waits like\n"
      "dump, and a deadlock verdict; exit status 66 when there is a deadlock (docs/attach.md).\n"
      "\n"
      "  -a, --all                every thread on its own instead of groups\n"
-     "  -j, --json               JSON"},
+     "  -j, --json               JSON\n"
+     "      --pprof FILE         also write the thread profile to FILE, gzipped pprof for\n"
+     "                           `go tool pprof` (one sample per thread, as dump --pprof);\n"
+     "                           FILE - writes it to stdout instead of the dump\n"
+     "      --folded             the thread profile as folded stacks instead of the dump\n"
+     "\n"
+     "Exit status: 0 no deadlock, 66 a deadlock (said on stderr when the output does not show\n"
+     "it: --folded, --pprof -), 1 an error (a FILE that cannot be written), 2 for bad use."},
     {"options", cmd_options, "options [--markdown|--man]",
      "Lists the THREADWATCH_* options: name, default, accepted values, meaning.\n"
      "\n"

@@ -457,8 +457,9 @@ static int by_start(const void *a, const void *b) {
   return x->start < y->start ? -1 : x->start > y->start;
 }
 
-int tw_pprof_self_maps(struct tw_pprof_mapping **maps, size_t *n) {
-  char *text = slurp("/proc/self/maps");
+/* The executable mappings of the maps file at `path`. */
+static int maps_of(const char *path, struct tw_pprof_mapping **maps, size_t *n) {
+  char *text = slurp(path);
   if (!text) return -errno ? -errno : -ENOMEM;
   size_t lines = 1, bytes = strlen(text) + 1;
   for (char *c = text; *c; c++) lines += *c == '\n';
@@ -489,6 +490,16 @@ int tw_pprof_self_maps(struct tw_pprof_mapping **maps, size_t *n) {
   *maps = m;
   *n = k;
   return 0;
+}
+
+int tw_pprof_self_maps(struct tw_pprof_mapping **maps, size_t *n) {
+  return maps_of("/proc/self/maps", maps, n);
+}
+
+int tw_pprof_proc_maps(int tid, struct tw_pprof_mapping **maps, size_t *n) {
+  char path[48];
+  snprintf(path, sizeof(path), "/proc/%d/maps", tid);
+  return maps_of(path, maps, n);
 }
 
 int tw_pprof_write(struct tw_out *o, const struct tw_profile *p) {

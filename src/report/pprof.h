@@ -40,6 +40,10 @@ int tw_pprof_gzip(const uint8_t *in, size_t n, uint8_t **out, size_t *len);
  * names live in the same block: free(*maps) frees all. 0 or -errno. */
 int tw_pprof_self_maps(struct tw_pprof_mapping **maps, size_t *n);
 
+/* The same for another process (`threadwatch attach`): /proc/TID/maps, `tid` a live thread of it
+ * (its main thread may have left). The library never calls it. */
+int tw_pprof_proc_maps(int tid, struct tw_pprof_mapping **maps, size_t *n);
+
 /* The profile of this process, symbolized here and gzipped, written to o. 0 or -errno. */
 int tw_pprof_write(struct tw_out *o, const struct tw_profile *p);
 

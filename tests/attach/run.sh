@@ -11,8 +11,11 @@
 # frame pointers, by gcc with them, and stripped (module+0xoffset frames); a busy, healthy program
 # gets "no deadlock found", exit 0, and keeps printing its lines in order; the CLI killed with
 # SIGKILL while it holds every thread stopped leaves the program running; ptrace refused (another
-# user, a process already traced) and a process under the preload give one clear line. Every
-# program started here is killed at the end.
+# user, a process already traced) and a process under the preload give one clear line. The
+# thread profile of an attach (--pprof FILE, --pprof -, --folded) is read back with `go tool pprof`
+# (-top, -traces: the blocking functions, labels and build-id) and as folded lines with the right
+# thread counts; bad combinations and an unwritable file are one clear error, and the program runs
+# on after each. Every program started here is killed at the end.
 #
 # Environment: TW_TEST_TIMEOUT_MULT (default 1) multiplies every wait; TW_TEST_KEEP=1 keeps the
 # temporary directory; CC, CXX (default cc, c++); CLANG (default clang; its build is skipped with a
@@ -74,6 +77,57 @@ exec(sys.stdin.read())" "$1"; }
 fails_with() {
   [ "$rc" = "$1" ] && [ ! -s "$TMP/out" ] && [ "$(wc -l <"$TMP/err")" = 1 ] && has "$TMP/err" "$2"
 }
+
+# misuse ERE: the CLI exited 2, nothing on stdout, the first line of stderr matches ERE.
+misuse() { [ "$rc" = 2 ] && [ ! -s "$TMP/out" ] && head -1 "$TMP/err" | grep -qE -- "$1"; }
+
+# `go tool pprof` reads the profiles of attach --pprof (scripts/test.sh installs golang-go).
+HAVE_GO=1
+if ! command -v go >/dev/null; then
+  echo "FAIL: go is not installed (scripts/test.sh installs golang-go): go tool pprof reads" \
+       "the profiles"
+  failed=$((failed + 1))
+  HAVE_GO=0
+fi
+# gopprof ARGS...: go tool pprof, keeping nothing of ours outside $TMP; output in $TMP/out.
+gopprof() { HOME=$TMP GOCACHE=$TMP/gocache GOFLAGS= go tool pprof "$@" >"$TMP/out" 2>"$TMP/err"; }
+# traces FILE: `go tool pprof -traces FILE`, then the Python assertions on stdin against its traces:
+# tr, a list of {"labels": {key: value}, "count": N, "frames": [function, ...]} (leaf first), and
+# one(pred), the only trace for which pred holds.
+traces() {
+  gopprof -traces "$1" || return 1
+  python3 -c "import re, sys
+tr, cur = [], None
+for line in open(sys.argv[1]).read().splitlines():
+    if line.startswith('-----------+'):
+        cur = {'labels': {}, 'count': None, 'frames': []}
+        tr.append(cur)
+        continue
+    if cur is None or not line.strip():
+        continue
+    m = re.match(r'^ +(\d+) +(\S.*)$', line)
+    if cur['count'] is None and m:
+        cur['count'] = int(m.group(1))
+        cur['frames'].append(m.group(2).replace(' (inline)', ''))
+    elif cur['count'] is None:
+        k, v = line.strip().split(':', 1)
+        cur['labels'][k] = v.strip()
+    else:
+        cur['frames'].append(line.strip().replace(' (inline)', ''))
+tr = [t for t in tr if t['count'] is not None]
+def one(pred):
+    got = [t for t in tr if pred(t)]
+    assert len(got) == 1, (len(got), tr)
+    return got[0]
+exec(sys.stdin.read())" "$TMP/out"
+}
+# top_total FILE N: `go tool pprof -top FILE` reads a thread profile of N threads in all.
+top_total() {
+  gopprof -top "$1" && has "$TMP/out" "^Showing nodes accounting for $2, 100% of $2 total$" &&
+    has "$TMP/out" '^Type: threads$'
+}
+# top_row FILE COUNT FUNCTION: a row of `go tool pprof -top FILE` gives FUNCTION COUNT threads flat.
+top_row() { gopprof -top "$1" && has "$TMP/out" "^ +$2 +[0-9.]+% .* $3\$"; }
 
 # --- set-up ---
 
@@ -210,6 +264,78 @@ EOF
   check "attach leaves the hung program as it was (no tracer, no stopped thread)" running_free "$A"
   cli attach "$A"
   check "a second attach gives the same verdict" has "$TMP/out" "$CYCLE"
+
+  # The thread profile: a file next to the usual dump.
+  export ABBA_PID=$A
+  NOTE="threadwatch: 1 deadlock found in process $A (the report: threadwatch attach $A)"
+  cli attach --pprof "$TMP/abba.pb.gz" "$A"
+  check "abba --pprof F: exit 66, the text dump and verdict on stdout as without it" \
+    bash -c "[ $rc = 66 ] && [ ! -s '$TMP/err' ] && grep -qE '$CYCLE' '$TMP/out' &&
+             grep -q '^threadwatch: 1 deadlock found in process $A$' '$TMP/out'"
+  check "abba --pprof F: F is gzipped" gzip -t "$TMP/abba.pb.gz"
+  if [ "$HAVE_GO" = 1 ]; then
+    check "abba --pprof: go tool pprof -top reads it: 3 threads, type threads" \
+      top_total "$TMP/abba.pb.gz" 3
+    for f in transfer audit main; do
+      check "abba --pprof: -top has $f as a leaf (1 thread)" top_row "$TMP/abba.pb.gz" 1 "$f"
+    done
+    gopprof -top "$TMP/abba.pb.gz"
+    check "abba --pprof: the comment says the attach and the deadlock" has "$TMP/out" \
+      "^threadwatch attach of pid $A \(hang\): 3 threads \(0 running, 3 blocked\), stopped for \
+[0-9.]+ms; 1 deadlock found$"
+    check "abba --pprof: the executable's mapping carries its build-id" has "$TMP/out" \
+      "^Build ID: $(readelf -n "$TMP/bin/hang" | sed -n 's/^ *Build ID: *//p')$"
+    check "abba --pprof: go tool pprof -traces: each thread's stack and labels, as dump --pprof" \
+      traces "$TMP/abba.pb.gz" <<'EOF'
+import os
+assert len(tr) == 3 and all(t['count'] == 1 for t in tr), tr
+t1 = one(lambda t: t['labels'].get('thread') == '1')
+assert t1['frames'][0] == 'main' and t1['labels']['tid'] == os.environ['ABBA_PID'], t1
+assert t1['labels']['state'] == 'blocked' and t1['labels']['wait'] == 'pthread_join', t1
+assert t1['labels']['object'] == 'thread T2', t1
+t2 = one(lambda t: t['labels'].get('thread') == '2')
+assert t2['frames'][:2] == ['transfer', 'start_thread'], t2
+assert t2['labels']['wait'] == 'pthread_mutex_lock', t2
+assert t2['labels']['object'].endswith('(lock_b)'), t2
+t3 = one(lambda t: t['labels'].get('thread') == '3')
+assert t3['frames'][0] == 'audit' and t3['labels']['object'].endswith('(lock_a)'), t3
+tids = set(os.listdir('/proc/%s/task' % os.environ['ABBA_PID']))
+assert {t['labels']['tid'] for t in tr} == tids, (tids, tr)
+assert not any('pthread_mutex_lock' in f or 'futex' in f for t in tr for f in t['frames']), tr
+EOF
+  fi
+  cli attach --json --pprof "$TMP/abba2.pb.gz" "$A"
+  check "abba --json --pprof F: the JSON document on stdout" json "$TMP/out" <<'EOF'
+assert d["deadlock"] is True and d["threads"] == 3, d
+EOF
+  check "abba --json --pprof F: the profile in F" gzip -t "$TMP/abba2.pb.gz"
+  cli attach --pprof - "$A"
+  cp "$TMP/out" "$TMP/abba3.pb.gz"
+  check "abba --pprof -: the profile on stdout, not the dump; exit 66, the deadlock on stderr" \
+    bash -c "[ $rc = 66 ] && gzip -t '$TMP/abba3.pb.gz' &&
+             grep -qxF '$NOTE' '$TMP/err'"
+  if [ "$HAVE_GO" = 1 ]; then
+    check "abba --pprof -: go tool pprof reads it, 3 threads" top_total "$TMP/abba3.pb.gz" 3
+  fi
+  cli attach --folded "$A"
+  cp "$TMP/out" "$TMP/abba.folded"
+  check "abba --folded: exit 66, the deadlock said on stderr" bash -c "[ $rc = 66 ] &&
+    grep -qxF '$NOTE' '$TMP/err'"
+  check "abba --folded: one line per stack, root first, the blocking function last, 1 thread each" \
+    python3 - "$TMP/abba.folded" <<'EOF'
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+st = {}
+for l in lines:
+    frames, n = l.rsplit(' ', 1)
+    st[frames.split(';')[-1]] = (frames.split(';'), int(n))
+assert len(lines) == 3 and set(st) == {'main', 'transfer', 'audit'}, lines
+assert st['transfer'][1] == 1 and st['transfer'][0][-2] == 'start_thread', lines
+assert st['audit'][1] == 1 and st['main'][1] == 1, lines
+EOF
+  check "abba: after the profiles, no thread left stopped or traced" running_free "$A"
+  cli attach "$A"
+  check "abba: the same verdict after the profiles" has "$TMP/out" "$CYCLE"
 fi
 
 # The same ABBA from other compilers and flags, and stripped.
@@ -303,6 +429,27 @@ if ready condvar; then
 r = rep("all-asleep")
 assert th(r, 3)["wait"]["call"] == "pthread_cond_wait" and fn(th(r, 3)["stack"])[0] == "cond_waiter", r
 EOF
+  cli attach --folded "$C"
+  check "condvar --folded: the two waiters' stack is one line with count 2, main's with 1" \
+    bash -c "[ $rc = 66 ] && [ \$(wc -l <'$TMP/out') = 2 ] &&
+             grep -qE '^([^ ]+;)?start_thread;cond_waiter 2$' '$TMP/out' &&
+             grep -qE '^([^ ]+;)?main 1$' '$TMP/out'"
+  if [ "$HAVE_GO" = 1 ]; then
+    cli attach --pprof "$TMP/condvar.pb.gz" "$C"
+    check "condvar --pprof: exit 66" [ "$rc" = 66 ]
+    check "condvar --pprof: -top counts 3 threads" top_total "$TMP/condvar.pb.gz" 3
+    check "condvar --pprof: -top has cond_waiter with 2 threads" \
+      top_row "$TMP/condvar.pb.gz" 2 cond_waiter
+    check "condvar --pprof: the waiters' labels name the condvar and its mutex" \
+      traces "$TMP/condvar.pb.gz" <<'EOF'
+w = [t for t in tr if t['frames'][0] == 'cond_waiter']
+assert len(w) == 2 and {t['labels']['thread'] for t in w} == {'2', '3'}, tr
+for t in w:
+    assert t['labels']['wait'] == 'pthread_cond_wait' and t['labels']['state'] == 'blocked', t
+    o = t['labels']['object']
+    assert '(nobody_signals)' in o and '(queue_lock)' in o, t
+EOF
+  fi
 fi
 
 # An rwlock held by a reader, a semaphore at 0, a barrier one short: every thread asleep.
@@ -401,6 +548,27 @@ if ready busy; then
   check "busy --json: no report" json "$TMP/out" <<'EOF'
 assert d["deadlock"] is False and d["reports"] == [] and d["threads"] == 6, d
 EOF
+  cli attach --pprof "$TMP/busy.pb.gz" "$B"
+  check "busy --pprof: exit 0, no deadlock" bash -c "[ $rc = 0 ] && [ ! -s '$TMP/err' ] &&
+    grep -q '^threadwatch: no deadlock found in process $B' '$TMP/out'"
+  if [ "$HAVE_GO" = 1 ]; then
+    check "busy --pprof: 6 threads; the sleeper is 'sleeping' in its nanosleep; every function" \
+      traces "$TMP/busy.pb.gz" <<'EOF'
+assert len(tr) == 6 and sum(t['count'] for t in tr) == 6, tr
+s = one(lambda t: 'sleeper' in t['frames'])
+assert s['labels']['state'] == 'sleeping' and 'nanosleep' in s['labels']['wait'], s
+assert {t['labels']['state'] for t in tr} <= {'running', 'blocked', 'sleeping'}, tr
+for f in ('pinger', 'ponger', 'producer', 'consumer', 'main'):
+    assert any(f in t['frames'] for t in tr), (f, tr)
+EOF
+  fi
+  cli attach --folded "$B"
+  check "busy --folded: exit 0, 6 threads in all, nothing on stderr" bash -c "[ $rc = 0 ] &&
+    [ ! -s '$TMP/err' ] && [ \$(awk '{ n += \$NF } END { print n }' '$TMP/out') = 6 ] &&
+    grep -qE ';sleeper(;[^ ]+)? 1$' '$TMP/out'"
+  cli attach --pprof "$TMP" "$B"
+  check "busy --pprof DIRECTORY: one line naming the file and why, exit 1" \
+    fails_with 1 "^threadwatch: attach: cannot write $TMP: Is a directory$"
   n=$(ticks busy)
   check "busy: it keeps running after the attaches" until_true 200 more_ticks busy $((n + 3))
   check "busy: its output is unchanged (tick 1, 2, 3, ... in order)" ticks_in_order busy
@@ -476,7 +644,36 @@ cli attach
 check "no PID: usage, exit 2" bash -c "[ $rc = 2 ] && grep -q 'threadwatch attach' '$TMP/err'"
 cli attach --bogus 1
 check "an unknown option: usage, exit 2" [ "$rc" = 2 ]
-cli attach --pprof out.pb 1
-check "--pprof: not supported yet, exit 2" fails_with 2 "^threadwatch: attach --pprof is not supported yet"
+cli attach --folded --json 1
+check "--folded with --json: bad use, exit 2" misuse \
+  '^threadwatch attach: --folded prints folded stacks instead of the dump: not with --all or --json$'
+cli attach --folded --all 1
+check "--folded with --all: bad use, exit 2" misuse '^threadwatch attach: --folded .* not with --all'
+cli attach --pprof - --json 1
+check "--pprof - with --json: bad use, exit 2" misuse \
+  '^threadwatch attach: --pprof - writes the profile to stdout instead of the dump: not with'
+cli attach --pprof= 1
+check "--pprof with an empty name: bad use, exit 2" \
+  misuse '^threadwatch attach: --pprof takes a file name'
+cli attach 1 --pprof
+check "--pprof without its argument: bad use, exit 2" \
+  bash -c "[ $rc = 2 ] && grep -q \"option '--pprof' requires an argument\" '$TMP/err'"
+cli attach --pprof "$TMP/no/such/dir/t.pb.gz" "${A:-1}"
+check "--pprof into a missing directory: one line naming the file and errno, exit 1" fails_with 1 \
+  "^threadwatch: attach: cannot write $TMP/no/such/dir/t.pb.gz: No such file or directory$"
+cli attach --pprof "$TMP/gone.pb.gz" "$gone"
+check "--pprof of a process that is gone: 'no process', and no file left behind" \
+  bash -c "[ $rc = 1 ] && grep -qx 'threadwatch: no process $gone' '$TMP/err' &&
+           [ ! -e '$TMP/gone.pb.gz' ]"
+echo keep >"$TMP/kept.pb.gz"
+cli attach --pprof "$TMP/kept.pb.gz" "$gone"
+check "--pprof of a process that is gone: a file already there is left as it was" \
+  bash -c "[ $rc = 1 ] && [ \"\$(cat '$TMP/kept.pb.gz')\" = keep ]"
+if [ -n "${A:-}" ]; then
+  check "after the failed --pprof attaches the ABBA program is left as it was" running_free "$A"
+  cli attach "$A"
+  check "and a plain attach still finds its deadlock" \
+    bash -c "[ $rc = 66 ] && grep -qE '$CYCLE' '$TMP/out'"
+fi
 
 finish

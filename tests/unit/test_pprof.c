@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -428,6 +429,44 @@ static void test_pprof_self_maps_are_sorted_executable_files(void **state) {
   free(m);
 }
 
+/* Another process's mappings, read through /proc/TID/maps: a child's (forked, so its executable
+ * is mapped where ours is), and a pid that is gone is an error. */
+static void test_pprof_proc_maps_of_another_process(void **state) {
+  (void)state;
+  int go[2];
+  assert_int_equal(pipe(go), 0);
+  pid_t child = fork();
+  assert_true(child >= 0);
+  if (child == 0) {
+    char c;
+    close(go[1]);
+    while (read(go[0], &c, 1) < 0) {
+    }
+    _exit(0);
+  }
+  close(go[0]);
+  struct tw_pprof_mapping *m, *self;
+  size_t n, nself;
+  assert_int_equal(tw_pprof_proc_maps(child, &m, &n), 0);
+  assert_int_equal(tw_pprof_self_maps(&self, &nself), 0);
+  assert_true(n > 0);
+  uintptr_t here = (uintptr_t)&test_pprof_proc_maps_of_another_process;
+  bool found = false;
+  for (size_t i = 0; i < n; i++) {
+    assert_true(m[i].start < m[i].limit && m[i].file[0] == '/');
+    if (i) assert_true(m[i - 1].limit <= m[i].start);
+    if (here >= m[i].start && here < m[i].limit) found = strstr(m[i].file, "test_pprof") != NULL;
+  }
+  assert_true(found);
+  assert_int_equal(n, nself);
+  free(m);
+  free(self);
+  close(go[1]);
+  int status;
+  assert_int_equal(waitpid(child, &status, 0), child);
+  assert_true(tw_pprof_proc_maps(child, &m, &n) < 0); /* reaped: no /proc/PID */
+}
+
 /* --- folded --- */
 
 static char *folded(const struct tw_profile *p, int value) {
@@ -493,6 +532,7 @@ int main(void) {
       cmocka_unit_test(test_pprof_gzip_inflates_back),
       cmocka_unit_test(test_pprof_empty_profile),
       cmocka_unit_test(test_pprof_self_maps_are_sorted_executable_files),
+      cmocka_unit_test(test_pprof_proc_maps_of_another_process),
       cmocka_unit_test(test_folded_root_first_summed),
       cmocka_unit_test(test_profile_intern_shares_recent_strings),
   };
