@@ -596,11 +596,13 @@ static void edge_drop(struct tw_lockgraph *g, uint32_t ei) {
   g->live_edges--;
 }
 
-void tw_lockgraph_forget(struct tw_lockgraph *g, uintptr_t addr) {
+bool tw_lockgraph_forget(struct tw_lockgraph *g, uintptr_t addr) {
+  bool had = false;
   for (uint8_t mode = 0; mode < 2; mode++) {
     uint64_t key = node_key(addr, mode);
     uint32_t n = map_get(&g->node_of, key);
     if (n == NONE) continue;
+    had = true;
     struct lg_node *nd = &g->nodes[n];
     while (nd->out.n) edge_drop(g, vec_data(&nd->out)[0]);
     while (nd->in.n) edge_drop(g, vec_data(&nd->in)[0]);
@@ -609,6 +611,7 @@ void tw_lockgraph_forget(struct tw_lockgraph *g, uintptr_t addr) {
     vec_push(&g->free_nodes, n);
     g->live_nodes--;
   }
+  return had;
 }
 
 void tw_lockgraph_forget_range(struct tw_lockgraph *g, uintptr_t lo, uintptr_t hi) {

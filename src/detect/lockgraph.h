@@ -31,8 +31,9 @@ void tw_lockgraph_free(struct tw_lockgraph *g);
  * no common gate lock protects and whose modes conflict at every lock (a real potential deadlock). */
 bool tw_lockgraph_add(struct tw_lockgraph *g, const struct tw_edge_obs *e, struct tw_report *r);
 
-/* The lock at `addr` was destroyed or re-initialised: its nodes and their edges are retired. */
-void tw_lockgraph_forget(struct tw_lockgraph *g, uintptr_t addr);
+/* The lock at `addr` was destroyed or re-initialised: its nodes and their edges are retired.
+ * Returns whether it had any. */
+bool tw_lockgraph_forget(struct tw_lockgraph *g, uintptr_t addr);
 
 /* Every lock whose address is in [lo, hi) is gone (an unloaded module's data): as
  * tw_lockgraph_forget for each. One pass over the nodes. */

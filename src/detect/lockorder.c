@@ -163,13 +163,17 @@ static uint32_t stack_then(struct tw_edge_cache *c, uintptr_t pc, uintptr_t sp) 
 
 /* Makes sure `lock`'s node is this lock's (lockorder.h: identity across memory reuse): a lock
  * without its tag is a new one at that address; if the address may be in the graph, its old node is
- * retired (an event ordered before the edges that follow), then the tag is written. Guard held. */
+ * retired (an event ordered before the edges that follow), then the tag is written. The reporter
+ * makes the caches stale (tw__lock_gen) only if the address really was in the graph: the Bloom
+ * filter says "maybe" for most fresh locks once it fills, and a bump per fresh lock made every
+ * known edge of the process be sent again (bench buckets1m: 26x). Until the reporter has seen
+ * the event, an edge into the new lock that a cache still knows is not sent; the next acquisition
+ * after the bump sends it. Guard held. */
 static void ensure_identity(struct tw_thread *self, uintptr_t lock, uint32_t mode) {
   _Atomic uintptr_t *w = tw_lock_tag_word(lock, mode);
   if (!w || tw_load_relaxed(w) == tw_lock_tag(lock)) return;
   if (tw_lockorder_maybe_known(lock)) {
-    tw_add_relaxed(&tw__lock_gen, 1);
-    struct tw_event ev = {.type = TW_EV_LOCK_RESET, .a = lock,
+    struct tw_event ev = {.type = TW_EV_LOCK_RESET, .aux = 1, .a = lock,
                           .aux32 = tw_add_relaxed(&tw__lock_seq, 1)};
     tw_ring_push_wait(self, &ev);
   }

@@ -13,6 +13,7 @@
 #include "base/options.h"
 #include "base/tw.h"
 #include "detect/lockgraph.h"
+#include "detect/lockorder.h"
 #include "report/report.h"
 #include "report/symbolize.h"
 #include "runtime/registry.h"
@@ -248,7 +249,12 @@ void tw_locks_on_event(const struct tw_event *ev, uint64_t thread) {
     case TW_EV_LOCK_EDGE: on_lock_edge(ev, thread); break;
     case TW_EV_LOCK_INIT: set_class((uintptr_t)ev->a, (uintptr_t)ev->c); break;
     case TW_EV_LOCK_RESET:
-      if (graph) tw_lockgraph_forget(graph, (uintptr_t)ev->a);
+      /* aux 1: a lock found without its identity tag (lockorder.c ensure_identity). Only if an
+       * older lock at that address really is in the graph are the hooks' caches made stale (a
+       * new generation), so that edges into the new lock are sent again; a Bloom filter's false
+       * positive (a million fresh mutexes) costs this event, not every cache in the process. */
+      if (graph && tw_lockgraph_forget(graph, (uintptr_t)ev->a) && ev->aux == 1)
+        tw_add_relaxed(&tw__lock_gen, 1);
       forget_class((uintptr_t)ev->a);
       break;
     case TW_EV_LOCK_RANGE_GONE: { /* an unloaded module's locks (hooks/dl.c) */

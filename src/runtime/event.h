@@ -14,7 +14,8 @@ enum tw_event_type {
    * lock, or 0), stack = where `acquired` was taken, stack2 = where `held` was taken,
    * flags = TW_EVF_* modes and kinds. */
   TW_EV_LOCK_EDGE,
-  /* A lock was destroyed or re-initialised: a = address. */
+  /* A lock was destroyed or re-initialised (aux 0), or found without its identity tag, a new lock
+   * where an older one may have been (aux 1): a = address. */
   TW_EV_LOCK_RESET,
   /* A lock was initialised (sent only with THREADWATCH_LOCK_CLASSES=1): a = address, c = the return
    * address of the init call (its class). */

@@ -145,7 +145,11 @@ static void test_lockgraph_destroyed_lock_forgets_edges(void **state) {
   (void)state;
   struct tw_lockgraph *g = tw_lockgraph_new();
   assert_false(edge(g, 2, A, B));
-  tw_lockgraph_forget(g, A); /* A destroyed; a new lock is initialised at the same address */
+  /* A destroyed; a new lock is initialised at the same address. Forgetting says whether the
+   * address was in the graph (a fresh lock's identity check makes caches stale only then). */
+  assert_true(tw_lockgraph_forget(g, A));
+  assert_false(tw_lockgraph_forget(g, A));
+  assert_false(tw_lockgraph_forget(g, C));
   assert_false(edge(g, 3, B, A));
   struct tw_lockgraph_stats s;
   tw_lockgraph_stats(g, &s);
