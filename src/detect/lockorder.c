@@ -194,6 +194,7 @@ static bool send_edge(struct tw_tls *t, struct tw_thread *self, struct tw_edge_c
   uint64_t fp = fact_fp(from, to, gate, gen, FACT_EDGE);
   bool sent = known_has(fp);
   if (!sent) {
+    ensure_identity(self, h[i].lock, h[i].mode); /* a new lock at an old one's address: retired */
     struct tw_event ev = {
         .type = TW_EV_LOCK_EDGE,
         .flags = (uint8_t)((h[i].mode == TW_HELD_READ ? TW_EVF_FROM_READ : 0) |
@@ -238,8 +239,8 @@ bool tw__lockorder_slow(struct tw_tls *t, uintptr_t lock, uint32_t mode, uintptr
   if (!all_sent) goto out;
   uint32_t n = t->nheld;
   const struct tw_held *h = t->held;
+  /* The acquired lock's identity first; a held one's just before an edge from it is sent. */
   ensure_identity(self, lock, mode);
-  for (uint32_t i = 0; i < n; i++) ensure_identity(self, h[i].lock, h[i].mode);
   uint64_t gen = tw_load_relaxed(&tw__lock_gen);
   uintptr_t to = lock | mode;
   uint64_t sig = tw_held_sig(t);
