@@ -94,13 +94,11 @@ void tw__profile_wait_done(struct tw_tls *t, struct tw_thread *self) {
 void tw__profile_unlocked(struct tw_tls *t, enum tw_wait_class c, uintptr_t lock, uint64_t delay,
                           uintptr_t pc, uintptr_t sp) {
   TW_ERRNO_SAVE();
-  /* The unlock's stack (frame 0: the program's call of the unlock): a contended lock is released
-   * from the same few places over and over, which the call-path cache finds again by a compare
-   * per frame. */
-  (void)pc;
-  (void)sp;
+  /* The unlock's stack: its call site (pc), then the frames above it (sp). A contended lock is
+   * released from the same few places over and over, which the call-path cache finds again by a
+   * compare per frame. */
   tw_guard_enter(t);
-  uint32_t stack = tw_stack_capture();
+  uint32_t stack = tw_stack_capture_earlier(pc, sp);
   tw_guard_leave(t);
   tw_contention_add(TW_PROF_MUTEX, (uint8_t)c, lock, stack, delay,
                     __atomic_load_n(&tw__profile_rate, __ATOMIC_RELAXED));
