@@ -32,10 +32,9 @@ BUILD=$(cd "$1" && pwd)
 MULT=${TW_TEST_TIMEOUT_MULT:-1}
 unset "${!THREADWATCH_@}"
 
-passed=0
-failed=0
-rc=0
 TMP=$(mktemp -d /tmp/tw-attach.XXXXXX)
+SUITE=attach
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/checks.sh"
 chmod 755 "$TMP" # the CLI also runs as nobody
 pids=()
 
@@ -47,25 +46,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() {
-  echo "FAIL: $1"
-  echo "  exit status: $rc"
-  echo "  stdout:"; head -60 "$TMP/out" | sed 's/^/    /'
-  echo "  stderr:"; head -10 "$TMP/err" | sed 's/^/    /'
-  failed=$((failed + 1))
-}
-check() {
-  local name=$1; shift
-  if "$@"; then pass "$name"; else fail "$name"; fi
-}
-finish() {
-  echo "attach: $passed passed, $failed failed"
-  [ "$failed" = 0 ]
-  exit $?
-}
-has() { grep -qE -- "$2" "$1"; }
-lacks() { ! grep -qE -- "$2" "$1"; }
 # json FILE: runs the Python assertions on stdin against the JSON document in FILE (d), with fn(stack)
 # the function names of a stack, rep(what) the report with that `what`, th(r, id) a report's thread.
 json() { python3 -c "import json, sys; d = json.load(open(sys.argv[1]))

@@ -28,10 +28,9 @@ BUILD=$(cd "$1" && pwd)
 MULT=${TW_TEST_TIMEOUT_MULT:-1}
 unset "${!THREADWATCH_@}"
 
-passed=0
-failed=0
-rc=0
 TMP=$(mktemp -d /tmp/tw-dump.XXXXXX)
+SUITE=dump
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/checks.sh"
 chmod 755 "$TMP" # the programs and the CLI also run as nobody
 pids=()
 made_dirs=()
@@ -49,27 +48,8 @@ trap cleanup EXIT
 
 # --- reporting ---
 
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-# fail NAME: says what the last CLI run (or what `shows` put in its place) printed.
-fail() {
-  echo "FAIL: $1"
-  echo "  exit status: $rc"
-  echo "  stdout:"; head -40 "$TMP/out" | sed 's/^/    /'
-  echo "  stderr:"; head -10 "$TMP/err" | sed 's/^/    /'
-  failed=$((failed + 1))
-}
-# check NAME COMMAND...: passes when COMMAND succeeds.
-check() {
-  local name=$1; shift
-  if "$@"; then pass "$name"; else fail "$name"; fi
-}
 # shows FILE: makes FILE what a failure prints (for checks on files other than the CLI's output).
 shows() { rc=0; cp "$1" "$TMP/out"; : >"$TMP/err"; }
-finish() {
-  echo "dump: $passed passed, $failed failed"
-  [ "$failed" = 0 ]
-  exit $?
-}
 
 # --- set-up: the library and the CLI copied where nobody can read them ---
 
@@ -102,9 +82,7 @@ cli() {
   timeout $((15 * MULT)) "${prefix[@]}" "$CLI" "$@" >"$TMP/out" 2>"$TMP/err"
   rc=$?
 }
-# has FILE ERE, lacks FILE ERE, count_is N FILE ERE: grep -E on a file.
-has() { grep -qE -- "$2" "$1"; }
-lacks() { ! grep -qE -- "$2" "$1"; }
+# count_is N FILE ERE: grep -cE on a file.
 count_is() { [ "$(grep -cE -- "$3" "$2")" = "$1" ]; }
 # block FILE ERE: from the first line matching ERE to the next blank line (one group of a dump).
 # grep finds the line, so ERE means what it means in has/lacks (no awk: mawk and gawk read

@@ -35,9 +35,9 @@ BUILD=$(cd "$1" && pwd)
 MULT=${TW_TEST_TIMEOUT_MULT:-1}
 unset "${!THREADWATCH_@}"
 
-passed=0
-failed=0
 TMP=$(mktemp -d /tmp/tw-profile.XXXXXX)
+SUITE=profile
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/checks.sh"
 pids=()
 cleanup() {
   exec 2>/dev/null
@@ -47,25 +47,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-# fail NAME: shows what the last step left in $TMP/out and $TMP/err.
-fail() {
-  echo "FAIL: $1"
-  echo "  out:"; head -30 "$TMP/out" 2>/dev/null | sed 's/^/    /'
-  echo "  err:"; head -15 "$TMP/err" 2>/dev/null | sed 's/^/    /'
-  failed=$((failed + 1))
-}
-check() {
-  local name=$1; shift
-  if "$@"; then pass "$name"; else fail "$name"; fi
-}
-finish() {
-  echo "profile: $passed passed, $failed failed"
-  [ "$failed" = 0 ]
-  exit $?
-}
-has() { grep -qE -- "$2" "$1"; }
-lacks() { ! grep -qE -- "$2" "$1"; }
 
 if ! command -v go >/dev/null; then
   echo "FAIL: go is not installed (scripts/test.sh installs golang-go): go tool pprof reads the profiles"
